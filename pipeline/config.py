@@ -1,0 +1,165 @@
+"""Show settings: `assets/show.toml`, typed and frozen, with per-episode overrides.
+
+Unknown keys and wrong types are errors that name the key and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import PipelineError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ShowInfo(_Section):
+    title: str
+    author: str
+    owner_name: str
+    owner_email: str = ""  # the feed stage refuses to publish without one
+    language: str = "en"
+    category: str = "Technology"
+    subcategory: str = ""
+    explicit: bool = False
+    website: str = ""
+    base_url: str = ""  # public URL the feed and audio are served from
+    artwork: str = "artwork.png"  # relative to assets/
+    copyright: str = ""
+    description: str = ""
+    listen_on: dict[str, str] = Field(default_factory=dict)  # platform name -> URL
+
+
+class VoiceSettings(_Section):
+    engine: str = "hibari"  # hibari | piper | espeak
+    name: str = ""  # the engine's voice; empty takes the engine's default
+    speed: float = 1.0  # 0.5-2.0
+    seed: int = 0  # synthesis is seeded so the same input gives the same audio
+    paragraph_pause: float = 0.6  # seconds between segments of a section
+    section_pause: float = 1.2  # seconds between sections
+
+
+class AudioSettings(_Section):
+    bitrate: str = "128k"
+    sample_rate: int = 44100
+    channels: Literal[1, 2] = 1
+    loudness_lufs: float = -16.0
+    true_peak_db: float = -1.0
+    music: bool = True  # intro and outro music under the first and last words
+
+
+class WhisperSettings(_Section):
+    backend: Literal["openai-whisper", "faster-whisper"] = "openai-whisper"
+    model: str = ""  # a name (tiny.en, base) or a path; empty picks by device
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    language: str = "en"
+
+
+class VideoSettings(_Section):
+    width: int = 1920
+    height: int = 1080
+    fps: int = 30
+    burn_captions: bool = False
+    font: str = "fonts/DejaVuSans.ttf"  # relative to assets/
+
+
+class YouTubeSettings(_Section):
+    client_secrets: str = ""  # path to the OAuth client-secrets file
+    privacy: Literal["private", "unlisted", "public"] = "private"
+    category_id: str = "28"  # Science & Technology
+    playlist_id: str = ""
+    tags: list[str] = Field(default_factory=list)
+    made_for_kids: bool = False
+    publish_at: str = ""  # ISO 8601; forces private until then
+
+
+class FeedSettings(_Section):
+    destination: str = ""  # a folder or an rsync target for `make publish`
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+
+
+class ShowSettings(_Section):
+    show: ShowInfo
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    whisper: WhisperSettings = Field(default_factory=WhisperSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
+    feed: FeedSettings = Field(default_factory=FeedSettings)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown setting '{key}' (remove it or correct its spelling)"
+    if kind == "missing":
+        return f"missing setting '{key}' (add it)"
+    return f"setting '{key}': {error['msg'].lower()} (got {error.get('input')!r})"
+
+
+def validate_settings(data: dict[str, Any], source: Path | str) -> ShowSettings:
+    """Build settings from a mapping; the first problem becomes a one-line error."""
+    try:
+        return ShowSettings.model_validate(data)
+    except ValidationError as exc:
+        raise PipelineError(_describe(exc.errors()[0]), source) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a one-line error naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("file not found", path, "create it or pass --show") from None
+    except UnicodeDecodeError as exc:
+        raise PipelineError(
+            f"not UTF-8 at byte {exc.start}", path, "save the file as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PipelineError(f"invalid TOML: {exc}", path) from None
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `override` into a copy of `base` (tables merge, values replace)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def project_root(episode_dir: Path | None = None) -> Path:
+    """The folder holding `assets/`: $PIPELINE_ROOT, else the episode's grandparent."""
+    if env := os.environ.get("PIPELINE_ROOT"):
+        return Path(env)
+    if episode_dir is not None:
+        return Path(episode_dir).resolve().parent.parent
+    return Path.cwd()
+
+
+def load_show(root: Path, overrides: dict[str, Any] | None = None,
+              override_source: Path | None = None) -> ShowSettings:
+    """Load `root/assets/show.toml`, then apply an episode's overrides."""
+    path = root / "assets" / "show.toml"
+    data = read_toml(path)
+    validate_settings(data, path)
+    if not overrides:
+        return validate_settings(data, path)
+    return validate_settings(merge(data, overrides), override_source or path)
+
+
+def cache_dir() -> Path:
+    """Where caches live (voice cache, converted models): $PIPELINE_CACHE_DIR or XDG."""
+    if env := os.environ.get("PIPELINE_CACHE_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "episode-pipeline"

@@ -1,0 +1,150 @@
+"""The episode source: `episodes/<slug>/issue.md`, YAML front matter and a Markdown body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from pipeline.config import ShowSettings, load_show, project_root
+from pipeline.errors import PipelineError
+
+SLUG_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+FRONT_MATTER_FIX = "start issue.md with front matter: ---, title/number/date/summary, ---"
+
+
+class FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    number: int
+    date: dt.date
+    summary: str
+    settings: dict[str, Any] = {}  # per-episode overrides of assets/show.toml
+
+    @field_validator("title", "summary")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator("number")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be a whole number of at least 1")
+        return value
+
+
+@dataclass(frozen=True)
+class Episode:
+    slug: str
+    dir: Path
+    meta: FrontMatter
+    body: str
+    settings: ShowSettings
+
+    @property
+    def source(self) -> Path:
+        return self.dir / "issue.md"
+
+    @property
+    def build(self) -> Path:
+        return self.dir / "build"
+
+    @property
+    def root(self) -> Path:
+        return project_root(self.dir)
+
+    @property
+    def assets(self) -> Path:
+        return self.root / "assets"
+
+
+def check_slug(slug: str, path: Path) -> None:
+    """A slug is `YYYY-MM-DD-words`: a real date, then lowercase words joined by hyphens."""
+    match = SLUG_RE.match(slug)
+    fix = "rename the folder like 2023-01-06-ai-improving-itself"
+    if not match:
+        raise PipelineError(f"episode folder name '{slug}' is not YYYY-MM-DD-words", path, fix)
+    try:
+        dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        raise PipelineError(f"'{match.group(1)}' in '{slug}' is not a date", path, fix) from None
+
+
+def read_utf8(path: Path) -> str:
+    """Read a text file, naming the line and column of the first byte that is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PipelineError("file not found", path, "create it with `make new`") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PipelineError(
+            f"not UTF-8 at line {line}, column {col} (byte 0x{raw[exc.start]:02x})",
+            path,
+            "save the file as UTF-8",
+        ) from None
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """Split `---` YAML front matter from the Markdown body."""
+    text = text.removeprefix("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise PipelineError("no front matter", path, FRONT_MATTER_FIX)
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), None)
+    if end is None:
+        raise PipelineError("front matter is not closed by a --- line", path, FRONT_MATTER_FIX)
+    try:
+        data = yaml.safe_load("".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark else ""
+        raise PipelineError(f"malformed front matter{where}", path, FRONT_MATTER_FIX) from None
+    if not isinstance(data, dict):
+        raise PipelineError("front matter is not a mapping of fields", path, FRONT_MATTER_FIX)
+    return data, "".join(lines[end + 1 :])
+
+
+def parse_front_matter(data: dict[str, Any], path: Path) -> FrontMatter:
+    try:
+        return FrontMatter.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "missing":
+            msg, fix = f"front matter lacks the required field '{key}'", f"add '{key}:'"
+        elif err["type"] == "extra_forbidden":
+            msg = f"unknown front matter field '{key}'"
+            fix = "remove it; allowed: title, number, date, summary, settings"
+        else:
+            msg, fix = f"front matter field '{key}': {err['msg'].lower()}", None
+        raise PipelineError(msg, path, fix) from None
+
+
+def load_episode(episode_dir: Path | str) -> Episode:
+    """Read and check an episode folder; every problem is one PipelineError line."""
+    episode_dir = Path(episode_dir)
+    if not episode_dir.is_dir():
+        raise PipelineError("no such episode folder", episode_dir, "check the path or `make new`")
+    slug = episode_dir.resolve().name
+    check_slug(slug, episode_dir)
+    source = episode_dir / "issue.md"
+    data, body = split_front_matter(read_utf8(source), source)
+    meta = parse_front_matter(data, source)
+    if not body.strip():
+        raise PipelineError("the issue has no body after the front matter", source,
+                            "write the issue's Markdown below the closing ---")
+    settings = load_show(project_root(episode_dir), meta.settings, source)
+    return Episode(slug=slug, dir=episode_dir, meta=meta, body=body, settings=settings)
