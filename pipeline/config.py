@@ -34,6 +34,17 @@ class ShowInfo(_Section):
     copyright: str = ""
     description: str = ""
     listen_on: dict[str, str] = Field(default_factory=dict)  # platform name -> URL
+    # jinja2 templates for the words before and after the issue; they see `show`,
+    # `episode` (title, number, date, summary) and `listen_on` (the platform names)
+    intro: str = (
+        "Welcome to {{ show.title }}, episode {{ episode.number }}: {{ episode.title }}. "
+        "{{ episode.summary }}"
+    )
+    outro: str = (
+        "Thanks for listening to {{ show.title }}. Every link from this episode is in the "
+        "show notes{% if listen_on %}, and you can follow the show on "
+        "{{ listen_on | join(' and ') }}{% endif %}."
+    )
 
 
 class VoiceSettings(_Section):

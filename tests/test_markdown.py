@@ -1,0 +1,58 @@
+"""The Markdown walker: blocks in reading order from a real parser's tokens."""
+
+from __future__ import annotations
+
+from pipeline.markdown import blocks
+
+
+def kinds(markdown: str) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in blocks(markdown)]
+
+
+def test_sections_paragraphs_lists_quotes() -> None:
+    md = (
+        "Intro *text*.\n\n## First\n\nA **bold** claim with `code`.\n\n"
+        "- one\n- two [link](https://a.example/x)\n\n> A quote\n> continues.\n\n"
+        "## Second\n\n1. first\n2. second\n"
+    )
+    assert kinds(md) == [
+        ("paragraph", "Intro text."),
+        ("section", "First"),
+        ("paragraph", "A bold claim with code."),
+        ("list", "one two link"),
+        ("quote", "A quote continues."),
+        ("section", "Second"),
+        ("list", "first second"),
+    ]
+
+
+def test_links_keep_anchor_text_and_urls() -> None:
+    [block] = blocks("Read [the paper](https://arxiv.org/abs/1) and https://example.org/a.\n")
+    assert block.text == "Read the paper and https://example.org/a."
+    assert [(link.text, link.url) for link in block.links] == [
+        ("the paper", "https://arxiv.org/abs/1"),
+        ("https://example.org/a", "https://example.org/a"),
+    ]
+
+
+def test_subheadings_stay_inside_sections_and_h1_sections_without_h2() -> None:
+    assert [b.kind for b in blocks("## S\n\n### Sub\n\nText\n")] == ["section", "heading",
+                                                                      "paragraph"]
+    assert [b.kind for b in blocks("# One\n\nText\n\n# Two\n\nMore\n")] == [
+        "section", "paragraph", "section", "paragraph"]
+
+
+def test_list_items_fold_nested_lists_and_paragraphs() -> None:
+    md = "- Item one\n  - nested a\n  - nested b\n- Item two.\n\n  Second paragraph.\n"
+    [block] = blocks(md)
+    assert block.items == ["Item one; nested a; nested b", "Item two. Second paragraph."]
+
+
+def test_code_blocks_rules_and_images_are_not_narrated() -> None:
+    md = "Before.\n\n```python\nx = 1\n```\n\n---\n\n![alt](img.png)\n\nAfter.\n"
+    assert kinds(md) == [("paragraph", "Before."), ("paragraph", "After.")]
+
+
+def test_html_and_tables_become_text() -> None:
+    md = "<div><p>Hello &amp; <b>bye</b></p></div>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    assert kinds(md) == [("paragraph", "Hello & bye"), ("paragraph", "a; b; 1; 2")]
