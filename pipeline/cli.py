@@ -12,34 +12,40 @@ import click
 
 from pipeline.errors import PipelineError
 
-# command name -> module defining `command`
-COMMANDS: dict[str, str] = {
-    "script": "pipeline.script",
-    "narrate": "pipeline.narrate",
-    "master": "pipeline.master",
-    "captions": "pipeline.captions",
-    "slides": "pipeline.slides",
-    "video": "pipeline.video",
-    "youtube-login": "pipeline.youtube.auth",
-    "upload": "pipeline.youtube.upload",
-    "feed": "pipeline.feed",
-    "serve": "pipeline.serve",
-    "publish": "pipeline.publish",
-    "doctor": "pipeline.doctor",
-    "lexicon": "pipeline.lexicon_cli",
-    "new": "pipeline.new",
+# command name -> (module defining `command`, one line for `pipeline --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "script": ("pipeline.script", "Write build/script.json: segments with spoken text."),
+    "narrate": ("pipeline.narrate", "Synthesise or take recordings: narration and timeline."),
+    "master": ("pipeline.master", "Music, loudness, MP3 with tags and chapters."),
+    "captions": ("pipeline.captions", "Transcribe with Whisper; captions in the issue's words."),
+    "slides": ("pipeline.slides", "Render the slides and the thumbnail."),
+    "video": ("pipeline.video", "Assemble the video and the YouTube description."),
+    "youtube-login": ("pipeline.youtube.auth", "Sign in to YouTube (OAuth, stored token)."),
+    "upload": ("pipeline.youtube.upload", "Upload to YouTube: resumable, never twice."),
+    "feed": ("pipeline.feed", "Build public/: the podcast feed and its files."),
+    "serve": ("pipeline.serve", "Preview public/ on localhost."),
+    "publish": ("pipeline.publish", "Copy public/ to the destination, audio first."),
+    "doctor": ("pipeline.doctor", "What this machine has and lacks, with fixes."),
+    "lexicon": ("pipeline.lexicon_cli", "Pronunciation lexicon tools."),
+    "new": ("pipeline.new", "Scaffold a new episode."),
 }
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, mod in COMMANDS.items() if _available(mod))
+        return sorted(name for name, (mod, _) in COMMANDS.items() if _available(mod))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        module = COMMANDS.get(name)
-        if module is None or not _available(module):
+        module, _ = COMMANDS.get(name, ("", ""))
+        if not module or not _available(module):
             return None
         return importlib.import_module(module).command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def _available(module: str) -> bool:
