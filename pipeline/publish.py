@@ -90,7 +90,8 @@ def copy_to_folder(public: Path, destination: Path,
 
 def publish(root: Path, destination: str | None = None,
             on_copy: Callable[[str], None] | None = None) -> list[str]:
-    """Send public/ to `destination` (default: the show's feed.destination)."""
+    """Send public/ to `destination` (default: the show's feed.destination); returns the
+    files copied to a folder, or the rsync commands run."""
     public = root / "public"
     if not (public / FEED).is_file():
         raise PipelineError("public/ is not built (no feed.xml)", public, "run: make feed")
@@ -100,8 +101,9 @@ def publish(root: Path, destination: str | None = None,
         raise PipelineError("feed.destination is empty", show_path,
                             "set destination under [feed]: a folder or host:path for rsync")
     if is_rsync_target(target):
-        run_rsync(rsync_argvs(public, target))
-        return [f"rsync to {target}"]
+        argvs = rsync_argvs(public, target)
+        run_rsync(argvs)
+        return [" ".join(argv) for argv in argvs]
     folder = Path(target).expanduser()
     return copy_to_folder(public, folder if folder.is_absolute() else root / folder, on_copy)
 
@@ -114,4 +116,4 @@ def publish(root: Path, destination: str | None = None,
 def command(root: Path | None, destination: str | None) -> None:
     """Copy public/ to the destination: audio first, the feed last."""
     done = publish(root or project_root(), destination, on_copy=click.echo)
-    click.echo(f"published: {len(done)} file(s) sent" if done else "published: nothing changed")
+    click.echo(f"published ({len(done)} step(s))" if done else "published: nothing changed")
