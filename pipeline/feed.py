@@ -577,6 +577,7 @@ def replace_tree(new: Path, target: Path) -> None:
 def write_public(site: Site, root: Path, base: str) -> Path:
     """Build public/ beside itself, check it, swap it in; a failure leaves the old one."""
     scratch = Path(tempfile.mkdtemp(dir=root, prefix=".public.new-"))
+    scratch.chmod(0o755)  # mkdtemp makes it private; a web server must read public/
     try:
         assemble(site, scratch, environment(root))
         check_feed(scratch, base)
