@@ -376,10 +376,11 @@ def _sentence_prefixes(head: str, paragraph: str) -> Iterator[str]:
             yield head + piece
 
 
-def cut_points(md: MarkdownIt, body: str) -> Iterator[str]:
-    """Prefixes of the Markdown that end at a sentence, a list item or a block, shortest first."""
+def cut_points(md: MarkdownIt, body: str, env: dict[str, Any]) -> Iterator[str]:
+    """Prefixes of the Markdown that end at a sentence, a list item or a block, shortest first.
+    `env` collects the body's link reference definitions, for rendering a prefix."""
     lines = body.splitlines(keepends=True)
-    for token in md.parse(body):
+    for token in md.parse(body, env):
         if token.map is None or token.nesting == -1:
             continue
         start, end = token.map
@@ -403,9 +404,10 @@ def show_notes(body: str, more_url: str, more_text: str, limit: int = NOTES_LIMI
         return html
     more = f'<p><a href="{escape(more_url)}">{escape(more_text)}</a></p>\n'
     budget = limit - _size(more)
-    best = ""
-    for prefix in cut_points(md, body):
-        candidate = md.render(prefix)
+    best, env = "", {}
+    for prefix in cut_points(md, body, env):
+        # The body's [text][ref] definitions may lie after the cut: render with them all.
+        candidate = md.render(prefix, {"references": dict(env.get("references", {}))})
         if _size(candidate) > budget:
             break
         best = candidate

@@ -264,6 +264,17 @@ def test_short_show_notes_are_the_whole_issue_with_links(project: FeedProject) -
     assert "<p><strong>News</strong></p>" in notes
 
 
+def test_issue_url_setting_replaces_the_episode_page(project: FeedProject) -> None:
+    project.set_show("issue_url", "https://example.org/mlaisu/issues/{slug}")
+    project.build()
+    assert project_links(project) == {f"https://example.org/mlaisu/issues/{s}"
+                                      for s in (FIRST, SECOND)}
+
+
+def project_links(project: FeedProject) -> set[str]:
+    return {e.link for e in feedparser.parse(project.feed_bytes()).entries}
+
+
 def test_long_show_notes_are_cut_at_a_sentence_with_a_link_to_the_issue() -> None:
     sentence = "Sentence {n} cites [source {n}](https://example.org/{n}) and ends here. "
     body = "\n\n".join("".join(sentence.format(n=f"{p}.{s}") for s in range(6))
@@ -278,6 +289,16 @@ def test_long_show_notes_are_cut_at_a_sentence_with_a_link_to_the_issue() -> Non
     assert full.startswith(kept.rstrip()[: -len("</p>")])
     assert len(kept.encode()) > 3000  # it used most of the room
     assert kept.count('<a href="https://example.org/') == kept.count("ends here.")
+
+
+def test_cut_notes_keep_reference_style_links() -> None:
+    body = "".join(f"Paragraph {n} cites [the source][s{n % 3}]. It goes on a while.\n\n"
+                   for n in range(120))
+    body += "".join(f"[s{n}]: https://example.org/source-{n}\n" for n in range(3))
+    notes = feed.show_notes(body, "https://x.org/i", "More")
+    assert len(notes.encode()) <= 4000
+    assert "[the source]" not in notes
+    assert notes.count('<a href="https://example.org/source-') == notes.count("Paragraph ") > 20
 
 
 def test_long_list_is_cut_between_items() -> None:
@@ -374,6 +395,15 @@ def test_a_published_episode_that_vanished_is_refused(project: FeedProject) -> N
         project.build()
     project.build(allow_changed_guid=True)
     assert list(project.items()) == [FIRST]
+
+
+def test_a_damaged_ledger_is_one_line_naming_it(project: FeedProject) -> None:
+    project.build()
+    text = project.ledger.read_text(encoding="utf-8")
+    project.ledger.write_text(text.replace("number = 1", 'number = "one"'), encoding="utf-8")
+    with pytest.raises(PipelineError, match="ledger entry 'episodes.0.number'") as caught:
+        project.build()
+    assert caught.value.path == str(project.ledger) and "\n" not in caught.value.line()
 
 
 # ---------------------------------------------------------------- checks and errors
