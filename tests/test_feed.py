@@ -8,7 +8,9 @@ import io
 import json
 import shutil
 import subprocess
+import threading
 import tomllib
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from PIL import Image
 from pipeline import feed, publish
 from pipeline.cli import main
 from pipeline.errors import PipelineError
+from pipeline.serve import make_server
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/mlaisu/podcast"  # the base_url in assets/show.toml
@@ -535,3 +538,24 @@ def test_publish_a_built_feed_to_a_folder(project: FeedProject, tmp_path: Path) 
     for entry in parsed.entries:
         local = site / entry.enclosures[0].href[len(BASE) + 1:]
         assert local.stat().st_size == int(entry.enclosures[0].length)
+
+
+def test_preview_server_serves_the_built_feed_with_its_own_urls(project: FeedProject) -> None:
+    project.build()
+    server = make_server(project.public, port=0, base_url=BASE)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    here = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(f"{here}/feed.xml", timeout=10) as response:
+            parsed = feedparser.parse(response.read())
+        enclosure = parsed.entries[0].enclosures[0]
+        assert enclosure.href == f"{here}/{SECOND}/episode.mp3"
+        request = urllib.request.Request(enclosure.href, headers={"Range": "bytes=100-299"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 206
+            audio = (project.public / SECOND / "episode.mp3").read_bytes()
+            assert response.read() == audio[100:300]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert BASE.encode() in project.feed_bytes()  # the file itself is untouched

@@ -47,7 +47,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     (public / "ep" / "captions.srt").write_text("1\n", encoding="utf-8")
     (public / "ep" / "chapters.json").write_text("{}", encoding="utf-8")
     httpd = make_server(public, port=0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield httpd.server_address[0], httpd.server_address[1]
     httpd.shutdown()
