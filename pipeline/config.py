@@ -93,6 +93,12 @@ class YouTubeSettings(_Section):
 class FeedSettings(_Section):
     destination: str = ""  # a folder or an rsync target for `make publish`
     episode_type: Literal["full", "trailer", "bonus"] = "full"
+    show_type: Literal["episodic", "serial"] = "episodic"  # itunes:type
+    locked: bool = False  # podcast:locked: true forbids moving the feed to another host
+    pub_time: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # HH:MM
+    timezone: str = "UTC"  # IANA name; pubDate is the episode's date at pub_time here
+    issue_url: str = ""  # the full issue, "{slug}" replaced; empty: public/<slug>/ page
+    more_text: str = "Read the full issue"  # the link closing shortened show notes
 
 
 class ShowSettings(_Section):
