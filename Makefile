@@ -1,5 +1,5 @@
-# The producer's interface. `make help` lists the targets; file targets mean `make`
-# rebuilds only what is stale.
+# The producer's interface. `make help` lists the targets. Every stage is a file target
+# (pattern rules over episodes/<slug>/build/), so `make` rebuilds only what is stale.
 
 SHELL := /bin/bash
 VENV ?= .venv
@@ -12,13 +12,17 @@ B := $(E)/build
 SETUP := $(VENV)/.setup-stamp
 SHOW := assets/show.toml
 LEXICON := assets/pronunciations.toml
+EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint episode script clean
+.PHONY: help setup demo test lint new episode all clean script audio captions slides video \
+        review upload feed serve publish bench doctor
+.SECONDEXPANSION:
+.DELETE_ON_ERROR:
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-9s %s\n", $$1, $$2}'
 	@echo "  EP=<slug> picks the episode (default $(SAMPLE))"
 
 setup: $(SETUP) ## Install system tools and the virtual environment (idempotent)
@@ -36,12 +40,17 @@ test: $(SETUP) ## Set up and run the linter and the whole test suite
 lint: $(SETUP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
-episode: $(B)/script.json ## Build an episode: EP=<slug>
+new: $(SETUP) ## Scaffold an episode dated today: EP=<words>
+	$(PIPELINE) new $(EP)
+
+episode: $(B)/script.json ## Build one episode: EP=<slug>
+
+all: $(addsuffix /build/script.json,$(EPISODES)) ## Build every episode (use -j2)
 
 script: $(B)/script.json ## Write the script (segments, spoken text): EP=<slug>
 
-$(B)/script.json: $(E)/issue.md $(SHOW) $(LEXICON) | $(SETUP)
-	$(PIPELINE) script $(E)
-
 clean: ## Remove an episode's build folder: EP=<slug>
 	rm -rf $(B)
+
+episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) | $(SETUP)
+	$(PIPELINE) script episodes/$*
