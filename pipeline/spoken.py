@@ -80,10 +80,13 @@ def _clean_markup(text: str) -> str:
 
 # --- web addresses --------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.])([\w.+-]+)@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
-_URL = re.compile(
-    r"(?<![\w@./-])(?P<scheme>https?://)?(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+"
-    r"|(?<=//)[A-Za-z0-9.-]+)(?::\d+)?(?P<path>/[^\s]*)?"
+_EMAIL = re.compile(r"([\w.+-]+)@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+_SCHEME_URL = re.compile(
+    r"(?P<scheme>(?:https?|ftp)://)(?P<host>[A-Za-z0-9.-]*)(?::\d+)?(?P<path>[/?#]\S*)?"
+)
+_BARE_URL = re.compile(
+    r"(?<![A-Za-z0-9.-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
+    r"(?P<path>/\S*)?"
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"’”]+$")
 # File names whose extension is also a country's domain are said as files.
@@ -108,6 +111,8 @@ def site_name(host: str) -> str | None:
 
 def _say_url(match: re.Match[str]) -> str:
     scheme, host, path = match["scheme"], match["host"], match["path"] or ""
+    if host.endswith((".", "-")):
+        host, path = host.rstrip(".-"), host[len(host.rstrip(".-")):] + path
     trail = _TRAILING.search(path)
     tail = trail[0] if trail else ""
     if not scheme and not path and host.rsplit(".", 1)[-1] in _FILE_EXTENSIONS:
@@ -117,7 +122,7 @@ def _say_url(match: re.Match[str]) -> str:
         name = host if host.isalpha() else "a link"
     if name is None:
         # Not a web address: a file or library name such as Node.js.
-        return match[0] if path else host.replace(".", " dot ")
+        return host.replace(".", " dot ") + path
     return name + tail
 
 
@@ -128,7 +133,8 @@ def _say_email(match: re.Match[str]) -> str:
 
 def _say_links(text: str) -> str:
     text = _EMAIL.sub(_say_email, text)
-    return _URL.sub(_say_url, text)
+    text = _SCHEME_URL.sub(_say_url, text)
+    return _BARE_URL.sub(_say_url, text)
 
 
 # --- abbreviations --------------------------------------------------------------------
@@ -138,11 +144,11 @@ _ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\b[Ee]\.\s?g\.", "for example"),
     (r"\b[Ii]\.\s?e\.,?(?=\s)", "that is,"),
     (r"\b[Ii]\.\s?e\.", "that is"),
-    (r"\b[Vv]s\.?(?=\s)", "versus"),
+    (r"\b[Vv]s\.?(?=[\s),;:]|$)", "versus"),
     (r"\b[Ee]tc\.(?=\s*$|\s+[A-Z])", "et cetera."),
     (r"\b[Ee]tc\b\.?", "et cetera"),
-    (r"\b[Aa]pprox\.?(?=\s)", "approximately"),
-    (r"\b[Cc]f\.(?=\s)", "compare"),
+    (r"\b[Aa]pprox\.?(?=[\s),;:]|$)", "approximately"),
+    (r"\b[Cc]f\.(?=[\s),;:]|$)", "compare"),
     (r"\bet al\.?(?=\s*[^\s.A-Z])", "and colleagues"),
     (r"\bet al\.", "and colleagues."),
     (r"\b[Aa]\.k\.a\.", "also known as"),
@@ -183,12 +189,13 @@ _MONTH = r"(?P<month>" + "|".join(
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
 _YEAR_CUES = {"in", "since", "by", "from", "until", "till", "of", "year", "early", "late",
               "mid", "before", "after", "around", "circa", "during", "to", "and", "the",
-              "spring", "summer", "autumn", "fall", "winter", "through"} | {
+              "spring", "summer", "autumn", "fall", "winter", "through", "versus",
+              "between"} | {
     m.lower() for m in _MONTHS} | {m.lower() for m in _MONTH_ABBREVIATIONS}
 _FUNCTION_WORDS = {"and", "or", "to", "through", "was", "is", "were", "will", "when", "with",
                    "as", "for", "but", "saw", "has", "had", "onwards", "onward", "in", "on",
                    "at", "by", "of", "the", "we", "it", "there", "they", "this", "that",
-                   "a", "an", "until", "before", "after", "i", "you", "he", "she"}
+                   "a", "an", "until", "before", "after", "i", "you", "he", "she", "et"}
 # Capitalised words after which a decimal is an amount, not a version ("About 2.5 hours").
 _NOT_NAMES = {"In", "On", "At", "By", "About", "Over", "Under", "Only", "And", "The", "With",
               "Around", "Up", "To", "Of", "For", "From", "Nearly", "Almost", "Just", "Roughly",
@@ -352,9 +359,11 @@ def _fraction(m: re.Match[str]) -> str:
 
 def _range(m: re.Match[str]) -> str:
     low, high = m["low"], m["high"]
+    between = re.search(r"\b[Bb]etween\s+$", m.string[max(0, m.start() - 10):m.start()])
+    joint = " and " if between else " to "
     if _is_year(low) and _is_year(high):
-        return f"{_year(low)} to {_year(high)}"
-    return f"{number_words(low)} to {number_words(high)}"
+        return _year(low) + joint + _year(high)
+    return number_words(low) + joint + number_words(high)
 
 
 def _plain(m: re.Match[str]) -> str:
@@ -381,7 +390,7 @@ _NUMBER_PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      _day_first),
     (r"\b(?P<hour>\d{1,2})(?::(?P<minutes>\d{2}))?\s?(?P<half>[AaPp])\.?[Mm]\b\.?", _clock_12),
     (r"\b(?P<hour>\d{1,2}):(?P<minutes>\d{2})\b", _clock_24),
-    (rf"(?:US)?(?P<symbol>[$€£¥₹])\s?(?P<low>{_NUM})(?:\s?(?:[-–]|to)\s?[$€£¥₹]?"
+    (rf"(?:US)?(?P<symbol>[$€£¥₹])\s?(?P<low>{_NUM})(?:\s?(?:[-–]|to)\s?(?P=symbol)?"
      rf"(?P<high>{_NUM}))?(?P<scale>\s?(?:thousand|million|billion|trillion)\b"
      rf"|(?:bn|mn|tn|MM|[kKmMbBtT])\b)?", _money),
     (rf"(?P<low>{_NUM})(?:\s?[-–]\s?(?P<high>{_NUM}))?\s?(?:%|percent\b)", _percent),
@@ -432,6 +441,7 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"(?<=[A-Za-z])/(?=[A-Za-z])", " or "),
     (r"\s*[|•·]\s*", ", "),
     (r"@(?=\w)", ""),
+    (r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})", " dot "),
     (r"\s@\s", " at "),
 ]
 _SYMBOL_PATTERNS = [(re.compile(p), s) for p, s in _SYMBOLS]
@@ -470,28 +480,28 @@ def _strip_symbols(text: str) -> str:
     )
 
 
-_TIDY: list[tuple[str, str]] = [
+_TIDY: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\s+", " "),
     (r"\s+([,.;:!?])", r"\1"),
-    (r"([,;:])(?:[,;:]|\s)*(?=[.!?])", ""),
-    (r"(?<![ap]\.m)([.!?])[,;:]+", r"\1"),
-    (r",(?:\s*,)+", ","),
-    (r"([;:])\s*,", r"\1"),
-    (r",\s*([;:])", r"\1"),
-    (r"\.{2,}", "."),
+    (r"[,;:](?:\s*[,;:])+", lambda m: m[0][0]),
+    (r"[,;:]\s*(?=[.!?])", ""),
+    (r"(?<![ap]\.m)([.!?])\s*[,;:]+", r"\1"),
+    (r"([.!?])(?:\s*\.)+", r"\1"),
     (r"([,;:])(?=[^\s\d])", r"\1 "),
     (r"([“‘])\s*[,;:]\s*", r"\1"),
-    (r"([!?])\.", r"\1"),
     (r"^[\s,;:.!?'’-]+", ""),
     (r"\s*[,;:]+$", "."),
     (r"[\s-]+$", ""),
-    (r"\s+", " "),
 ]
 _TIDY_PATTERNS = [(re.compile(p), s) for p, s in _TIDY]
 
 
 def _tidy(text: str) -> str:
     text = _strip_symbols(text)
-    for pattern, saying in _TIDY_PATTERNS:
-        text = pattern.sub(saying, text)
+    for _ in range(3):  # a rule can expose work for an earlier one: ", ; ." needs two rounds
+        before = text
+        for pattern, saying in _TIDY_PATTERNS:
+            text = pattern.sub(saying, text)
+        if text == before:
+            break
     return text.strip()
