@@ -18,6 +18,16 @@ SLUG_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_FIX = "start issue.md with front matter: ---, title/number/date/summary, ---"
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is reported by field name."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,7 +117,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     if end is None:
         raise PipelineError("front matter is not closed by a --- line", path, FRONT_MATTER_FIX)
     try:
-        data = yaml.safe_load("".join(lines[1:end]))
+        data = yaml.load("".join(lines[1:end]), Loader=_FrontMatterLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""

@@ -81,8 +81,8 @@ class _Builder:
         if not items:
             return to_spoken(display, self.lexicon)
         # each list item is its own sentence to the voice
-        parts = [to_spoken(item, self.lexicon).rstrip(".;,") + "." for item in items]
-        return " ".join(parts)
+        parts = [to_spoken(item, self.lexicon).rstrip(" ;,") for item in items]
+        return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in parts if p)
 
 
 def _add_block(builder: _Builder, block: Block) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SLUG = "2023-01-06-ai-improving-itself"
-SEED = REPO.parent / "shared" / "seeds" / "000_8a4825ee272973f7.txt"
+SEED = REPO / "tests" / "data" / "seed_000_ai_improving_itself.txt"
 
 FRONT = """\
 ---
