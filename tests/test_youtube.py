@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from googleapiclient.errors import HttpError
@@ -245,6 +246,7 @@ def test_killed_upload_resumes_from_the_server_offset(env, standin, episode):
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+    assert standin.hold.handled.wait(10)  # the parked chunk is kept or dropped by now
     assert proc.returncode == -signal.SIGKILL
     assert standin.videos == {}
 
@@ -382,6 +384,36 @@ def test_revoked_refresh_token_says_sign_in_again(standin, tmp_path, monkeypatch
     assert REFRESH not in str(info.value) and SECRET not in str(info.value)
 
 
+def test_login_paste_flow_stores_the_token_owner_only(standin, tmp_path, monkeypatch, capsys):
+    secrets = tmp_path / "client_secret.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": "1234-fake.apps.googleusercontent.com", "client_secret": SECRET,
+        "auth_uri": standin.url + "auth", "token_uri": standin.url + "token",
+        "redirect_uris": ["http://localhost"]}}), encoding="utf-8")
+    token = tmp_path / "config" / "youtube-token.json"
+    monkeypatch.setenv("PIPELINE_YOUTUBE_TOKEN", str(token))
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the stand-in speaks plain http
+    standin.codes.add("4/code-from-google")
+    shown: list[str] = []
+
+    def browser_lands(text: str, hide_input: bool) -> str:
+        # what the producer pastes: the loopback address the browser was sent to
+        shown.append(capsys.readouterr().out)
+        url = next(line for line in shown[-1].splitlines() if line.startswith(standin.url))
+        query = dict(parse_qsl(urlsplit(url).query))
+        assert set(query["scope"].split()) == set(auth.SCOPES)
+        assert query["access_type"] == "offline" and hide_input
+        return f"{query['redirect_uri']}?state={query['state']}&code=4/code-from-google"
+
+    monkeypatch.setattr(auth.click, "prompt", browser_lands)
+    assert run_cli("youtube-login", "--paste", "--client-secrets", str(secrets)) == 0
+    saved = json.loads(token.read_text())
+    assert saved["refresh_token"] == REFRESH and saved["token"].startswith("refreshed-")
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    out = capsys.readouterr().out
+    assert "signed in" in out and REFRESH not in out and saved["token"] not in out
+
+
 def test_token_path_defaults_outside_the_repository(monkeypatch, tmp_path):
     monkeypatch.delenv("PIPELINE_YOUTUBE_TOKEN", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
@@ -501,7 +533,7 @@ def test_bad_title_and_missing_video_are_one_line_errors(env, standin, episode, 
 def test_tags_are_counted_as_youtube_counts_them():
     assert metadata.tags_length(["AI safety", "ml"]) == len('"AI safety",ml')
     with pytest.raises(PipelineError, match="more than 500"):
-        metadata.check_tags(["tag number %03d" % i for i in range(40)], Path("show.toml"))
+        metadata.check_tags([f"tag number {i:03d}" for i in range(40)], Path("show.toml"))
 
 
 def test_discovery_document_moves_every_root():

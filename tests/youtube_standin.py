@@ -43,6 +43,7 @@ class Hold:
     at: int
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    handled: threading.Event = field(default_factory=threading.Event)  # the parked chunk
 
 
 @dataclass
@@ -65,6 +66,7 @@ class StandIn:
     def __init__(self, access_token: str, refresh_token: str):
         self.valid_tokens = {access_token}
         self.refresh_token = refresh_token
+        self.codes: set[str] = set()  # sign-in codes the token endpoint accepts
         self.reject_all_tokens = False
         self.force_private = False
         self.lock = threading.Lock()
@@ -252,14 +254,19 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         return self.chunk(session, content_range)
 
     def token(self) -> None:
+        """Refresh a token, or trade a sign-in code for tokens (installed-app flow)."""
         form = {k: v[0] for k, v in parse_qs(self.read_body().decode()).items()}
-        self.log("token")
-        if form.get("refresh_token") != self.standin.refresh_token:
+        self.log("token", grant=form.get("grant_type"))
+        body: dict[str, Any] = {"expires_in": 3600, "token_type": "Bearer"}
+        code = form.get("code")
+        if form.get("grant_type") == "authorization_code" and code in self.standin.codes:
+            body["refresh_token"] = self.standin.refresh_token
+        elif form.get("refresh_token") != self.standin.refresh_token:
             self.send_json(400, {"error": "invalid_grant"})
             return
-        new = f"refreshed-{uuid.uuid4().hex}"
-        self.standin.valid_tokens.add(new)
-        self.send_json(200, {"access_token": new, "expires_in": 3600, "token_type": "Bearer"})
+        body["access_token"] = f"refreshed-{uuid.uuid4().hex}"
+        self.standin.valid_tokens.add(body["access_token"])
+        self.send_json(200, body)
 
     def initiate(self, kind: str, path: str, raw_query: str) -> None:
         body = self.read_body()
@@ -275,7 +282,8 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         self.standin.sessions[upload_id] = Session(
             kind=kind, query=query, metadata=json.loads(body) if body else {},
             total=int(self.headers["X-Upload-Content-Length"]))
-        location = f"{self.standin.url.rstrip('/')}{path}?uploadType=resumable&upload_id={upload_id}"
+        root = self.standin.url.rstrip("/")
+        location = f"{root}{path}?uploadType=resumable&upload_id={upload_id}"
         self.send_json(200, None, {"Location": location})
         return None
 
@@ -295,12 +303,21 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         if hold and hold.kind == session.kind and start == hold.at and not hold.held.is_set():
             hold.held.set()
             hold.release.wait(60)
+            try:
+                return self.store(session, start)
+            finally:
+                hold.handled.set()
         if fault := self.standin.take_fault("chunk", session.kind, held):
             if fault.action == "reset":
                 self.read_body(limit=int(self.headers.get("Content-Length") or 0) // 2)
             else:
                 self.read_body()
             return self.apply(fault)
+        return self.store(session, start)
+
+    def store(self, session: Session, start: int) -> None:
+        """Keep a whole chunk that starts where the session ends; answer with the range."""
+        held = len(session.data)
         try:
             data = self.read_body()
         except OSError:
