@@ -230,7 +230,8 @@ def test_quota_exceeded_stops_keeps_state_and_rerun_resumes(env, standin, episod
             if r["kind"] == "chunk" and r["upload"] == "videos"] == [2 * CHUNK, 3 * CHUNK]
 
 
-def test_killed_upload_resumes_from_the_server_offset(env, standin, episode):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_killed_upload_resumes_from_the_server_offset(env, standin, episode, sig):
     standin.hold = Hold("videos", at=2 * CHUNK)
     command = [sys.executable, "-m", "pipeline.cli", "upload", str(episode)]
     proc_env = {**os.environ, **env}
@@ -239,15 +240,19 @@ def test_killed_upload_resumes_from_the_server_offset(env, standin, episode):
     try:
         assert standin.hold.held.wait(60), proc.communicate(timeout=5)
         assert record(episode)["steps"]["video"]["status"] == "started"
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
         proc.wait(10)
     finally:
         standin.hold.release.set()
         if proc.poll() is None:
             proc.kill()
-        proc.communicate()
+        _, stderr = proc.communicate()
     assert standin.hold.handled.wait(10)  # the parked chunk is kept or dropped by now
-    assert proc.returncode == -signal.SIGKILL
+    if sig == signal.SIGINT:  # Ctrl-C: a clean stop that says how to go on
+        assert proc.returncode == 130
+        assert b"interrupted: progress is kept" in stderr
+    else:
+        assert proc.returncode == -signal.SIGKILL
     assert standin.videos == {}
 
     done = subprocess.run(command, cwd=REPO, env=proc_env, capture_output=True, text=True,
@@ -258,6 +263,38 @@ def test_killed_upload_resumes_from_the_server_offset(env, standin, episode):
     assert len(video_inits) == 1
     assert standin.count("status") == 1
     assert "resuming at byte" in done.stderr
+
+
+def test_5xx_gives_up_after_ten_tries_and_4xx_is_not_retried(env, standin, episode, capfd):
+    standin.faults += [Fault("init", "videos", 503) for _ in range(10)]
+    assert run_cli("upload", str(episode)) == 1
+    assert "YouTube kept failing during the video upload (HTTP 503" in capfd.readouterr().err
+    assert standin.count("init") == 10 and standin.sessions == {}
+
+    standin.faults.append(Fault("chunk", "videos", 400, reason="invalidRange", at=CHUNK))
+    assert run_cli("upload", str(episode)) == 1
+    assert "YouTube rejected the video upload (HTTP 400 invalidRange" in capfd.readouterr().err
+    assert standin.count("chunk") == 2  # the refused chunk was sent once
+    assert record(episode)["steps"]["video"]["status"] == "started"
+
+
+def test_partly_done_episode_sends_only_what_is_missing(env, standin, episode, capfd):
+    standin.faults.append(Fault("init", "captions", 400, reason="invalidValue"))
+    assert run_cli("upload", str(episode)) == 1
+    assert "YouTube rejected the captions upload (HTTP 400 invalidValue" in capfd.readouterr().err
+    video_id = record(episode)["steps"]["video"]["id"]
+    (episode / "build" / "video.mp4").unlink()  # not needed any more
+    assert run_cli("upload", "--dry-run", str(episode)) == 0
+    out = capfd.readouterr().out
+    assert out.startswith("captions: POST ") and f'"videoId": "{video_id}"' in out
+    assert "video:" not in out and "thumbnail:" not in out
+    sent = len(standin.requests)
+    assert run_cli("upload", str(episode)) == 0
+    assert [r["kind"] for r in standin.requests[sent:]] == [
+        "init", "chunk", "playlist-list", "playlist"]
+    assert len(standin.videos) == 1 and len(standin.captions) == 1
+    assert run_cli("upload", str(episode)) == 0  # finished, even without the video file
+    assert len(standin.requests) == sent + 4
 
 
 def test_finished_episode_is_a_no_op_and_force_uploads_again(env, standin, episode, capfd):

@@ -16,6 +16,7 @@ TITLE_MAX = 100  # characters
 DESCRIPTION_MAX = 5000  # bytes
 TAGS_MAX = 500  # characters, counted as YouTube does (quotes around tags with spaces, commas)
 PACIFIC = ZoneInfo("America/Los_Angeles")
+THUMBNAIL_MAX = 2 * 1024 * 1024  # bytes
 VIDEO_FIX = "run `make video` (or `pipeline video`) first"
 
 
@@ -35,12 +36,21 @@ class Inputs:
                    captions=build / "captions.vtt", title=build / "youtube-title.txt",
                    description=build / "youtube-description.txt")
 
-    def check(self) -> None:
-        for path in (self.video, self.thumbnail, self.captions, self.title, self.description):
+    def needed(self, steps: list[str]) -> list[Path]:
+        files = {"video": [self.video, self.title, self.description],
+                 "thumbnail": [self.thumbnail], "captions": [self.captions]}
+        return [path for step in steps for path in files.get(step, [])]
+
+    def check(self, steps: list[str]) -> None:
+        """The files the given steps send exist, are not empty and are within limits."""
+        for path in self.needed(steps):
             if not path.is_file():
                 raise PipelineError("file not found", path, VIDEO_FIX)
-        if self.video.stat().st_size == 0:
-            raise PipelineError("the video is empty", self.video, VIDEO_FIX)
+            if path.stat().st_size == 0:
+                raise PipelineError("the file is empty", path, VIDEO_FIX)
+        if "thumbnail" in steps and self.thumbnail.stat().st_size > THUMBNAIL_MAX:
+            raise PipelineError("the thumbnail is larger than YouTube's 2 MB", self.thumbnail,
+                                "save it as a smaller JPEG (1280x720 is enough)")
 
 
 def read_title(path: Path) -> str:

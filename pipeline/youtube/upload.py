@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,13 @@ from pipeline.youtube.metadata import (
     episode_video_body,
     playlist_body,
 )
-from pipeline.youtube.resumable import RETRY_EXCEPTIONS, Backoff, Upload, chunk_size
+from pipeline.youtube.resumable import (
+    RETRY_EXCEPTIONS,
+    Backoff,
+    Upload,
+    chunk_size,
+    with_retries,
+)
 from pipeline.youtube.state import UploadState
 
 QUOTA_REASONS = {"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded",
@@ -84,6 +90,12 @@ def explain(exc: HttpError, step: str, record: Path, now: dt.datetime) -> Pipeli
         return PipelineError(
             f"YouTube quota used up during the {step} ({detail}); progress is kept", record,
             f"run the same command again after the quota resets at {describe_reset(now)}")
+    if reason == "insufficientPermissions":
+        return PipelineError(f"the sign-in lacks a permission for the {step} ({detail})", record,
+                             "run `pipeline youtube-login` again and allow every permission")
+    if reason == "youtubeSignupRequired":
+        return PipelineError(f"the signed-in Google account has no YouTube channel ({detail})",
+                             record, "create a channel on youtube.com, then run it again")
     if status >= 500:
         return PipelineError(f"YouTube kept failing during the {step} ({detail}); progress "
                              "is kept", record, "run the same command again later")
@@ -123,10 +135,16 @@ class Publisher:
     episode: Episode
     inputs: Inputs
     state: UploadState
-    service: Any
-    body: dict[str, Any]
     backoff: Backoff
     chunk: int
+    service: Any = None  # attached once something is to be sent (or printed)
+    body: dict[str, Any] = field(default_factory=dict)  # the video resource, when pending
+
+    def prepare(self) -> None:
+        """Check the files the pending steps send and build the video resource if needed."""
+        self.inputs.check(self.pending())
+        if "video" in self.pending():
+            self.body = episode_video_body(self.episode, self.inputs, dt.datetime.now(dt.UTC))
 
     @property
     def video_id(self) -> str:
@@ -237,8 +255,6 @@ class Publisher:
         return items[0] if items else None
 
     def backoff_call(self, call: Callable[[], Any], what: str) -> Any:
-        from pipeline.youtube.resumable import with_retries
-
         return with_retries(call, what, self.backoff, say)
 
     def run(self) -> None:
@@ -296,37 +312,38 @@ def finished_already(publisher: Publisher, force: bool) -> bool:
         return False
     if publisher.pending():
         return False
-    current = fingerprint(publisher.inputs.video)
-    if current != state.step("video").get("file"):
+    video = publisher.inputs.video
+    if video.is_file() and fingerprint(video) != state.step("video").get("file"):
         warn(f"{publisher.inputs.video} has changed since it was uploaded; `pipeline upload "
              f"--force` uploads it as a new video ({QUOTA_COST})")
     say(f"already on YouTube: {url} (nothing to do; --force uploads again)")
     return True
 
 
-def make_publisher(episode: Episode) -> Publisher:
-    """Check the inputs and read the record; the service is attached when it is needed."""
-    inputs = Inputs.of(episode.build)
-    inputs.check()
-    body = episode_video_body(episode, inputs, dt.datetime.now(dt.UTC))
-    state = UploadState.load(episode.build / "youtube.json")
-    return Publisher(episode, inputs, state, None, body, Backoff.from_env(), chunk_size())
+def show_dry_run(publisher: Publisher, force: bool) -> None:
+    import httplib2
+
+    if force and publisher.state.finished("video"):
+        # show what --force would send, without forgetting anything
+        publisher.state = UploadState(publisher.state.path, UploadState.fresh())
+    publisher.prepare()
+    # a bare transport: no token needed, and nothing is sent
+    publisher.service = build_service(http=httplib2.Http())
+    dry_run(publisher)
 
 
 def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
     """Upload whatever of the episode YouTube does not have yet."""
-    publisher = make_publisher(load_episode(episode_dir))
+    episode = load_episode(episode_dir)
+    publisher = Publisher(episode, Inputs.of(episode.build),
+                          UploadState.load(episode.build / "youtube.json"),
+                          Backoff.from_env(), chunk_size())
     if dry:
-        import httplib2
-
-        if force:  # show what --force would send, without forgetting anything
-            publisher.state = UploadState(publisher.state.path, UploadState.fresh())
-        # a bare transport: no token needed, and nothing is sent
-        publisher.service = build_service(http=httplib2.Http())
-        dry_run(publisher)
+        show_dry_run(publisher, force)
         return
     if finished_already(publisher, force):
         return
+    publisher.prepare()
     from pipeline.youtube.auth import load_credentials
 
     publisher.service = build_service(credentials=load_credentials())
