@@ -356,6 +356,11 @@ def test_401_after_refresh_says_sign_in_again(env, standin, episode, capfd):
     assert "pipeline youtube-login` to sign in again" in capfd.readouterr().err
     assert standin.count("token") >= 1  # the client refreshed before giving up
     assert standin.videos == {}
+    standin.refresh_token = "revoked"  # now the refresh itself is refused
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err
+    assert "Google refused to refresh the YouTube sign-in during the video upload" in err
+    assert "sign in again" in err and "Traceback" not in err
 
 
 def test_no_token_says_run_login(env, standin, episode, capfd, monkeypatch, tmp_path):

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
+from httplib2 import HttpLib2Error
 
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.youtube.auth import RELOGIN_FIX, load_credentials
 from pipeline.youtube.client import build_service, strip_secrets
 from pipeline.youtube.metadata import (
     Inputs,
@@ -85,14 +88,14 @@ def explain(exc: HttpError, step: str, record: Path, now: dt.datetime) -> Pipeli
         f": {message}" if message else "")
     if status == 401:
         return PipelineError(f"YouTube refused the sign-in during the {step} ({detail})",
-                             record, "run `pipeline youtube-login` to sign in again")
+                             record, RELOGIN_FIX)
     if status in (403, 429) and reason in QUOTA_REASONS:
         return PipelineError(
             f"YouTube quota used up during the {step} ({detail}); progress is kept", record,
             f"run the same command again after the quota resets at {describe_reset(now)}")
     if reason == "insufficientPermissions":
         return PipelineError(f"the sign-in lacks a permission for the {step} ({detail})", record,
-                             "run `pipeline youtube-login` again and allow every permission")
+                             RELOGIN_FIX + " and allow every permission")
     if reason == "youtubeSignupRequired":
         return PipelineError(f"the signed-in Google account has no YouTube channel ({detail})",
                              record, "create a channel on youtube.com, then run it again")
@@ -263,14 +266,24 @@ class Publisher:
         for step in self.pending():
             try:
                 senders[step]()
-            except HttpError as exc:
-                raise explain(exc, f"{step} upload" if step != "playlist" else "playlist insert",
-                              self.state.path, dt.datetime.now(dt.UTC)) from None
-            except RETRY_EXCEPTIONS as exc:
-                raise PipelineError(
-                    f"lost the connection to YouTube during the {step} step "
-                    f"({type(exc).__name__}, {self.backoff.tries} tries); progress is kept",
-                    self.state.path, "run the same command again") from None
+            except (HttpError, RefreshError, TransportError, HttpLib2Error,
+                    *RETRY_EXCEPTIONS) as exc:
+                raise self.failure(step, exc) from None
+
+    def failure(self, step: str, exc: Exception) -> PipelineError:
+        """One line for a step that failed; the exception's own text is never shown (a
+        transport error could quote a request)."""
+        what = "playlist insert" if step == "playlist" else f"{step} upload"
+        record = self.state.path
+        if isinstance(exc, HttpError):
+            return explain(exc, what, record, dt.datetime.now(dt.UTC))
+        if isinstance(exc, RefreshError):
+            return PipelineError(f"Google refused to refresh the YouTube sign-in during the "
+                                 f"{what} (revoked or expired)", record, RELOGIN_FIX)
+        tries = f", {self.backoff.tries} tries" if isinstance(exc, RETRY_EXCEPTIONS) else ""
+        return PipelineError(f"lost the connection to YouTube during the {what} "
+                             f"({type(exc).__name__}{tries}); progress is kept", record,
+                             "check the network and run the same command again")
 
 
 def fingerprint(path: Path) -> dict[str, Any]:
@@ -344,8 +357,6 @@ def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
     if finished_already(publisher, force):
         return
     publisher.prepare()
-    from pipeline.youtube.auth import load_credentials
-
     publisher.service = build_service(credentials=load_credentials())
     try:
         publisher.run()
