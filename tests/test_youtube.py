@@ -339,6 +339,15 @@ def test_thumbnail_refused_warns_and_goes_on(env, standin, episode, capfd):
     assert record(episode)["steps"]["thumbnail"]["status"] == "skipped"
 
 
+def test_quota_used_up_at_the_thumbnail_is_not_a_refusal(env, standin, episode, capfd):
+    standin.faults.append(Fault("init", "thumbnails", 403, reason="quotaExceeded"))
+    assert run_cli("upload", str(episode)) == 1
+    assert "quota used up during the thumbnail upload" in capfd.readouterr().err
+    assert "thumbnail" not in record(episode)["steps"]
+    assert run_cli("upload", str(episode)) == 0
+    assert_finished(standin, episode)
+
+
 def test_private_when_public_asked_warns_about_the_audit(env, standin, tmp_path, capfd):
     episode = make_project(tmp_path / "public", privacy="public", playlist="")
     standin.force_private = True

@@ -225,9 +225,9 @@ class Publisher:
         try:
             self.upload("thumbnail", self.inputs.thumbnail, self.thumbnail_request(), file)
         except HttpError as exc:
-            if exc.status_code != 403:
-                raise
             reason, message = http_reason(exc)
+            if exc.status_code != 403 or reason in QUOTA_REASONS:
+                raise
             self.state.mark("thumbnail", "skipped", reason=f"HTTP 403 {reason}".strip())
             warn(f"YouTube refused the thumbnail (HTTP 403 {reason}: {message}); custom "
                  "thumbnails need a verified channel (https://www.youtube.com/verify); "
