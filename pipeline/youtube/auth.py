@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 from google.auth.exceptions import RefreshError, TransportError
@@ -111,7 +112,7 @@ def _refresh(credentials: Credentials, path: Path) -> None:
                             "check the network and run the command again") from None
 
 
-def _paste_flow(flow, port: int) -> None:  # noqa: ANN001 (an InstalledAppFlow)
+def _paste_flow(flow: Any, port: int) -> None:
     """Sign in on another machine's browser and paste the address it lands on."""
     flow.redirect_uri = f"http://localhost:{port}/"
     url, _ = flow.authorization_url(prompt="consent", access_type="offline")
