@@ -88,6 +88,11 @@ class YouTubeSettings(_Section):
     tags: list[str] = Field(default_factory=list)
     made_for_kids: bool = False
     publish_at: str = ""  # ISO 8601; forces private until then
+    default_language: str = ""  # language of title and description; empty: show.language
+    audio_language: str = ""  # language spoken in the video; empty: show.language
+    captions_language: str = ""  # language of captions.vtt; empty: show.language
+    captions_name: str = ""  # caption track name shown to viewers; empty: none
+    notify_subscribers: bool = True  # let subscribers know about the new video
 
 
 class FeedSettings(_Section):
