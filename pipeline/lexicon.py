@@ -86,13 +86,16 @@ class Lexicon:
 
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise PipelineError(
             "pronunciation lexicon not found", path, "create it with a [say] table"
         ) from None
     except UnicodeDecodeError as exc:
-        raise PipelineError(f"not UTF-8 at byte {exc.start}", path, "save it as UTF-8") from None
+        line = data[:exc.start].count(b"\n") + 1
+        raise PipelineError(f"not UTF-8 at line {line} (byte {exc.start})", path,
+                            "save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise PipelineError(f"invalid TOML: {exc}", path) from None
 

@@ -70,7 +70,8 @@ def _unwrap_links(text: str) -> str:
 
 
 def _clean_markup(text: str) -> str:
-    text = emoji.replace_emoji(text, replace=" ")
+    if not text.isascii():
+        text = emoji.replace_emoji(text, replace=" ")
     text = unicodedata.normalize("NFKC", text).replace("\u2044", "/")
     text = re.sub(r"[\u200b-\u200f\u2060\ufe0e\ufe0f]", "", text)
     # "~50%" is "about fifty percent"; elsewhere a tilde is a Markdown marker.
@@ -85,7 +86,7 @@ _SCHEME_URL = re.compile(
     r"(?P<scheme>(?:https?|ftp)://)(?P<host>[A-Za-z0-9.-]*)(?::\d+)?(?P<path>[/?#]\S*)?"
 )
 _BARE_URL = re.compile(
-    r"(?<![A-Za-z0-9.-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
+    r"(?<![A-Za-z0-9-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
     r"(?P<path>/\S*)?"
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"’”]+$")
@@ -434,6 +435,8 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"\s<\s", " less than "),
     (r"\s>\s", " greater than "),
     (r"\s*(?:->|→|=>)\s*", " to "),
+    (r"(?<=[^\W\d_])–(?=[^\W\d_])", " to "),
+    (r"≈\s*|~\s*(?=\w)", "about "),
     (r"°\s?C\b", " degrees Celsius"),
     (r"°\s?F\b", " degrees Fahrenheit"),
     (r"°", " degrees"),
