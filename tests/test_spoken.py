@@ -24,7 +24,7 @@ LEXICON = Lexicon({
     "LLM": "spell", "GPU": "spell", "GPT": "spell", "MIT": "spell", "EUM": "spell",
     "EAGx": "spell", "UTC": "spell", "CET": "spell",
     "ROME": "word", "CLIP": "word", "ETHICS": "word",
-    "LatAm": "Latam", "Thibodeau": "Tibbodoh", "Jaime": "Hymeh", "Sevilla": "Seh-veeya",
+    "LatAm": "Latt-Am", "Thibodeau": "Tibbodoh", "Jaime": "Hymeh", "Sevilla": "Sevee-ya",
     "lesswrong": "Less Wrong", "alignmentforum": "Alignment Forum", "arxiv": "archive",
 })
 
@@ -81,8 +81,8 @@ CASES: list[tuple[str, str]] = [
      "Thanks goes to Eh G I S F for once more sharing opportunities in M L and Eh I safety."),
     ("You can also join the in-person AI trends hackathon on Tuesday after EAGx LatAm in "
      "Mexico City with Jaime Sevilla and the Epoch team.",
-     "You can also join the in-person Eh I trends hackathon on Tuesday after E Eh G X Latam "
-     "in Mexico City with Hymeh Seh-veeya and the Epoch team."),
+     "You can also join the in-person Eh I trends hackathon on Tuesday after E Eh G X Latt-Am "
+     "in Mexico City with Hymeh Sevee-ya and the Epoch team."),
     ("Win up to $50,000 by doing theoretical research before the 1st of October.",
      "Win up to fifty thousand dollars by doing theoretical research before the first of "
      "October."),
@@ -183,6 +183,8 @@ CASES: list[tuple[str, str]] = [
     ("See the links below 👇 and join us! 🎉🎉", "See the links below and join us!"),
     ("They’re split into the following categories:",
      "They’re split into the following categories."),
+    ("Analyzing toy models\nLooking for circuits in the wild:\nInterpreting algorithms.",
+     "Analyzing toy models. Looking for circuits in the wild: Interpreting algorithms."),
 ]
 
 
