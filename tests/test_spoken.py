@@ -119,6 +119,10 @@ CASES: list[tuple[str, str]] = [
     ("Since 2019, LLMs' abilities and the GPU's memory grew.",
      "Since twenty nineteen, L L M's abilities and the G P U's memory grew."),
     ("A 2048 token context.", "A two thousand and forty-eight token context."),
+    ("Q1 2024 results in the AI-2027 scenario.",
+     "Q one twenty twenty-four results in the Eh I twenty twenty-seven scenario."),
+    ("Around 2000 people came by 2030, around 2020.",
+     "Around two thousand people came by twenty thirty, around twenty twenty."),
     ("The paper by Smith et al. (2023) was cited 1,000 times.",
      "The paper by Smith and colleagues, twenty twenty-three, was cited one thousand times."),
     ("In the 1900s and the 2000s, hundreds of 100s.",
@@ -158,6 +162,10 @@ CASES: list[tuple[str, str]] = [
     ("The temperature rose 1.5°C (approx.) since 1900.",
      "The temperature rose one point five degrees Celsius, approximately, since nineteen "
      "hundred."),
+    ("We rented 8 H100s for the GPT-4o runs.",
+     "We rented eight H one hundreds for the G P T four o runs."),
+    ("Claude 3.5 Sonnet scored 50+ points with n=100.",
+     "Claude three point five Sonnet scored fifty plus points with n equals one hundred."),
     ("He's the #2 researcher on C# and C++ projects.",
      "He's the number two researcher on C sharp and C plus plus projects."),
     # abbreviations and symbols
