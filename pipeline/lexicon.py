@@ -137,8 +137,8 @@ def add_entries(path: Path, new: Mapping[str, str]) -> list[str]:
     The file is created if missing and written atomically, only if the result loads.
     """
     path = Path(path)
+    existing = _entries(_read(path), path) if path.exists() else {}
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    existing = _entries(_read(path), path) if text else {}
     added = {t: s for t, s in new.items() if t not in existing}
     for term, saying in added.items():
         _check_entry(path, term, saying)

@@ -170,11 +170,19 @@ def test_add_entries_refuses_a_bad_entry_and_writes_nothing(tmp_path: Path) -> N
     assert path.read_text(encoding="utf-8") == ORIGINAL
 
 
-def test_add_entries_refuses_to_touch_a_broken_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "[say\nGPU = 'spell'\n")
-    with pytest.raises(PipelineError, match="invalid TOML"):
+@pytest.mark.parametrize("broken, problem", [
+    (b"[say\nGPU = 'spell'\n", "invalid TOML"),
+    (b"[say]\nJos\xe9 = 'Hosay'\n", "not UTF-8"),
+    (b"[voice]\nGPU = 'spell'\n", "unknown table or key 'voice'"),
+])
+def test_add_entries_refuses_to_touch_a_broken_file(
+    tmp_path: Path, broken: bytes, problem: str
+) -> None:
+    path = tmp_path / "pronunciations.toml"
+    path.write_bytes(broken)
+    with pytest.raises(PipelineError, match=problem):
         add_entries(path, {"AGI": "spell"})
-    assert path.read_text(encoding="utf-8") == "[say\nGPU = 'spell'\n"
+    assert path.read_bytes() == broken
 
 
 # --- the real voice -------------------------------------------------------------------
