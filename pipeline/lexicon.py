@@ -86,13 +86,16 @@ class Lexicon:
 
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise PipelineError(
             "pronunciation lexicon not found", path, "create it with a [say] table"
         ) from None
     except UnicodeDecodeError as exc:
-        raise PipelineError(f"not UTF-8 at byte {exc.start}", path, "save it as UTF-8") from None
+        line = data[:exc.start].count(b"\n") + 1
+        raise PipelineError(f"not UTF-8 at line {line} (byte {exc.start})", path,
+                            "save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise PipelineError(f"invalid TOML: {exc}", path) from None
 
@@ -134,8 +137,8 @@ def add_entries(path: Path, new: Mapping[str, str]) -> list[str]:
     The file is created if missing and written atomically, only if the result loads.
     """
     path = Path(path)
+    existing = _entries(_read(path), path) if path.exists() else {}
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    existing = _entries(_read(path), path) if text else {}
     added = {t: s for t, s in new.items() if t not in existing}
     for term, saying in added.items():
         _check_entry(path, term, saying)

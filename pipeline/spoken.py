@@ -11,9 +11,10 @@ Choices where several readings exist:
   read as written, "six slash one"; write dates with month names or as 2023-01-06.
   Halves, thirds and quarters (n/d with n < d <= 4) are read as fractions ("two thirds");
   24/7 as "twenty-four seven".
-- A four-digit number from 1100 to 2099 is read as a year ("twenty twenty-three") unless
-  a lowercase word follows that is not a function word ("2048 tokens"), and not after a
-  year cue word ("in", "since", month names...), which always gives a year.
+- A four-digit number from 1100 to 2099 without a comma is read as a year ("the 2023
+  report", "Q1 2024 results"), except after a word that announces a count ("a 2048 token
+  window", "with 1500 people") or an amount word followed by a noun ("over 1200
+  researchers"). Year cues ("in", "since", month names...) always give a year.
 - A decimal after a capitalised name ("Python 3.11", "Llama 3.1") or after v/version is a
   version, its parts read as whole numbers ("three point eleven"); other decimals read
   their digits one by one ("three point one four").
@@ -70,7 +71,8 @@ def _unwrap_links(text: str) -> str:
 
 
 def _clean_markup(text: str) -> str:
-    text = emoji.replace_emoji(text, replace=" ")
+    if not text.isascii():
+        text = emoji.replace_emoji(text, replace=" ")
     text = unicodedata.normalize("NFKC", text).replace("\u2044", "/")
     text = re.sub(r"[\u200b-\u200f\u2060\ufe0e\ufe0f]", "", text)
     # "~50%" is "about fifty percent"; elsewhere a tilde is a Markdown marker.
@@ -85,7 +87,7 @@ _SCHEME_URL = re.compile(
     r"(?P<scheme>(?:https?|ftp)://)(?P<host>[A-Za-z0-9.-]*)(?::\d+)?(?P<path>[/?#]\S*)?"
 )
 _BARE_URL = re.compile(
-    r"(?<![A-Za-z0-9.-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
+    r"(?<![A-Za-z0-9-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
     r"(?P<path>/\S*)?"
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"’”]+$")
@@ -187,11 +189,17 @@ _MONTH_ABBREVIATIONS = {m[:3]: m for m in _MONTHS} | {"Sept": "September"}
 _MONTH = r"(?P<month>" + "|".join(
     sorted(_MONTHS + list(_MONTH_ABBREVIATIONS), key=len, reverse=True)) + r")\b"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
-_YEAR_CUES = {"in", "since", "by", "from", "until", "till", "of", "year", "early", "late",
-              "mid", "before", "after", "around", "circa", "during", "to", "and", "the",
+_YEAR_CUES = {"in", "since", "until", "till", "of", "year", "early", "late",
+              "mid", "before", "after", "circa", "during", "and", "the",
               "spring", "summer", "autumn", "fall", "winter", "through", "versus",
               "between"} | {
     m.lower() for m in _MONTHS} | {m.lower() for m in _MONTH_ABBREVIATIONS}
+# "a 2048 token window", "with 1500 people": a count, whatever follows.
+_COUNT_CUES = {"a", "an", "with", "only", "just", "total", "first", "last", "next", "top",
+               "these", "those", "all", "every", "per", "than", "some", "nearly", "almost",
+               "roughly", "approximately"}
+# "over 1200 researchers" is a count, "over 2023 and 2024" is not.
+_AMOUNT_CUES = {"about", "around", "over", "under", "to", "by", "from", "up"}
 _FUNCTION_WORDS = {"and", "or", "to", "through", "was", "is", "were", "will", "when", "with",
                    "as", "for", "but", "saw", "has", "had", "onwards", "onward", "in", "on",
                    "at", "by", "of", "the", "we", "it", "there", "they", "this", "that",
@@ -374,10 +382,14 @@ def _plain(m: re.Match[str]) -> str:
 
 def _reads_as_year(text: str, start: int, end: int) -> bool:
     before = re.findall(r"[A-Za-z]+", text[max(0, start - 20):start])
-    if before and before[-1].lower() in _YEAR_CUES:
+    previous = before[-1].lower() if before else ""
+    if previous in _COUNT_CUES:
+        return False
+    if previous in _YEAR_CUES:
         return True
     after = re.match(r"\s+([a-z]+)\b", text[end:])
-    return after is None or after[1] in _FUNCTION_WORDS
+    counts_things = after is not None and after[1] not in _FUNCTION_WORDS
+    return not (counts_things and previous in _AMOUNT_CUES)
 
 
 _SUFFIX = r"(?:st|nd|rd|th)?"
@@ -406,7 +418,7 @@ _NUMBER_PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\b\d+/\d+/\d+\b", _slashes),
     (r"\b(?P<top>\d+)/(?P<bottom>\d+)\b", _fraction),
     (r"\bA(?=\d)", "Eh "),
-    (r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " "),
+    (r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])(?!s\b)", " "),
     (rf"(?<![\d.,])(?P<low>{_NUM})\s?[-–]\s?(?P<high>{_NUM})(?!\d|\.\d)", _range),
     (r"(?<![\w.,)-])[-−](?=\d)", "minus "),
     (r"(?<![\w.])\+(?=\d)", "plus "),
@@ -430,10 +442,12 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"\s*&\s*", " and "),
     (r"(?<=\w)\+\+", " plus plus"),
     (r"\s\+\s|(?<=\w)\+(?=\w)", " plus "),
-    (r"\s=\s", " equals "),
     (r"\s<\s", " less than "),
     (r"\s>\s", " greater than "),
     (r"\s*(?:->|→|=>)\s*", " to "),
+    (r"\s*=\s*", " equals "),
+    (r"(?<=[^\W\d_])–(?=[^\W\d_])", " to "),
+    (r"≈\s*", "about "),
     (r"°\s?C\b", " degrees Celsius"),
     (r"°\s?F\b", " degrees Fahrenheit"),
     (r"°", " degrees"),
@@ -454,6 +468,7 @@ def _say_symbols(text: str) -> str:
 
 
 _PAUSES: list[tuple[str, str]] = [
+    (r"(?<=[^\s.!?,;:])[ \t]*\n\s*(?=\S)", ". "),  # a line break ends a sentence
     (r"(?:\.\.\.|…)+(?=\s*$|\s+[A-Z\"“])", "."),
     (r"(?:\.\.\.|…)+", ", "),
     (r"\s*(?:—|--)\s*|\s+[–-]\s+", ", "),
