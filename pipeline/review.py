@@ -51,6 +51,7 @@ SOURCES = {
 }
 JSON_FILES = ("script.json", "timeline.json", "chapters.json", "qa.json", "slides.json")
 PICTURE_RATE = 8000  # samples a second decoded for the waveform: plenty for 1200 columns
+ABSOLUTE_GATE = -70.0  # LUFS: BS.1770's absolute gate; quieter is silence
 LOUDNESS_SLACK = 1.0  # LU either side of the target that still passes
 TITLE_LIMIT = 100  # YouTube's title limit, characters
 DESCRIPTION_LIMIT = 5000  # YouTube's description limit, bytes
@@ -264,14 +265,27 @@ def _lufs_y(value: float, lay: Layout) -> float:
     return lay.wave + 2 + share * (lay.plot - 4)
 
 
+def _audible_runs(times: list[float], values: list[float]) -> list[list[tuple[float, float]]]:
+    """Stretches of (time, LUFS) above the absolute gate; ebur128 prints -120.7 and the like
+    for silence and for a window it has not filled yet, which are no loudness to draw."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for t, value in zip(times, values, strict=True):
+        if value > ABSOLUTE_GATE:
+            runs[-1].append((t, value))
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
 def _draw_loudness(draw: ImageDraw.ImageDraw, loud: Loudness, duration: float, lay: Layout,
                    target: float) -> None:
     draw.line([(0, lay.wave), (lay.width, lay.wave)], fill=INK["rule"])
     scale = lay.width / duration if duration > 0 else 0
     for values, ink in ((loud.momentary, "momentary"), (loud.short_term, "short")):
-        points = [(t * scale, _lufs_y(v, lay)) for t, v in zip(loud.times, values, strict=True)]
-        if len(points) > 1:
-            draw.line(points, fill=INK[ink], width=2 if ink == "short" else 1)
+        for run in _audible_runs(loud.times, values):
+            points = [(t * scale, _lufs_y(v, lay)) for t, v in run]
+            if len(points) > 1:
+                draw.line(points, fill=INK[ink], width=2 if ink == "short" else 1)
     y = _lufs_y(target, lay)
     for x in range(0, lay.width, 12):
         draw.line([(x, y), (x + 6, y)], fill=INK["target"])

@@ -69,7 +69,7 @@ def make_video(path: Path) -> Path:
 def make_mp3(path: Path) -> Path:
     """12 s mono MP3 whose level rises and falls, so the loudness curve has a shape."""
     ffmpeg("-f", "lavfi", "-i", f"sine=frequency=330:duration={DURATION}:sample_rate=44100",
-           "-af", "volume='0.4+7*abs(sin(t/2))':eval=frame", "-ac", "1",
+           "-af", "volume='0.2+2.5*abs(sin(t/2))':eval=frame", "-ac", "1",
            "-c:a", "libmp3lame", "-b:a", "64k", str(path))
     return path
 
@@ -81,6 +81,14 @@ def vtt_text(cues: list[tuple[float, float, str]] = CUES) -> str:
     blocks = [f"{i}\n{stamp(a)} --> {stamp(b)}\n{text}" for i, (a, b, text) in
               enumerate(cues, 1)]
     return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+
+
+def srt_text(cues: list[tuple[float, float, str]] = CUES) -> str:
+    def stamp(seconds: float) -> str:
+        minutes, secs = divmod(seconds, 60)
+        return f"00:{int(minutes):02d}:{secs:06.3f}".replace(".", ",")
+    return "\n".join(f"{i}\n{stamp(a)} --> {stamp(b)}\n{text}\n"
+                     for i, (a, b, text) in enumerate(cues, 1))
 
 
 def script_json() -> dict:
@@ -138,6 +146,7 @@ def fill_build(build: Path, media: dict[str, Path]) -> Path:
     shutil.copy(media["video"], build / "video.mp4")
     shutil.copy(media["mp3"], build / "episode.mp3")
     (build / "captions.vtt").write_text(vtt_text(), encoding="utf-8")
+    (build / "captions.srt").write_text(srt_text(), encoding="utf-8")
     for name, data in (("script.json", script_json()), ("timeline.json", timeline_json()),
                        ("chapters.json", chapters_json()), ("qa.json", qa_json()),
                        ("slides.json", slides_json())):
