@@ -12,6 +12,7 @@ missing or damaged input is named on the page with the command that builds it.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -589,11 +590,20 @@ class Review:
     problems: list[str]
 
 
+def captions_url(vtt: Path) -> str | None:
+    """The captions as a data: URL. Browsers treat every file: URL as its own origin, so a
+    page opened from disk may not fetch a <track> beside it (Chromium refuses with "Unsafe
+    attempt to load URL"); a data: URL goes to the same WebVTT parser from disk and HTTP."""
+    if not vtt.is_file():
+        return None
+    return "data:text/vtt;charset=utf-8;base64," + base64.b64encode(vtt.read_bytes()).decode()
+
+
 def _media(inputs: Inputs, language: str) -> dict[str, Any]:
     return {
         "video": url("video.mp4") if inputs.has("video.mp4") else None,
         "audio": url("episode.mp3") if inputs.has("episode.mp3") else None,
-        "captions": url("captions.vtt") if inputs.has("captions.vtt") else None,
+        "captions": captions_url(inputs.build / "captions.vtt"),
         "language": language,
     }
 
