@@ -638,7 +638,6 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment,
         "youtube": youtube_text(inputs),
         "feed": feed_item(episode, env, now) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,
-        "made": (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 

@@ -280,6 +280,26 @@ def test_the_feed_item_is_the_one_pipeline_feed_publishes(episode_dir: Path,
     assert "Neel Nanda lists the open problems of superposition." in notes["text"]
 
 
+def test_the_page_says_why_the_feed_would_refuse_the_episode(episode_dir: Path,
+                                                              project) -> None:
+    show = project.assets / "show.toml"
+    show.write_text(show.read_text().replace('base_url = "https://example.org/mlaisu/podcast"',
+                                             'base_url = ""'), encoding="utf-8")
+    result, page = build_page(episode_dir)
+    assert not page.find("pre", id="feed-item")
+    refusal = [e["text"] for e in page.find("div", class_="notice")
+               if "base_url is empty" in e["text"]]
+    assert len(refusal) == 1 and "under [show]" in refusal[0]
+    assert any("base_url is empty" in problem for problem in result.problems)
+
+
+def test_a_rebuild_from_the_same_files_is_the_same_page(episode_dir: Path) -> None:
+    first = build_page(episode_dir)[0].page.read_bytes()
+    picture = (episode_dir / "build" / "review-loudness.png").read_bytes()
+    assert review.build_review(load_episode(episode_dir)).page.read_bytes() == first
+    assert (episode_dir / "build" / "review-loudness.png").read_bytes() == picture
+
+
 def test_youtube_text_as_uploaded_with_its_limits(episode_dir: Path) -> None:
     _, page = build_page(episode_dir)
     assert page.one("pre", id="youtube-title")["text"] == fx.YOUTUBE_TITLE.strip()
