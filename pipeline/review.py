@@ -4,8 +4,9 @@ It shows what the other stages built, side by side: the video with its captions,
 chapters (a click seeks), the audio, the QA figures, the script with the words the model
 heard differently, a waveform and loudness-over-time picture (`build/review-loudness.png`),
 the slides, the YouTube text and the feed item as `pipeline feed` would publish it. Every
-URL is relative to `build/`, so the page works opened from disk and served over HTTP. A
-missing or damaged input is named on the page with the command that builds it.
+URL is relative to `build/` (the captions travel inside the page: see captions_url), so the
+page works opened from disk and served over HTTP. A missing or damaged input is named on
+the page with the command that builds it.
 
 `pipeline review episodes/<slug>`
 """
@@ -46,6 +47,7 @@ SOURCES = {
     "captions.vtt": "captions",
     "qa.json": "captions",
     "slides.json": "slides",
+    "thumbnail.jpg": "slides",
     "video.mp4": "video",
     "youtube-title.txt": "video",
     "youtube-description.txt": "video",
