@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "captions": ("pipeline.captions", "Transcribe with Whisper; captions in the issue's words."),
     "slides": ("pipeline.slides", "Render the slides and the thumbnail."),
     "video": ("pipeline.video", "Assemble the video and the YouTube description."),
+    "review": ("pipeline.review", "Write build/review.html: everything to check first."),
     "youtube-login": ("pipeline.youtube.auth", "Sign in to YouTube (OAuth, stored token)."),
     "upload": ("pipeline.youtube.upload", "Upload to YouTube: resumable, never twice."),
     "feed": ("pipeline.feed", "Build public/: the podcast feed and its files."),

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-SYSTEM_PACKAGES=(ffmpeg espeak-ng)
+SYSTEM_PACKAGES=(ffmpeg espeak-ng chromium)  # chromium: the review page's browser test
 
 missing_system() {
   local pkg
