@@ -10,6 +10,7 @@ the frame nearest the time in timeline.json. The audio is encoded at the same ti
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -155,7 +156,8 @@ def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out
     """Captions drawn into the picture: the joined slides are decoded and encoded again,
     with keyframes forced at the slide changes. `captions_name` and `fonts_dir` are plain
     names in the working folder, so the filter needs no escaping."""
-    style = f"FontName=DejaVu Sans,FontSize=22,MarginV={round(enc.height * 0.03)}"
+    style = ("FontName=DejaVu Sans,FontSize=16,BorderStyle=3,Outline=1,Shadow=0,"
+             f"OutlineColour=&H80000000,MarginV={round(enc.height * 0.02)}")
     times = ",".join(f"{t:.6f}" for t in keyframes)
     return [
         *QUIET, "-progress", "pipe:1", "-nostats",
@@ -213,12 +215,13 @@ def check_ffmpeg() -> None:
                             INSTALL_FFMPEG)
 
 
-def run_ffmpeg(args: list[str], what: str,
-               on_seconds: Callable[[float], None] | None = None) -> None:
+def run_ffmpeg(args: list[str], what: str, on_seconds: Callable[[float], None] | None = None,
+               cwd: Path | None = None) -> None:
     """Run ffmpeg; feed `-progress` times to `on_seconds`; a failure carries its stderr."""
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True,
+                                    cwd=cwd)
         except FileNotFoundError:
             raise PipelineError("ffmpeg not found", fix="apt-get install ffmpeg") from None
         assert proc.stdout is not None
@@ -318,7 +321,8 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path,
             audio_job.result()
         (work / "slides.ffconcat").write_text(concat_list(entries), encoding="utf-8")
         mux = final_args(episode, inputs, work, target, cuts, enc, language)
-        run_ffmpeg(mux, "joining the video", lambda s: progress.update("mux", s / duration))
+        run_ffmpeg(mux, "joining the video", lambda s: progress.update("mux", s / duration),
+                   cwd=work)
         progress.update("mux", 1.0)
     return cuts
 
@@ -394,6 +398,7 @@ def hashtag(tag: str) -> str:
     return "#" + "".join(w[:1].upper() + w[1:] for w in re.findall(r"\w+", tag))
 
 
+@functools.lru_cache(maxsize=8)
 def template_env(folder: Path) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
