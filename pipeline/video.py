@@ -205,14 +205,22 @@ def missing_encoders(listing: str) -> list[str]:
     return [desc for name, desc in NEEDED_ENCODERS.items() if name not in found]
 
 
-def check_ffmpeg() -> None:
-    if shutil.which("ffmpeg") is None:
-        raise PipelineError("ffmpeg not found", fix="apt-get install ffmpeg")
-    listing = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True,
-                             text=True, check=False).stdout
+def encoder_problem(listing: str, ffmpeg: str) -> PipelineError | None:
+    """The error to raise when `ffmpeg -encoders` lacks an encoder the video needs."""
     if missing := missing_encoders(listing):
-        raise PipelineError(f"this ffmpeg lacks the {', '.join(missing)}", shutil.which("ffmpeg"),
-                            INSTALL_FFMPEG)
+        return PipelineError(f"this ffmpeg lacks the {', '.join(missing)}", ffmpeg,
+                             INSTALL_FFMPEG)
+    return None
+
+
+def check_ffmpeg() -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise PipelineError("ffmpeg not found", fix="apt-get install ffmpeg")
+    listing = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True,
+                             text=True, check=False).stdout
+    if problem := encoder_problem(listing, ffmpeg):
+        raise problem
 
 
 def run_ffmpeg(args: list[str], what: str, on_seconds: Callable[[float], None] | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "2023-01-06-ai-improving-itself"
 DURATION = 14.0
+CLICK = 6.0  # a loud click in the test audio, to find it again in the video
 
 ISSUE = """---
 title: AI Improving Itself
@@ -110,9 +111,11 @@ Thanks for listening.
 
 
 def make_audio(path: Path, duration: float) -> None:
+    """A quiet tone with a 10 ms click at CLICK seconds, as a mono 44.1 kHz MP3."""
+    tone = f"0.1*sin(2*PI*330*t)+if(between(t,{CLICK},{CLICK + 0.01}),0.8,0)"
     subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"sine=frequency=330:sample_rate=44100:duration={duration}", "-ac", "1",
+         f"aevalsrc='{tone}':s=44100:d={duration}", "-ac", "1",
          "-c:a", "libmp3lame", "-b:a", "64k", str(path)],
         check=True,
     )

@@ -16,7 +16,7 @@ from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.slides import build_slides
-from tests.slide_fixtures import DURATION, REPO, make_episode
+from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
 
 FPS = 30
 ENC = video.Encoding()
@@ -177,6 +177,14 @@ def test_missing_captions_names_the_file(episode) -> None:
     assert not (episode.build / "video.mp4").exists()
 
 
+def test_an_ffmpeg_without_libx264_or_aac_is_named() -> None:
+    problem = video.encoder_problem(" S..... mov_text  x\n", "/opt/ffmpeg")
+    assert problem is not None
+    assert problem.line() == (
+        "/opt/ffmpeg: this ffmpeg lacks the H.264 video encoder libx264, AAC audio encoder aac "
+        "(install Debian's ffmpeg, which has them: apt-get install ffmpeg)")
+
+
 def test_installed_ffmpeg_has_the_encoders() -> None:
     video.check_ffmpeg()  # raises a PipelineError naming what is missing otherwise
 
@@ -263,6 +271,23 @@ def test_streams_follow_youtube_recommendations(built) -> None:
     assert abs(float(v["duration"]) - float(a["duration"])) <= 1 / FPS
     assert abs(float(v["duration"]) - DURATION) <= 1 / FPS
     assert float(v["start_time"]) == 0.0 and float(a["start_time"]) == 0.0
+
+
+def click_time(path: Path) -> float:
+    """When the audio first gets loud, decoded by ffmpeg at 48 kHz."""
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a",
+                          "-ac", "1", "-ar", "48000", "-f", "s16le", "-"],
+                         capture_output=True, check=True).stdout
+    samples = memoryview(raw).cast("h")
+    return next(i for i, x in enumerate(samples) if abs(x) > 16000) / 48000
+
+
+@pytest.mark.slow
+def test_audio_lines_up_with_the_slides_without_edit_lists(built) -> None:
+    """The AAC encoder's priming is trimmed, so nothing is late though no edit list hides it."""
+    folder, _ = built
+    assert abs(click_time(folder / "episode.mp3") - CLICK) < 0.002
+    assert abs(click_time(folder / "video.mp4") - CLICK) < 0.002
 
 
 @pytest.mark.slow
