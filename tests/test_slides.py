@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
 from pipeline import slides
 from pipeline.artwork import draw_artwork
+from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from tests.slide_fixtures import DURATION, REPO, SEGMENTS, make_episode, script_json, timeline_json
@@ -198,3 +200,20 @@ def test_artwork_is_square_rgb_and_within_podcast_limits() -> None:
         assert shipped.format == "PNG" and shipped.mode == "RGB"
         assert shipped.width == shipped.height and 1400 <= shipped.width <= 3000
     assert (REPO / "assets/artwork.png").stat().st_size < 300_000
+
+
+def test_missing_artwork_names_the_file_and_the_generator(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    issue = folder / "issue.md"
+    issue.write_text(issue.read_text().replace(
+        "summary:", "settings:\n  show:\n    artwork: nope.png\nsummary:"), encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"nope\.png.*pipeline\.artwork"):
+        slides.build_slides(load_episode(folder))
+
+
+def test_cli_draws_the_slides_and_says_what_it_wrote(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    result = CliRunner().invoke(cli, ["slides", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("slides: 4 slides (2 section pages)")
+    assert (folder / "build/slides/004.png").is_file()
