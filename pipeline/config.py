@@ -78,6 +78,10 @@ class VideoSettings(_Section):
     fps: int = 30
     burn_captions: bool = False
     font: str = "fonts/DejaVuSans.ttf"  # relative to assets/
+    bold_font: str = "fonts/DejaVuSans-Bold.ttf"  # relative to assets/
+    crf: int = 16  # x264 quality of the one GOP encoded per slide (lower is better)
+    preset: str = "medium"  # x264 preset; only a few frames per slide are encoded
+    audio_bitrate: str = "384k"  # AAC-LC, YouTube's recommendation for stereo
 
 
 class YouTubeSettings(_Section):

@@ -1,0 +1,219 @@
+"""Slides: fitted text, paging, timing from timeline.json, the files written, the errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+
+from pipeline import slides
+from pipeline.artwork import draw_artwork
+from pipeline.cli import cli
+from pipeline.episode import load_episode
+from pipeline.errors import PipelineError
+from tests.slide_fixtures import DURATION, REPO, SEGMENTS, make_episode, script_json, timeline_json
+
+REGULAR = str(REPO / "assets/fonts/DejaVuSans.ttf")
+BOLD = str(REPO / "assets/fonts/DejaVuSans-Bold.ttf")
+HARD_TEXTS = [
+    "Supercalifragilisticexpialidociousandevenlongerwordsthatneverendinanyway" * 2,
+    "Søren Mindermann, Łukasz Kaiser, Zoë Ng, Ἀλέξανδρος and Юрий Бурда on ßtraße",
+    "A very long episode title that goes on and on about interpretability, alignment, "
+    "governance, evaluations, scalable oversight and everything else this week " * 3,
+    "x",
+]
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIPELINE_ROOT", str(REPO))
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def episode(tmp_path: Path):
+    return load_episode(make_episode(tmp_path))
+
+
+@pytest.fixture
+def theme(episode) -> slides.Theme:
+    return slides.load_theme(episode, 1920, 1080)
+
+
+def assert_inside(image: Image.Image, placed: list[slides.Placed]) -> None:
+    """Every drawn line's real ink box lies inside its text box and the picture."""
+    draw = ImageDraw.Draw(image)
+    for item in placed:
+        font = slides.load_font(item.font, item.size)
+        for line, x, y in item.lines:
+            left, top, right, bottom = draw.textbbox((x, y), line, font=font)
+            assert item.box.x <= left and right <= item.box.right, (line, item.box)
+            assert item.box.y <= top and bottom <= item.box.bottom, (line, item.box)
+            assert right <= image.width and bottom <= image.height
+
+
+@pytest.mark.parametrize("text", HARD_TEXTS)
+@pytest.mark.parametrize("box", [slides.Box(0, 0, 300, 120), slides.Box(0, 0, 1600, 150)])
+def test_fit_text_keeps_every_line_inside_the_box(text: str, box: slides.Box) -> None:
+    size, lines = slides.fit_text(text, BOLD, box, 96, 24)
+    font = slides.load_font(BOLD, size)
+    assert 24 <= size <= 96 and lines
+    assert all(font.getlength(line) <= box.w for line in lines)
+    assert len(lines) * slides.line_pitch(font) <= box.h
+
+
+def test_fit_text_shrinks_before_cutting_and_cuts_with_an_ellipsis() -> None:
+    box = slides.Box(0, 0, 800, 300)
+    size, lines = slides.fit_text("Short title", BOLD, box, 96, 24)
+    assert size == 96 and lines == ["Short title"]
+    size, lines = slides.fit_text("word " * 400, BOLD, box, 96, 24)
+    assert size == 24 and lines[-1].endswith(slides.ELLIPSIS)
+
+
+def test_long_word_is_cut_into_pieces_that_fit() -> None:
+    font = slides.load_font(REGULAR, 40)
+    lines = slides.wrap("a " + "ж" * 200 + " b", font, 500)
+    assert "".join(lines).replace(" ", "").count("ж") == 200
+    assert all(font.getlength(line) <= 500 for line in lines)
+
+
+def test_key_point_is_the_first_sentence_shortened() -> None:
+    assert slides.key_point("First one. Second one.") == "First one."
+    long = "Word " * 60 + "end. Next."
+    point = slides.key_point(long)
+    assert point.endswith(slides.ELLIPSIS) and len(point) <= slides.KEY_POINT_CHARS + 1
+
+
+def test_plan_times_each_slide_by_its_segments(theme: slides.Theme, tmp_path: Path) -> None:
+    planned = slides.plan_slides(script_json(), timeline_json(), theme, tmp_path / "t.json")
+    starts = {s["id"]: s["start"] for s in SEGMENTS}
+    assert [s.kind for s in planned] == ["title", "section", "section", "outro"]
+    assert planned[0].start == 0.0 and planned[-1].end == DURATION
+    for before, after in zip(planned, planned[1:], strict=False):
+        assert before.end == after.start == starts[after.segments[0]]
+    shown = [sid for s in planned for sid in s.segments]
+    assert shown == [s["id"] for s in SEGMENTS]
+
+
+def long_list_script(items: int) -> tuple[dict, dict]:
+    script, timeline = script_json(), timeline_json()
+    news = next(s for s in script["segments"] if s["id"] == "in-other-news/list-1")
+    news["items"] = [f"Item {n}: Zoë Ñandú Łukasz wrote a long piece about evaluations, "
+                     f"oversight and interpretability of large models number {n}."
+                     for n in range(items)]
+    return script, timeline
+
+
+def test_long_lists_are_paged_and_every_page_fits(theme: slides.Theme, tmp_path: Path) -> None:
+    script, timeline = long_list_script(14)
+    planned = slides.plan_slides(script, timeline, theme, tmp_path / "t.json")
+    news = [s for s in planned if s.section == "in-other-news"]
+    assert len(news) >= 2
+    assert sum(len(s.bullets) for s in news) == 14
+    segment = next(s for s in SEGMENTS if s["id"] == "in-other-news/list-1")
+    for page in news:
+        assert page.pages == len(news)
+        image, placed = slides.render_section(theme, page, "ML & AI Safety Updates")
+        assert_inside(image, placed)
+        drawn = [p for p in placed if p.size == theme.spec("section", "bullets").max]
+        assert len(drawn) == len(page.bullets)
+    for page in news[1:]:
+        assert segment["start"] < page.start < segment["end"]
+        assert page.segments == ["in-other-news/list-1"]
+
+
+def test_hard_text_fits_on_every_kind_of_slide(theme: slides.Theme) -> None:
+    art = Image.new("RGB", (1400, 1400), "red")
+    info = {"title": HARD_TEXTS[2], "number": 123, "date": "2023-01-06"}
+    image, placed = slides.render_title(theme, info, HARD_TEXTS[1], art)
+    assert_inside(image, placed)
+    slide = slides.Slide("section", "s", HARD_TEXTS[0],
+                         [slides.Unit("s/p", 0.0, t, ["ætt.example", "xn--bcher.example"])
+                          for t in HARD_TEXTS[:2]])
+    image, placed = slides.render_section(theme, slide, HARD_TEXTS[1])
+    assert_inside(image, placed)
+    image, placed = slides.render_outro(theme, {"Spotify": "https://open.spotify.com/" + "x" * 300,
+                                                 "Søren's Pod": "https://example.org"},
+                                        "https://example.org/" + "y" * 200)
+    assert_inside(image, placed)
+    thumb_theme = slides.Theme(theme.layout, theme.fonts, 1.0, 1280, 720)
+    image, placed = slides.render_thumbnail(thumb_theme, info, HARD_TEXTS[1])
+    assert_inside(image, placed)
+
+
+def test_build_writes_slides_manifest_and_thumbnail(episode) -> None:
+    manifest = slides.build_slides(episode)
+    build = episode.build
+    on_disk = json.loads((build / "slides.json").read_text(encoding="utf-8"))
+    assert on_disk == manifest
+    assert sorted(p.name for p in (build / "slides").iterdir()) == [
+        f"{n:03d}.png" for n in range(1, len(manifest["slides"]) + 1)]
+    for entry in manifest["slides"]:
+        with Image.open(build / entry["file"]) as image:
+            assert image.size == (1920, 1080) and image.mode == "RGB"
+    thumb = build / "thumbnail.jpg"
+    with Image.open(thumb) as image:
+        assert image.format == "JPEG" and image.size == (1280, 720)
+    assert 10_000 < thumb.stat().st_size <= 2_000_000
+
+
+def test_rebuild_replaces_stale_slides(episode) -> None:
+    stale = episode.build / "slides" / "099.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    slides.build_slides(episode)
+    assert not stale.exists()
+
+
+def test_missing_font_names_the_file(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    issue = folder / "issue.md"
+    issue.write_text(issue.read_text().replace(
+        "summary:", "settings:\n  video:\n    font: fonts/Nope.ttf\nsummary:"), encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"fonts/Nope\.ttf"):
+        slides.build_slides(load_episode(folder))
+
+
+def test_missing_timeline_names_the_file_and_stage(episode) -> None:
+    (episode.build / "timeline.json").unlink()
+    with pytest.raises(PipelineError, match=r"timeline\.json.*pipeline narrate"):
+        slides.build_slides(episode)
+    assert not (episode.build / "slides.json").exists()
+
+
+def test_segment_missing_from_timeline_is_an_error(episode) -> None:
+    timeline = timeline_json()
+    timeline["segments"] = timeline["segments"][:-1]
+    (episode.build / "timeline.json").write_text(json.dumps(timeline), encoding="utf-8")
+    with pytest.raises(PipelineError, match="outro/outro-1"):
+        slides.build_slides(episode)
+
+
+def test_artwork_is_square_rgb_and_within_podcast_limits() -> None:
+    image = draw_artwork("ML & AI Safety Updates", BOLD, 1400)
+    assert image.size == (1400, 1400) and image.mode == "RGB"
+    assert len(set(image.resize((50, 50)).getdata())) > 2  # the title is drawn
+    with Image.open(REPO / "assets/artwork.png") as shipped:
+        assert shipped.format == "PNG" and shipped.mode == "RGB"
+        assert shipped.width == shipped.height and 1400 <= shipped.width <= 3000
+    assert (REPO / "assets/artwork.png").stat().st_size < 300_000
+
+
+def test_missing_artwork_names_the_file_and_the_generator(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    issue = folder / "issue.md"
+    issue.write_text(issue.read_text().replace(
+        "summary:", "settings:\n  show:\n    artwork: nope.png\nsummary:"), encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"nope\.png.*pipeline\.artwork"):
+        slides.build_slides(load_episode(folder))
+
+
+def test_cli_draws_the_slides_and_says_what_it_wrote(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    result = CliRunner().invoke(cli, ["slides", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("slides: 4 slides (2 section pages)")
+    assert (folder / "build/slides/004.png").is_file()

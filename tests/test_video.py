@@ -1,0 +1,350 @@
+"""Video: the argument lists, chapters and description rules, and the real MP4 probed."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pipeline import video
+from pipeline.cli import cli
+from pipeline.episode import load_episode
+from pipeline.errors import PipelineError
+from pipeline.slides import build_slides
+from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
+
+FPS = 30
+ENC = video.Encoding()
+QUIET = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_frame_cuts_round_to_frames_and_split_whole_gops() -> None:
+    slides = [{"file": "slides/001.png", "start": 0.0}, {"file": "slides/002.png", "start": 3.5},
+              {"file": "slides/003.png", "start": 7.234}, {"file": "slides/004.png", "start": 7.24}]
+    cuts = video.frame_cuts(slides, 12.0, Path("/b"), ENC)
+    assert cuts == [
+        video.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
+        video.Cut(Path("/b/slides/002.png"), 105, 112, 15, 30),
+        video.Cut(Path("/b/slides/004.png"), 217, 143, 15, 30),  # 003 lasts under half a frame
+    ]
+    assert [(c.loops, c.tail) for c in cuts] == [(7, 0), (7, 7), (9, 8)]
+    assert sum(c.frames for c in cuts) == 12 * FPS
+
+
+def test_gop_args() -> None:
+    assert video.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
+        *QUIET, "-loop", "1", "-framerate", "30", "-i", "s.png",
+        "-vf", "scale=1920:1080:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p,"
+               "fps=30",
+        "-frames:v", "15", "-c:v", "libx264", "-profile:v", "high", "-preset", "medium",
+        "-crf", "16", "-tune", "stillimage", "-g", "15", "-keyint_min", "15",
+        "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop", "-x264-params", "open-gop=0",
+        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+        "-an", "g.mp4",
+    ]
+
+
+def test_loop_audio_and_mux_args() -> None:
+    assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
+        *QUIET, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4"]
+    assert video.audio_args(Path("e.mp3"), Path("a.m4a"), ENC) == [
+        *QUIET, "-progress", "pipe:1", "-nostats", "-i", "e.mp3", "-vn",
+        "-af", "aresample=48000,atrim=start_sample=1024,asetpts=PTS-STARTPTS",
+        "-ac", "2", "-ar", "48000", "-c:a", "aac", "-profile:a", "aac_low",
+        "-aac_coder", "fast", "-aac_ms", "0", "-b:a", "384k", "a.m4a"]
+    assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("v.mp4"),
+                          "eng") == [
+        *QUIET, "-progress", "pipe:1", "-nostats", "-f", "concat", "-safe", "0",
+        "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
+        "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0",
+        "-c:v", "copy", "-c:a", "copy", "-c:s", "mov_text",
+        "-metadata:s:v:0", "language=eng", "-metadata:s:a:0", "language=eng",
+        "-metadata:s:s:0", "language=eng",
+        "-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0", "v.mp4"]
+
+
+def test_burn_args_force_keyframes_at_slide_changes() -> None:
+    args = video.burn_args(Path("l.txt"), Path("a.m4a"), "captions.vtt", "fonts",
+                           Path("v.mp4"), [0.0, 3.2, 9.0], ENC, "eng")
+    assert args[args.index("-force_key_frames") + 1] == "0.000000,3.200000,9.000000"
+    assert args[args.index("-vf") + 1].startswith("subtitles=captions.vtt:fontsdir=fonts:")
+    assert "-c:s" not in args and args[-1] == "v.mp4"
+
+
+def test_concat_list_has_exact_durations_and_quotes_names() -> None:
+    assert video.concat_list([("a.mp4", 3.5), ("it's.mp4", 7 / 30)]) == (
+        "ffconcat version 1.0\nfile 'a.mp4'\nduration 3.500000\n"
+        "file 'it'\\''s.mp4'\nduration 0.233333\n")
+
+
+def test_small_helpers() -> None:
+    assert video.language3("en") == "eng" and video.language3("en-GB") == "eng"
+    assert video.language3("deu") == "deu" and video.language3("xx") == "und"
+    assert video.progress_seconds("out_time_us=1500000\n") == 1.5
+    assert video.progress_seconds("out_time_us=N/A") is None
+    assert video.progress_seconds("progress=end") is None
+    listing = " V....D libx264   libx264 H.264\n A..... aac  AAC\n"
+    assert video.missing_encoders(listing) == ["MP4 subtitle encoder mov_text"]
+    assert video.missing_encoders(" A..... aac  AAC\n S..... mov_text x\n") == [
+        "H.264 video encoder libx264"]
+    assert video.hashtag("AI safety") == "#AISafety"
+
+
+def test_progress_prints_lines_as_parts_advance() -> None:
+    lines: list[str] = []
+    progress = video.Progress({"slides": 1, "audio": 1, "mux": 1}, lines.append, step=10)
+    for part in ("slides", "audio", "mux"):
+        for n in range(1, 11):
+            progress.update(part, n / 10)
+    assert lines[-1].startswith("video: 100%")
+    assert 9 <= len(lines) <= 11
+
+
+def sections(*starts: float) -> list[dict]:
+    return [{"id": f"s{n}", "title": f"Section {n}", "start": s} for n, s in enumerate(starts)]
+
+
+def test_chapters_follow_youtube_rules() -> None:
+    found, why = video.chapters(sections(0, 15, 40, 90), 120)
+    assert why == ""
+    assert [(c.time, c.title) for c in found] == [
+        ("0:00", "Section 0"), ("0:15", "Section 1"), ("0:40", "Section 2"), ("1:30", "Section 3")]
+
+
+def test_short_sections_join_their_neighbours() -> None:
+    found, _ = video.chapters(sections(0, 4, 30, 31, 60, 115), 120)
+    starts = [c.start for c in found]
+    assert starts[0] == 0 and starts == sorted(starts)
+    ends = [*starts[1:], 120]
+    assert all(end - start >= 10 for start, end in zip(starts, ends, strict=True))
+    assert [c.title for c in found] == ["Section 1", "Section 3", "Section 4"]
+
+
+def test_too_few_chapters_are_left_out_with_a_reason() -> None:
+    found, why = video.chapters(sections(0, 20), 60)
+    assert found == [] and "YouTube needs 3" in why
+
+
+def test_chapter_titles_and_times() -> None:
+    long = {"id": "x", "title": "A <very> long section title " * 4, "start": 3725.0}
+    found, _ = video.chapters([*sections(0, 20), long], 4000)
+    assert found[-1].time == "1:02:05"
+    assert len(found[-1].title) <= 49 and "<" not in found[-1].title
+
+
+@pytest.fixture
+def episode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PIPELINE_ROOT", str(REPO))
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    return load_episode(make_episode(tmp_path))
+
+
+def test_description_stays_within_youtube_limits(episode) -> None:
+    script = json.loads((episode.build / "script.json").read_text(encoding="utf-8"))
+    script["episode"]["title"] = "<b>Title</b> " * 20
+    script["segments"][0]["links"] = [{"text": f"<link {n}> ünïcödé", "url": f"https://e.org/{n}"}
+                                      for n in range(400)]
+    timeline = {"duration": 300.0, "sections": sections(0, 60, 120, 200)}
+    title, description, why = video.youtube_texts(episode, script, timeline)
+    assert len(title) <= 100 and len(description.encode()) <= 5000 and why == ""
+    for text in (title, description):
+        assert "<" not in text and ">" not in text
+    lines = description.splitlines()
+    chapter_lines = lines[lines.index("Chapters") + 1:][:4]
+    assert chapter_lines == ["0:00 Section 0", "1:00 Section 1", "2:00 Section 2",
+                             "3:20 Section 3"]
+    assert "Listen to the podcast" in description and "#AISafety" in description
+
+
+def test_missing_template_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match=r"nothing\.j2"):
+        video.render_template(tmp_path, "nothing.j2", {})
+
+
+def test_missing_captions_names_the_file(episode) -> None:
+    (episode.build / "captions.vtt").unlink()
+    (episode.build / "episode.mp3").write_bytes(b"")  # present, so the captions are named
+    with pytest.raises(PipelineError, match=r"captions\.vtt.*pipeline captions"):
+        video.build_video(episode)
+    assert not (episode.build / "video.mp4").exists()
+
+
+def test_an_ffmpeg_without_libx264_or_aac_is_named() -> None:
+    problem = video.encoder_problem(" S..... mov_text  x\n", "/opt/ffmpeg")
+    assert problem is not None
+    assert problem.line() == (
+        "/opt/ffmpeg: this ffmpeg lacks the H.264 video encoder libx264, AAC audio encoder aac "
+        "(install Debian's ffmpeg, which has them: apt-get install ffmpeg)")
+
+
+def test_installed_ffmpeg_has_the_encoders() -> None:
+    video.check_ffmpeg()  # raises a PipelineError naming what is missing otherwise
+
+
+# ---------------------------------------------------------------- the real video
+
+
+def probe(path: Path, *args: str) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+    """(type, offset, size) of the MP4 boxes between start and end."""
+    end = len(data) if end is None else end
+    found = []
+    while start + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[start:start + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[start + 8:start + 16])[0]
+        size = size or end - start
+        found.append((kind.decode("latin-1"), start, size))
+        start += size
+    return found
+
+
+def box_tree(data: bytes, start: int = 0, end: int | None = None) -> list[str]:
+    names = []
+    for kind, offset, size in boxes(data, start, end):
+        names.append(kind)
+        if kind in {"moov", "trak", "edts", "mdia", "minf", "stbl"}:
+            names += box_tree(data, offset + 8, offset + size)
+    return names
+
+
+def frames_gray(path: Path, numbers: list[int]) -> list[bytes]:
+    """Frames by number, shrunk to 32x18 grey, decoded by ffmpeg."""
+    select = "+".join(f"eq(n\\,{n})" for n in numbers)
+    raw = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vf",
+         f"select='{select}',scale=32:18", "-vsync", "0", "-f", "rawvideo", "-pix_fmt", "gray",
+         "-"], capture_output=True, check=True).stdout
+    return [raw[i:i + 576] for i in range(0, len(raw), 576)]
+
+
+def nearest(frame: bytes, pictures: list[bytes]) -> int:
+    return min(range(len(pictures)),
+               key=lambda i: sum(abs(a - b) for a, b in zip(frame, pictures[i], strict=True)))
+
+
+def build(tmp: Path, burn: bool = False) -> tuple[Path, str]:
+    folder = make_episode(tmp, with_audio=True)
+    if burn:
+        issue = folder / "issue.md"
+        issue.write_text(issue.read_text().replace(
+            "summary:", "settings:\n  video:\n    burn_captions: true\n    preset: veryfast\n"
+                        "summary:"), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PIPELINE_ROOT", str(REPO))
+        mp.setenv("PIPELINE_CACHE_DIR", str(tmp / "cache"))
+        build_slides(load_episode(folder))
+        result = CliRunner().invoke(cli, ["video", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder / "build", result.output
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return build(tmp_path_factory.mktemp("video"))
+
+
+@pytest.mark.slow
+def test_streams_follow_youtube_recommendations(built) -> None:
+    path = built[0] / "video.mp4"
+    streams = probe(path, "-show_streams")["streams"]
+    v, a, s = streams
+    assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert (v["width"], v["height"], v["r_frame_rate"]) == (1920, 1080, "30/1")
+    assert v["has_b_frames"] == 2
+    assert (a["codec_name"], a["profile"], a["sample_rate"], a["channels"]) == (
+        "aac", "LC", "48000", 2)
+    assert s["codec_name"] == "mov_text" and s["tags"]["language"] == "eng"
+    assert abs(float(v["duration"]) - float(a["duration"])) <= 1 / FPS
+    assert abs(float(v["duration"]) - DURATION) <= 1 / FPS
+    assert float(v["start_time"]) == 0.0 and float(a["start_time"]) == 0.0
+
+
+def click_time(path: Path) -> float:
+    """When the audio first gets loud, decoded by ffmpeg at 48 kHz."""
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a",
+                          "-ac", "1", "-ar", "48000", "-f", "s16le", "-"],
+                         capture_output=True, check=True).stdout
+    samples = memoryview(raw).cast("h")
+    return next(i for i, x in enumerate(samples) if abs(x) > 16000) / 48000
+
+
+@pytest.mark.slow
+def test_audio_lines_up_with_the_slides_without_edit_lists(built) -> None:
+    """The AAC encoder's priming is trimmed, so nothing is late though no edit list hides it."""
+    folder, _ = built
+    assert abs(click_time(folder / "episode.mp3") - CLICK) < 0.002
+    assert abs(click_time(folder / "video.mp4") - CLICK) < 0.002
+
+
+@pytest.mark.slow
+def test_moov_first_and_no_edit_lists(built) -> None:
+    data = (built[0] / "video.mp4").read_bytes()
+    top = [kind for kind, _, _ in boxes(data)]
+    assert top.index("moov") < top.index("mdat")
+    tree = box_tree(data)
+    assert tree.count("trak") == 3
+    assert "edts" not in tree and "elst" not in tree
+
+
+@pytest.mark.slow
+def test_keyframes_and_pictures_change_with_the_timeline(built) -> None:
+    folder, _ = built
+    path = folder / "video.mp4"
+    timeline = json.loads((folder / "timeline.json").read_text(encoding="utf-8"))
+    starts = {s["id"]: s["start"] for s in timeline["segments"]}
+    slides = json.loads((folder / "slides.json").read_text(encoding="utf-8"))["slides"]
+    changes = [starts[s["segments"][0]] for s in slides[1:]]
+    packets = probe(path, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
+    keys = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
+    for change in changes:
+        assert min(abs(k - change) for k in keys) <= 1 / FPS, change
+    pictures = [Image.open(folder / s["file"]).convert("L").resize((32, 18)).tobytes()
+                for s in slides]
+    numbers = sorted({n for c in changes for n in (round(c * FPS) - 1, round(c * FPS))})
+    shown = [nearest(f, pictures) for f in frames_gray(path, numbers)]
+    expected = [i + d for i in range(len(changes)) for d in (0, 1)]
+    assert shown == expected
+
+
+@pytest.mark.slow
+def test_cli_reports_progress_and_a_summary(built) -> None:
+    folder, output = built
+    assert "video: 100%" in output and "real time" in output.splitlines()[-1]
+    assert "chapters left out" in output  # the tiny episode's sections are under 10 s
+    title = (folder / "youtube-title.txt").read_text(encoding="utf-8")
+    assert title.strip() == "AI Improving Itself | ML & AI Safety Updates #1"
+    description = (folder / "youtube-description.txt").read_text(encoding="utf-8")
+    assert "https://arxiv.org/abs/2212.0001" in description and "Chapters" not in description
+
+
+@pytest.mark.slow
+def test_burned_captions_replace_the_subtitle_track(tmp_path: Path) -> None:
+    folder, _ = build(tmp_path, burn=True)
+    path = folder / "video.mp4"
+    streams = probe(path, "-show_streams")["streams"]
+    assert [s["codec_type"] for s in streams] == ["video", "audio"]
+    assert streams[0]["profile"] == "High"
+    packets = probe(path, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
+    keys = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
+    assert all(min(abs(k - c) for k in keys) <= 1 / FPS for c in (3.2, 9.0, 12.0))
+    slide = Image.open(folder / "slides/001.png").convert("L").resize((32, 18)).tobytes()
+    with_cue, without = frames_gray(path, [45, 93])  # 1.5 s: a cue; 3.1 s: none
+
+    def bottom_diff(frame: bytes) -> int:
+        return sum(abs(a - b) for a, b in zip(frame[-6 * 32:], slide[-6 * 32:], strict=True))
+
+    assert bottom_diff(with_cue) > bottom_diff(without) + 50
