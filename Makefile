@@ -16,13 +16,15 @@ EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint new episode all clean script audio captions slides video \
-        review upload feed serve publish bench doctor
+        review upload youtube-login feed serve publish bench doctor
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
+# every built file is kept: none is an intermediate for make to delete after a chain
+.SECONDARY:
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-9s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  EP=<slug> picks the episode (default $(SAMPLE))"
 
 setup: $(SETUP) ## Install system tools and the virtual environment (idempotent)
@@ -30,8 +32,9 @@ setup: $(SETUP) ## Install system tools and the virtual environment (idempotent)
 $(SETUP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
 
-demo: $(SETUP) ## Set up and build the sample episode end to end (no network)
+demo: $(SETUP) ## Set up and build the sample episode end to end, and the feed (no network)
 	@$(MAKE) --no-print-directory episode EP=$(SAMPLE)
+	@$(MAKE) --no-print-directory feed
 
 test: $(SETUP) ## Set up and run the linter and the whole test suite
 	$(VENV)/bin/ruff check .
@@ -43,14 +46,75 @@ lint: $(SETUP) ## Lint with ruff
 new: $(SETUP) ## Scaffold an episode dated today: EP=<words>
 	$(PIPELINE) new $(EP)
 
-episode: $(B)/script.json ## Build one episode: EP=<slug>
+episode: $(B)/review.html ## Build one episode: script, audio, captions, slides, video, review
 
-all: $(addsuffix /build/script.json,$(EPISODES)) ## Build every episode (use -j2)
+all: $(addsuffix /build/review.html,$(EPISODES)) ## Build every episode (use -j2)
 
 script: $(B)/script.json ## Write the script (segments, spoken text): EP=<slug>
+audio: $(B)/episode.mp3 ## Narrate and master the MP3 with chapters: EP=<slug>
+captions: $(B)/captions.vtt ## Transcribe and write captions and QA: EP=<slug>
+slides: $(B)/slides.json ## Draw the slides and the thumbnail: EP=<slug>
+video: $(B)/video.mp4 ## Assemble the video, title and description: EP=<slug>
+review: $(B)/review.html ## Write the review page to check before publishing: EP=<slug>
 
-clean: ## Remove an episode's build folder: EP=<slug>
-	rm -rf $(B)
+upload: $(B)/video.mp4 $(B)/thumbnail.jpg $(B)/captions.vtt | $(SETUP) ## Upload to YouTube (resumes; never twice): EP=<slug>
+	$(PIPELINE) upload $(E)
 
+youtube-login: | $(SETUP) ## Sign in to YouTube once (ARGS=--paste on a headless box)
+	$(PIPELINE) youtube-login $(ARGS)
+
+feed: public/feed.xml ## Build public/: the podcast feed of every built episode
+
+serve: public/feed.xml ## Preview public/ on localhost with byte ranges
+	$(PIPELINE) serve
+
+publish: public/feed.xml ## Copy public/ to the destination: audio first, the feed last
+	$(PIPELINE) publish
+
+doctor: | $(SETUP) ## What this machine has and lacks, with the fix for each
+	$(PIPELINE) doctor
+
+bench: | $(SETUP) ## Run bench/ and print one table of ratios
+	$(PYTHON) bench/run.py
+
+clean: ## Remove an episode's build outputs, keeping the YouTube record: EP=<slug>
+	@if [ -d $(B) ]; then find $(B) -mindepth 1 ! -name youtube.json -delete; fi
+
+# The stage rules. Each pattern rule makes all its targets in one run.
 episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) | $(SETUP)
 	$(PIPELINE) script episodes/$*
+
+episodes/%/build/narration.wav episodes/%/build/timeline.json: episodes/%/build/script.json \
+    $(SHOW) $$(wildcard episodes/%/recordings/*)
+	$(PIPELINE) narrate episodes/$*
+
+episodes/%/build/episode.mp3 episodes/%/build/chapters.json: episodes/%/build/narration.wav \
+    episodes/%/build/timeline.json $(SHOW) $$(wildcard assets/artwork.png)
+	$(PIPELINE) master episodes/$*
+
+episodes/%/build/captions.vtt episodes/%/build/captions.srt episodes/%/build/qa.json \
+episodes/%/build/transcript.json: episodes/%/build/episode.mp3 episodes/%/build/timeline.json \
+    episodes/%/build/script.json
+	$(PIPELINE) captions episodes/$*
+
+episodes/%/build/slides.json episodes/%/build/thumbnail.jpg: episodes/%/build/script.json \
+    episodes/%/build/timeline.json $(SHOW) assets/templates/slides.toml assets/artwork.png
+	$(PIPELINE) slides episodes/$*
+
+episodes/%/build/video.mp4 episodes/%/build/youtube-title.txt \
+episodes/%/build/youtube-description.txt: episodes/%/build/slides.json \
+    episodes/%/build/episode.mp3 episodes/%/build/captions.vtt $(SHOW) \
+    assets/templates/youtube-title.txt.j2 assets/templates/youtube-description.txt.j2
+	$(PIPELINE) video episodes/$*
+
+episodes/%/build/review.html: episodes/%/build/video.mp4 episodes/%/build/qa.json \
+    episodes/%/build/chapters.json assets/templates/review.html.j2 \
+    $$(wildcard episodes/published.toml)
+	$(PIPELINE) review episodes/$*
+
+FEED_INPUTS := $(wildcard episodes/*/issue.md episodes/*/build/episode.mp3 \
+    episodes/*/build/chapters.json episodes/*/build/captions.vtt \
+    episodes/*/build/captions.srt assets/templates/feed.xml.j2 assets/artwork.*)
+
+public/feed.xml: $(FEED_INPUTS) $(SHOW) | $(SETUP)
+	$(PIPELINE) feed
