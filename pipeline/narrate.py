@@ -155,10 +155,9 @@ class Track:
 
 @dataclass
 class Plan:
-    """What narrate will do: the chunks each synthesised segment needs, and the recordings."""
+    """What narrate will synthesise: the chunks each segment needs, and those not cached."""
     chunks: dict[str, list[str]]  # segment id -> cache keys, in order
     texts: dict[str, str]  # cache key -> text, for every chunk of the episode
-    recordings: dict[str, Path]  # section id -> recording
     missing: dict[str, str] = field(default_factory=dict)  # keys not in the cache yet
 
 
@@ -176,7 +175,7 @@ def plan(script: dict[str, Any], voice: Voice, settings: VoiceSettings, cache: V
             keys.append(key)
         chunks[seg["id"]] = keys
     missing = {k: t for k, t in texts.items() if not cache.path(k).is_file()}
-    return Plan(chunks, texts, recordings, missing)
+    return Plan(chunks, texts, missing)
 
 
 def _segment_audio(keys: list[str], cache: VoiceCache, rate: int) -> np.ndarray:
@@ -210,11 +209,11 @@ def _proportional(segments: list[dict[str, Any]], start: int, end: int) -> list[
 
 
 def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSettings,
-             cache: VoiceCache, fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
+             cache: VoiceCache, recorded: dict[str, np.ndarray],
+             fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
     """Join everything: the narration, each segment's span, each section's start."""
     rate = voice.sample_rate
     seg_audio = {sid: _segment_audio(keys, cache, rate) for sid, keys in p.chunks.items()}
-    recorded = {sec: load_recording(path, rate) for sec, path in p.recordings.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
     track, spans, starts = Track(rate), [], []
     for section in script["sections"]:
@@ -285,11 +284,12 @@ def narrate(episode: Episode, jobs: int | None = None,
     voice = get_voice(settings.engine, settings.name)
     cache = VoiceCache()
     recordings = find_recordings(episode.dir / "recordings", script["sections"])
+    rate = voice.sample_rate
+    recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
     p = plan(script, voice, settings, cache, recordings)
     if p.missing:
         synthesise(p.missing, voice, settings, cache, progress, jobs)
-    audio, spans, starts = assemble(script, p, voice, settings, cache, set(p.missing))
-    rate = voice.sample_rate
+    audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, set(p.missing))
     lay = music.layout(len(audio) / rate, episode.settings.audio)
     data = timeline(script, spans, starts, rate, lay)
     with fsutil.atomic_path(episode.build / "narration.wav") as tmp:
