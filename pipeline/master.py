@@ -48,6 +48,7 @@ CHAPTERS_VERSION = "1.2.0"
 RENARRATE = "run `pipeline narrate` again"
 FIX = "check that ffmpeg has loudnorm, alimiter and libmp3lame (apt-get install ffmpeg)"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
+MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
 LIMITER_TRIES = 6  # measurements at most while lowering the limiter's ceiling
 # Lowering the ceiling also lowers the loudness (which the linear gain then makes up, peaks
 # included); seen on hibari speech: about 0.4 dB per dB, so each step goes 1/(1-0.4) further.
@@ -243,12 +244,12 @@ def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[str, dict[str, Any]
     return pre, measured
 
 
-def _normalise(wav: Path, dst: Path, settings: AudioSettings) -> str:
-    """Both passes; loudnorm's normalization type (linear unless the limiter ran out)."""
-    pre, measured = fit_limiter(wav, settings)
-    encode = run_tool(encode_argv(wav, dst, settings, measured, pre), "MP3 encoding failed",
-                      dst, FIX)
-    return parse_loudnorm(encode.stderr.decode("utf-8", "replace")).get("normalization_type", "?")
+def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
+            pre: str) -> str:
+    """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
+    proc = run_tool(encode_argv(wav, dst, settings, measured, pre), "MP3 encoding failed",
+                    dst, FIX)
+    return parse_loudnorm(proc.stderr.decode("utf-8", "replace")).get("normalization_type", "?")
 
 
 def _measure_mp3(mp3: Path) -> tuple[float, float]:
@@ -256,18 +257,25 @@ def _measure_mp3(mp3: Path) -> tuple[float, float]:
     return parse_ebur128(proc.stderr.decode("utf-8", "replace"))
 
 
+def shifted(settings: AudioSettings, db: float) -> AudioSettings:
+    """Loudness and peak targets both moved by `db`."""
+    return settings.model_copy(update={"loudness_lufs": settings.loudness_lufs + db,
+                                       "true_peak_db": settings.true_peak_db + db})
+
+
 def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float, str]:
-    """Normalise and encode; MP3's quantiser takes a little loudness away (about 0.45 LU at
-    128k mono), so a file that misses the target by more than a little is encoded again
-    with the target moved by the miss. Returns (LUFS, dBTP, mode) of the MP3."""
-    target = settings
-    for attempt in range(2):
-        mode = _normalise(wav, mp3, target)
+    """Normalise and encode. MP3's quantiser lowers the level a little, evenly (about
+    0.45 dB at 128k mono), so when the MP3 misses the target by more than a little it is
+    encoded again with both targets moved by the miss (the linear gain then stays legal).
+    Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
+    pre, measured = fit_limiter(wav, settings)
+    mode = _encode(wav, mp3, settings, measured, pre)
+    lufs, peak = _measure_mp3(mp3)
+    miss = settings.loudness_lufs - lufs
+    if abs(miss) > LOUDNESS_SLACK:
+        shift = max(-MAX_SHIFT, min(MAX_SHIFT, miss))
+        mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
         lufs, peak = _measure_mp3(mp3)
-        miss = settings.loudness_lufs - lufs
-        if abs(miss) <= LOUDNESS_SLACK or attempt:
-            break
-        target = settings.model_copy(update={"loudness_lufs": target.loudness_lufs + miss})
     return lufs, peak, mode
 
 
