@@ -50,6 +50,9 @@ FIX = "check that ffmpeg has loudnorm, alimiter and libmp3lame (apt-get install 
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
 MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
 LIMITER_TRIES = 6  # measurements at most while lowering the limiter's ceiling
+LIMITER_HEADROOM = 0.3  # dB: the limiter's first ceiling, under loudnorm's true-peak target
+SILENT_LUFS = -69.0  # a mix quieter than this is taken for silence
+SPEECH_SAMPLE = 120  # seconds of narration measured to set the music's level
 # Lowering the ceiling also lowers the loudness (which the linear gain then makes up, peaks
 # included); seen on hibari speech: about 0.4 dB per dB, so each step goes 1/(1-0.4) further.
 LIMITER_STEP = 1.6
@@ -57,13 +60,14 @@ LIMITER_STEP = 1.6
 
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
 
-def limiter_filter(ceiling_db: float | None) -> str:
-    """A look-ahead limiter at `ceiling_db` dBFS (delay compensated, so times are kept),
-    or nothing when the peaks are fine."""
+def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> str:
+    """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS (delay
+    compensated, so times are kept); nothing when the peaks are fine."""
     if ceiling_db is None:
         return ""
     limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
-    return f"alimiter=limit={limit:.6f}:level=disabled:latency=1,"
+    level = min(64.0, max(0.015625, 10 ** (gain_db / 20)))
+    return f"alimiter=level_in={level:.6f}:limit={limit:.6f}:level=disabled:latency=1,"
 
 
 def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
@@ -107,10 +111,11 @@ def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
             "-id3v2_version", "0", "-write_id3v1", "0", "-bitexact", "-f", "mp3", str(dst)]
 
 
-def ebur128_argv(src: Path | str) -> list[str]:
-    """Measure a finished file: integrated loudness and true peak (ITU-R BS.1770)."""
+def ebur128_argv(src: Path | str, pre: str = "") -> list[str]:
+    """Integrated loudness and true peak (ITU-R BS.1770) of a file, after `pre` if given:
+    a quarter of loudnorm's time, so the limiter is fitted with it."""
     return ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src),
-            "-af", "ebur128=peak=true", "-f", "null", "-"]
+            "-af", pre + "ebur128=peak=true", "-f", "null", "-"]
 
 
 def parse_ebur128(stderr: str) -> tuple[float, float]:
@@ -156,7 +161,7 @@ def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int) -> np.nd
     out[start : start + len(narration)] = narration[: total - start]
     if not lay.music:
         return out
-    speech_lufs = loudness(narration, rate)
+    speech_lufs = loudness(narration[: SPEECH_SAMPLE * rate], rate)
     intro = music.intro_bed(lay, rate, seed)
     gain = _music_gain(intro[:start], speech_lufs, rate)
     out[: len(intro)] += gain * intro[:total]
@@ -228,20 +233,36 @@ def _measure(wav: Path, settings: AudioSettings, pre: str) -> dict[str, Any]:
     return parse_loudnorm(proc.stderr.decode("utf-8", "replace"))
 
 
+def _ebur128(src: Path, pre: str = "") -> tuple[float, float]:
+    proc = run_tool(ebur128_argv(src, pre), "loudness measurement failed", src, FIX)
+    return parse_ebur128(proc.stderr.decode("utf-8", "replace"))
+
+
+def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) -> float:
+    """The limiter's next ceiling (dBFS, after its gain) given how far the peaks were over."""
+    if ceiling is None:
+        return settings.true_peak_db - MP3_MARGIN - LIMITER_HEADROOM
+    return ceiling - LIMITER_STEP * excess - 0.1
+
+
 def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[str, dict[str, Any]]:
-    """The limiter that lets loudnorm stay linear, and pass one's measurement through it."""
-    ceiling, pre = None, ""
-    for _ in range(LIMITER_TRIES):
-        measured = _measure(wav, settings, pre)
-        excess = linear_excess(measured, settings)
+    """The limiter that lets loudnorm stay linear, and pass one's measurement through it.
+    The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
+    lufs, peak = _ebur128(wav)
+    if lufs < SILENT_LUFS:
+        raise PipelineError("the narration is silent", wav, RENARRATE)
+    gain, ceiling, pre = settings.loudness_lufs - lufs, None, ""
+    for attempt in range(LIMITER_TRIES):
+        excess = peak + settings.loudness_lufs - lufs - (settings.true_peak_db - MP3_MARGIN)
         if excess <= 0:
-            break
-        if ceiling is None:
-            ceiling = float(measured["input_tp"]) - excess - 0.1
-        else:
-            ceiling -= LIMITER_STEP * excess + 0.1
-        pre = limiter_filter(ceiling)
-    return pre, measured
+            measured = _measure(wav, settings, pre)
+            excess = linear_excess(measured, settings)
+            if excess <= 0 or attempt == LIMITER_TRIES - 1:
+                return pre, measured
+        ceiling = next_ceiling(ceiling, excess, settings)
+        pre = limiter_filter(ceiling, gain)
+        lufs, peak = _ebur128(wav, pre)
+    return pre, _measure(wav, settings, pre)
 
 
 def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
@@ -250,11 +271,6 @@ def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, A
     proc = run_tool(encode_argv(wav, dst, settings, measured, pre), "MP3 encoding failed",
                     dst, FIX)
     return parse_loudnorm(proc.stderr.decode("utf-8", "replace")).get("normalization_type", "?")
-
-
-def _measure_mp3(mp3: Path) -> tuple[float, float]:
-    proc = run_tool(ebur128_argv(mp3), "cannot measure the MP3", mp3, FIX)
-    return parse_ebur128(proc.stderr.decode("utf-8", "replace"))
 
 
 def shifted(settings: AudioSettings, db: float) -> AudioSettings:
@@ -270,12 +286,12 @@ def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float,
     Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
     pre, measured = fit_limiter(wav, settings)
     mode = _encode(wav, mp3, settings, measured, pre)
-    lufs, peak = _measure_mp3(mp3)
+    lufs, peak = _ebur128(mp3)
     miss = settings.loudness_lufs - lufs
     if abs(miss) > LOUDNESS_SLACK:
         shift = max(-MAX_SHIFT, min(MAX_SHIFT, miss))
         mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
-        lufs, peak = _measure_mp3(mp3)
+        lufs, peak = _ebur128(mp3)
     return lufs, peak, mode
 
 
@@ -296,10 +312,6 @@ def master(episode: Episode) -> MasterResult:
     _check(timeline, lay, episode.build / "timeline.json")
     out_rate = settings.sample_rate
     mixed = mix(resample(narration, rate, out_rate), lay, out_rate, episode.settings.voice.seed)
-    level = loudness(mixed, out_rate)
-    if level is None:
-        raise PipelineError("the narration is silent", wav_path, RENARRATE)
-    mixed *= np.float32(10 ** ((settings.loudness_lufs - level) / 20))
     with tempfile.TemporaryDirectory(prefix="master-") as tmp:
         mix_path = Path(tmp) / "mix.wav"
         wavfile.write(mix_path, out_rate, mixed)  # float: peaks over full scale survive

@@ -52,11 +52,11 @@ def test_measure_argv():
 
 def test_encode_argv_is_linear_with_the_measured_values():
     measured = stage.parse_loudnorm(LOUDNORM_STDERR)
-    pre = stage.limiter_filter(-6.0)
+    pre = stage.limiter_filter(-6.0, 6.0)
     assert stage.encode_argv("mix.wav", "out.mp3", AudioSettings(bitrate="96k"), measured,
                              pre) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", "mix.wav", "-af",
-        "alimiter=limit=0.501187:level=disabled:latency=1,"
+        "alimiter=level_in=1.995262:limit=0.501187:level=disabled:latency=1,"
         "loudnorm=I=-16.0:TP=-1.5:LRA=19.1:measured_I=-27.61:measured_TP=-4.47:"
         "measured_LRA=18.06:measured_thresh=-39.20:offset=0.58:linear=true:print_format=json",
         "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k",
@@ -66,7 +66,15 @@ def test_encode_argv_is_linear_with_the_measured_values():
 
 def test_limiter_filter_is_absent_when_not_needed_and_clamped_to_alimiter_range():
     assert stage.limiter_filter(None) == ""
-    assert stage.limiter_filter(-40.0).startswith("alimiter=limit=0.062500:")
+    assert stage.limiter_filter(-40.0, 50.0) == (
+        "alimiter=level_in=64.000000:limit=0.062500:level=disabled:latency=1,")
+
+
+def test_next_ceiling_starts_under_the_target_then_steps_down_further_than_the_excess():
+    settings = AudioSettings()
+    first = stage.next_ceiling(None, 9.0, settings)
+    assert first == pytest.approx(-1.0 - stage.MP3_MARGIN - stage.LIMITER_HEADROOM)
+    assert stage.next_ceiling(first, 0.5, settings) == pytest.approx(first - 0.9)
 
 
 def test_parsers_read_the_last_report():
@@ -76,6 +84,8 @@ def test_parsers_read_the_last_report():
     assert stage.ebur128_argv("e.mp3") == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-af", "ebur128=peak=true",
         "-f", "null", "-"]
+    assert stage.ebur128_argv("m.wav", "alimiter=limit=0.5,")[6] == (
+        "alimiter=limit=0.5,ebur128=peak=true")
     with pytest.raises(PipelineError):
         stage.parse_loudnorm("no json here")
 
