@@ -218,3 +218,18 @@ def test_bad_recordings_are_named(built, tmp_path, name, content, message):
     assert message in err.value.line()
     assert err.value.path == str(folder / name)
     assert not (other / "build" / "narration.wav").exists()
+
+
+def test_the_cli_synthesises_in_worker_processes(tmp_path):
+    other = make_project(tmp_path / "p")
+    env = {**os.environ, "PIPELINE_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "narrate", "-j", "2", str(other)],
+                          capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert "narrate: synthesising 5/5" in proc.stderr.splitlines()
+    rate, audio = read_narration(other)
+    assert proc.stdout.strip() == (
+        "narrate: 5 segments (5 synthesised, 0 from cache, 0 recorded), "
+        f"{len(audio) / rate:.1f} s of narration")
+    assert len(list((tmp_path / "cache" / "voices").rglob("*.npy"))) == 5
