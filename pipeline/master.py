@@ -182,7 +182,7 @@ def chapters_json(timeline: dict[str, Any]) -> dict[str, Any]:
 def _cover(episode: Episode) -> APIC | None:
     path = episode.assets / episode.settings.show.artwork
     if not path.is_file():
-        print(f"master: warning: {path} not found; the MP3 has no cover art", file=sys.stderr)
+        _say(f"warning: {path} not found; the MP3 has no cover art")
         return None
     mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
     return APIC(encoding=3, mime=mime, type=3, desc="Cover", data=path.read_bytes())
@@ -226,6 +226,10 @@ class MasterResult:
         return (f"master: {self.duration:.1f} s, {self.loudness:.1f} LUFS, "
                 f"{self.true_peak:.1f} dBTP ({self.mode}); segments: {self.synthesised} "
                 f"synthesised, {self.cached} from cache, {self.recorded} recorded")
+
+
+def _say(message: str) -> None:
+    print(f"master: {message}", file=sys.stderr, flush=True)
 
 
 def _measure(wav: Path, settings: AudioSettings, pre: str) -> dict[str, Any]:
@@ -284,11 +288,14 @@ def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float,
     0.45 dB at 128k mono), so when the MP3 misses the target by more than a little it is
     encoded again with both targets moved by the miss (the linear gain then stays legal).
     Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
+    _say("measuring loudness and peaks")
     pre, measured = fit_limiter(wav, settings)
+    _say("encoding the MP3")
     mode = _encode(wav, mp3, settings, measured, pre)
     lufs, peak = _ebur128(mp3)
     miss = settings.loudness_lufs - lufs
     if abs(miss) > LOUDNESS_SLACK:
+        _say(f"encoding the MP3 again, {miss:+.1f} dB for the encoder's loss")
         shift = max(-MAX_SHIFT, min(MAX_SHIFT, miss))
         mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
         lufs, peak = _ebur128(mp3)
