@@ -53,6 +53,28 @@ def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
     return chunks
 
 
+SECTION_FIELDS = ("index", "id", "title")
+SEGMENT_FIELDS = ("id", "kind", "section", "section_index", "spoken")
+
+
+def check_script(script: Any, path: Path) -> None:
+    """The fields narrate relies on (docs/FORMATS.md); the first one missing is the error."""
+    fix = "rerun `pipeline script`"
+    if not isinstance(script, dict) or not script.get("segments") or not script.get("sections"):
+        raise PipelineError("the script has no sections or segments", path, fix)
+    ids = {section.get("id") for section in script["sections"]}
+    for kind, items, fields in (("section", script["sections"], SECTION_FIELDS),
+                                ("segment", script["segments"], SEGMENT_FIELDS)):
+        for n, item in enumerate(items):
+            missing = [f for f in fields if f not in item]
+            if missing:
+                raise PipelineError(f"{kind} {n} has no '{missing[0]}'", path, fix)
+    for seg in script["segments"]:
+        if seg["section"] not in ids:
+            raise PipelineError(f"segment {seg['id']} names an unknown section "
+                                f"'{seg['section']}'", path, fix)
+
+
 def load_script(path: Path) -> dict[str, Any]:
     try:
         script = json.loads(path.read_text(encoding="utf-8"))
@@ -60,9 +82,7 @@ def load_script(path: Path) -> dict[str, Any]:
         raise PipelineError("file not found", path, "run `pipeline script` first") from None
     except json.JSONDecodeError as exc:
         raise PipelineError(f"invalid JSON: {exc}", path, "rerun `pipeline script`") from None
-    if not script.get("segments") or not script.get("sections"):
-        raise PipelineError("the script has no sections or segments", path,
-                            "rerun `pipeline script`")
+    check_script(script, path)
     return script
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import sys
 import threading
@@ -129,6 +130,7 @@ def test_voice_cache_never_shows_a_half_entry_to_a_concurrent_reader(tmp_path):
     cache = VoiceCache(tmp_path)
     audio = np.arange(200_000, dtype=np.float32)
     key = "ef" * 32
+    cache.put(key, audio)
     stop = threading.Event()
 
     def writer():
@@ -149,4 +151,62 @@ def test_voice_cache_never_shows_a_half_entry_to_a_concurrent_reader(tmp_path):
         stop.set()
         for t in threads:
             t.join()
-    assert seen > 0
+    assert seen == 200
+
+
+def test_script_problems_are_named(tmp_path):
+    from narrate_fixtures import script
+
+    from pipeline.narrate import load_script
+
+    path = tmp_path / "script.json"
+    with pytest.raises(PipelineError, match="file not found.*run `pipeline script` first"):
+        load_script(path)
+    path.write_text("{")
+    with pytest.raises(PipelineError, match="invalid JSON"):
+        load_script(path)
+    bad = script()
+    del bad["segments"][2]["spoken"]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(PipelineError, match="segment 2 has no 'spoken'") as err:
+        load_script(path)
+    assert err.value.path == str(path)
+    bad = script()
+    bad["segments"][0]["section"] = "nowhere"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(PipelineError, match="unknown section 'nowhere'"):
+        load_script(path)
+    path.write_text(json.dumps(script()))
+    assert len(load_script(path)["segments"]) == 5
+
+
+def test_a_long_segment_is_planned_as_several_chunks(tmp_path):
+    from narrate_fixtures import script
+
+    from pipeline.narrate import MAX_CHARS, plan
+
+    long = " ".join(f"This is sentence number {n} of a long paragraph." for n in range(30))
+    data = script({"robots/paragraph-1": long})
+    voice = get_voice("hibari")  # the model loads only when it speaks
+    p = plan(data, voice, VoiceSettings(), VoiceCache(tmp_path), {"outro": tmp_path / "x.wav"})
+    chunks = p.chunks["robots/paragraph-1"]
+    assert len(chunks) >= -(-len(long) // MAX_CHARS) and len(set(chunks)) == len(chunks)
+    assert all(len(p.texts[k]) <= MAX_CHARS for k in chunks)
+    assert " ".join(p.texts[k] for k in chunks) == long
+    assert "outro/outro-1" not in p.chunks  # a recorded section needs no synthesis
+    assert set(p.missing) == set(p.texts)
+
+
+def test_two_recordings_for_one_section_are_refused(tmp_path):
+    from narrate_fixtures import SECTIONS
+
+    from pipeline.recordings import find_recordings
+
+    (tmp_path / "1.wav").write_bytes(b"")
+    (tmp_path / "robots.flac").write_bytes(b"")
+    (tmp_path / ".DS_Store").write_bytes(b"")
+    with pytest.raises(PipelineError, match="two recordings for section 'robots'"):
+        find_recordings(tmp_path, SECTIONS)
+    (tmp_path / "1.wav").unlink()
+    assert find_recordings(tmp_path, SECTIONS) == {"robots": tmp_path / "robots.flac"}
+    assert find_recordings(tmp_path / "none", SECTIONS) == {}
