@@ -37,7 +37,7 @@ from mutagen.id3 import (
 from scipy.io import wavfile
 
 from pipeline import fsutil, music
-from pipeline.audio import loudness, read_wav, resample, run_tool
+from pipeline.audio import decode, loudness, read_wav, resample, run_tool
 from pipeline.config import AudioSettings
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
@@ -153,7 +153,19 @@ def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
     return float(10 ** ((speech_lufs - MUSIC_BELOW - level) / 20))
 
 
-def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int) -> np.ndarray:
+def own_music(assets: Path, name: str) -> Path | None:
+    """The producer's `assets/<name>.*` music file, if there is one."""
+    found = sorted(p for p in assets.glob(f"{name}.*") if p.is_file())
+    return found[0] if found else None
+
+
+def _source(assets: Path | None, name: str, rate: int) -> music.Source:
+    path = own_music(assets, name) if assets else None
+    return decode(path, rate, "export it again as WAV or FLAC") if path else None
+
+
+def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int,
+        assets: Path | None = None) -> np.ndarray:
     """The episode before loudness: the narration at its offset, music under its edges."""
     total = int(round(lay.duration * rate))
     out = np.zeros(total, np.float32)
@@ -162,10 +174,12 @@ def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int) -> np.nd
     if not lay.music:
         return out
     speech_lufs = loudness(narration[: SPEECH_SAMPLE * rate], rate)
-    intro = music.intro_bed(lay, rate, seed)
-    gain = _music_gain(intro[:start], speech_lufs, rate)
-    out[: len(intro)] += gain * intro[:total]
-    at, outro = music.outro_bed(lay.offset + len(narration) / rate, lay, rate, seed)
+    intro = music.intro_bed(lay, rate, seed, _source(assets, "intro", rate))
+    out[: len(intro)] += _music_gain(intro[:start], speech_lufs, rate) * intro[:total]
+    at, outro = music.outro_bed(lay.offset + len(narration) / rate, lay, rate, seed,
+                                _source(assets, "outro", rate))
+    alone = outro[int(music.RISE_UNDER * rate): len(outro) - int(music.FADE_OUT * rate)]
+    gain = _music_gain(alone, speech_lufs, rate)
     out[at : at + len(outro)] += gain * outro[: total - at]
     return out
 
@@ -318,7 +332,8 @@ def master(episode: Episode) -> MasterResult:
     lay = music.layout(len(narration) / rate, settings)
     _check(timeline, lay, episode.build / "timeline.json")
     out_rate = settings.sample_rate
-    mixed = mix(resample(narration, rate, out_rate), lay, out_rate, episode.settings.voice.seed)
+    mixed = mix(resample(narration, rate, out_rate), lay, out_rate, episode.settings.voice.seed,
+                episode.assets)
     with tempfile.TemporaryDirectory(prefix="master-") as tmp:
         mix_path = Path(tmp) / "mix.wav"
         wavfile.write(mix_path, out_rate, mixed)  # float: peaks over full scale survive

@@ -1,6 +1,8 @@
 """The show's own intro and outro music, generated here (numpy, seeded): nothing is
-downloaded and no media is committed. Also where the music sits around the narration,
-which both `narrate` (for timeline.json) and `master` (for the mix) read."""
+downloaded and no media is committed. A producer who has music of their own puts it in
+`assets/intro.*` and `assets/outro.*` (any format ffmpeg reads) and it is used instead.
+Also where the music sits around the narration, which both `narrate` (for timeline.json)
+and `master` (for the mix) read."""
 
 from __future__ import annotations
 
@@ -98,19 +100,31 @@ def envelope(n: int, rate: int, ones_until: float, zero_at: float) -> np.ndarray
     return (fade if b > a else 1.0 - fade).astype(np.float32)
 
 
-def intro_bed(lay: Layout, rate: int, seed: int) -> np.ndarray:
+Source = np.ndarray | None  # a producer's own music at the mix's rate, or None: generate it
+
+
+def _bed(source: Source, seconds: float, rate: int, seed: int) -> np.ndarray:
+    """`seconds` of the producer's music (cut, or padded with silence), else generated."""
+    if source is None:
+        return music(seconds, rate, seed)
+    n = int(round(seconds * rate))
+    return np.pad(source[:n], (0, max(0, n - len(source)))).astype(np.float32)
+
+
+def intro_bed(lay: Layout, rate: int, seed: int, source: Source = None) -> np.ndarray:
     """The intro: full level for the lead-in, then fading out under the first words."""
     seconds = lay.offset + FADE_UNDER
-    bed = music(seconds, rate, seed)
+    bed = _bed(source, seconds, rate, seed)
     return bed * envelope(len(bed), rate, lay.offset, seconds)
 
 
-def outro_bed(speech_end: float, lay: Layout, rate: int, seed: int) -> tuple[int, np.ndarray]:
+def outro_bed(speech_end: float, lay: Layout, rate: int, seed: int,
+              source: Source = None) -> tuple[int, np.ndarray]:
     """The outro and the sample where it starts: rising under the last words, then alone,
     fading out at the end."""
     start = max(0.0, speech_end - RISE_UNDER)
     seconds = lay.duration - start
-    bed = music(seconds, rate, seed + 1)
+    bed = _bed(source, seconds, rate, seed + 1)
     rise = envelope(len(bed), rate, speech_end - start, 0.0)
     fall = envelope(len(bed), rate, seconds - FADE_OUT, seconds)
     return int(round(start * rate)), bed * rise * fall

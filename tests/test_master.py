@@ -230,6 +230,30 @@ def test_without_artwork_a_warning_and_no_cover(mastered, capsys):
     assert result.mode == "linear"
 
 
+def dominant_hz(audio: np.ndarray, a: float, b: float) -> float:
+    part = audio[int(a * 44100): int(b * 44100)]
+    spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+    return float(np.fft.rfftfreq(len(part), 1 / 44100)[np.argmax(spectrum)])
+
+
+@pytest.mark.slow
+def test_the_producers_own_intro_music_is_used(mastered):
+    episode, _, _ = mastered
+    generated = decoded(episode / "build" / "episode.mp3")
+    assert abs(dominant_hz(generated, 0.5, 3.5) - 1000) > 20
+    assets = episode.parent.parent / "assets"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=1000:duration=20", str(assets / "intro.flac")], check=True)
+    try:
+        stage.master(load_episode(episode))
+    finally:
+        (assets / "intro.flac").unlink()
+    own = decoded(episode / "build" / "episode.mp3")
+    assert dominant_hz(own, 0.5, 3.5) == pytest.approx(1000, abs=2)
+    outro_start = timeline(episode)["segments"][-1]["end"] + 0.5
+    assert abs(dominant_hz(own, outro_start, outro_start + 2) - 1000) > 20  # still generated
+
+
 def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
     episode = make_project(tmp_path)
