@@ -80,7 +80,7 @@ def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
 def loudnorm_filter(audio: AudioSettings, measured: dict[str, Any] | None = None) -> str:
     """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with."""
     target_tp = audio.true_peak_db - MP3_MARGIN
-    opts = [f"I={audio.loudness_lufs}", f"TP={target_tp}"]
+    opts = [f"I={audio.loudness_lufs:.2f}", f"TP={target_tp:.2f}"]
     if measured is None:
         opts.append("LRA=50")
     else:

@@ -47,7 +47,7 @@ EBUR128_STDERR = """[Parsed_ebur128_0 @ 0x5] t: 18.7  TARGET:-23 LUFS    M: -17.
 def test_measure_argv():
     assert stage.measure_argv("mix.wav", AudioSettings()) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-af",
-        "apad=pad_dur=3,loudnorm=I=-16.0:TP=-1.5:LRA=50:print_format=json", "-f", "null", "-"]
+        "apad=pad_dur=3,loudnorm=I=-16.00:TP=-1.50:LRA=50:print_format=json", "-f", "null", "-"]
 
 
 def test_encode_argv_is_linear_with_the_measured_values():
@@ -57,7 +57,7 @@ def test_encode_argv_is_linear_with_the_measured_values():
                              pre) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", "mix.wav", "-af",
         "alimiter=level_in=1.995262:limit=0.501187:level=disabled:latency=1,"
-        "loudnorm=I=-16.0:TP=-1.5:LRA=19.1:measured_I=-27.61:measured_TP=-4.47:"
+        "loudnorm=I=-16.00:TP=-1.50:LRA=19.1:measured_I=-27.61:measured_TP=-4.47:"
         "measured_LRA=18.06:measured_thresh=-39.20:offset=0.58:linear=true:print_format=json",
         "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k",
         "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", "-bitexact",
@@ -266,3 +266,11 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     with pytest.raises(PipelineError, match="timeline.json does not match narration.wav"):
         stage.master(load_episode(episode))
     assert (build / "episode.mp3").read_bytes() == b"an earlier good file"
+
+
+def test_shifted_targets_move_together():
+    moved = stage.shifted(AudioSettings(), 0.4)
+    assert stage.loudnorm_filter(moved) == (
+        "loudnorm=I=-15.60:TP=-1.10:LRA=50:print_format=json")
+    assert stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, moved) == pytest.approx(
+        stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, AudioSettings()))
