@@ -23,7 +23,7 @@ import click
 import numpy as np
 
 from pipeline import fsutil, music
-from pipeline.audio import loudness, trim, write_wav
+from pipeline.audio import loudness, resample, trim, write_wav
 from pipeline.config import VoiceSettings
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
@@ -198,7 +198,8 @@ def plan(script: dict[str, Any], voice: Voice, settings: VoiceSettings, cache: V
     return Plan(chunks, texts, missing)
 
 
-def _segment_audio(keys: list[str], cache: VoiceCache, rate: int) -> np.ndarray:
+def _segment_audio(keys: list[str], cache: VoiceCache, voice_rate: int,
+                   rate: int) -> np.ndarray:
     track = Track(rate)
     for key in keys:
         audio = cache.get(key)
@@ -206,7 +207,7 @@ def _segment_audio(keys: list[str], cache: VoiceCache, rate: int) -> np.ndarray:
             raise PipelineError(f"voice cache entry {key[:12]} vanished during the build",
                                 cache.path(key), "run narrate again")
         track.pause(CHUNK_PAUSE)
-        track.add(trim(audio, rate))
+        track.add(resample(trim(audio, voice_rate), voice_rate, rate))
     return track.audio()
 
 
@@ -229,11 +230,11 @@ def _proportional(segments: list[dict[str, Any]], start: int, end: int) -> list[
 
 
 def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSettings,
-             cache: VoiceCache, recorded: dict[str, np.ndarray],
+             cache: VoiceCache, recorded: dict[str, np.ndarray], rate: int,
              fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
-    """Join everything: the narration, each segment's span, each section's start."""
-    rate = voice.sample_rate
-    seg_audio = {sid: _segment_audio(keys, cache, rate) for sid, keys in p.chunks.items()}
+    """Join everything at `rate`: the narration, each segment's span, each section's start."""
+    seg_audio = {sid: _segment_audio(keys, cache, voice.sample_rate, rate)
+                 for sid, keys in p.chunks.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
     track, spans, starts = Track(rate), [], []
     for section in script["sections"]:
@@ -304,12 +305,14 @@ def narrate(episode: Episode, jobs: int | None = None,
     voice = get_voice(settings.engine, settings.name)
     cache = VoiceCache()
     recordings = find_recordings(episode.dir / "recordings", script["sections"])
-    rate = voice.sample_rate
+    # a producer's recordings keep the show's rate; the voice alone keeps its own
+    rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
     recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
     p = plan(script, voice, settings, cache, recordings)
     if p.missing:
         synthesise(p.missing, voice, settings, cache, progress, jobs)
-    audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, set(p.missing))
+    audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
+                                    set(p.missing))
     lay = music.layout(len(audio) / rate, episode.settings.audio)
     data = timeline(script, spans, starts, rate, lay)
     with fsutil.atomic_path(episode.build / "narration.wav") as tmp:

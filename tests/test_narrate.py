@@ -57,6 +57,7 @@ def test_timeline_times_follow_the_narration_with_pauses(built):
     episode, result, _, _ = built
     data = timeline(episode)
     rate, audio = read_narration(episode)
+    assert rate == 24000  # hibari's own rate
     segs, offset = data["segments"], data["narration_offset"]
     assert [s["id"] for s in segs][0] == "intro/intro-1" and len(segs) == 5
     assert segs[0]["start"] == offset
@@ -190,6 +191,7 @@ def test_a_recorded_section_replaces_synthesis_and_is_levelled(built, tmp_path):
     assert spans / spans.sum() == pytest.approx(lengths / lengths.sum(), abs=0.002)
     assert [b["start"] for b in robots[1:]] == [a["end"] for a in robots[:-1]]
     rate, audio = read_narration(other)
+    assert rate == 44100  # the show's rate, so a human recording keeps its bandwidth
     off = data["narration_offset"]
 
     def lufs(a: float, b: float) -> float:
