@@ -1,0 +1,99 @@
+"""Audio helpers for narrate and master: ffmpeg argv builders and a thin runner, WAV in and
+out, loudness, silence trimming."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+from scipy.signal import resample_poly
+
+from pipeline.errors import PipelineError
+
+FFMPEG_INSTALL = "apt-get install ffmpeg"
+SILENCE_DB = -45.0  # below this (dBFS) a chunk's edge counts as silence
+EDGE_KEEP = 0.02  # seconds kept on either side of the speech when trimming
+
+
+def decode_argv(src: Path | str, rate: int) -> list[str]:
+    """ffmpeg: any audio file -> mono float32 samples at `rate` on stdout."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(src),
+            "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"]
+
+
+def run_tool(argv: list[str], what: str, path: Path | str | None = None,
+             fix: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run an external tool; a missing tool or a failure becomes a one-line PipelineError."""
+    if shutil.which(argv[0]) is None:
+        raise PipelineError(f"{argv[0]} is not installed", path, FFMPEG_INSTALL)
+    proc = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise PipelineError(f"{what}: {detail}", path, fix)
+    return proc
+
+
+def decode(src: Path | str, rate: int, fix: str | None = None) -> np.ndarray:
+    """Any file ffmpeg reads, as mono float32 at `rate`."""
+    proc = run_tool(decode_argv(src, rate), "cannot read the audio", src, fix)
+    return np.frombuffer(proc.stdout, "<f4").copy()
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
+    """16-bit mono PCM WAV (the caller makes it atomic)."""
+    pcm = np.round(np.clip(audio, -1.0, 32767 / 32768) * 32768.0).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """A 16-bit mono WAV written by write_wav, as float32 and its rate."""
+    with wave.open(str(path), "rb") as src:
+        rate, frames = src.getframerate(), src.readframes(src.getnframes())
+    return np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0, rate
+
+
+def resample(audio: np.ndarray, rate: int, to: int) -> np.ndarray:
+    """Polyphase resampling (zero phase: times are kept)."""
+    if rate == to:
+        return audio.astype(np.float32)
+    g = gcd(rate, to)
+    return resample_poly(audio, to // g, rate // g).astype(np.float32)
+
+
+def loudness(audio: np.ndarray, rate: int) -> float | None:
+    """Integrated loudness in LUFS (ITU-R BS.1770), None when too short or silent."""
+    if len(audio) < int(0.4 * rate):
+        return None
+    value = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
+    return float(value) if np.isfinite(value) else None
+
+
+def true_peak_db(audio: np.ndarray, oversample: int = 4) -> float:
+    """True peak in dBTP, measured on the signal oversampled 4x."""
+    peak = float(np.max(np.abs(resample_poly(audio, oversample, 1)))) if len(audio) else 0.0
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+    """First and last sample above the silence threshold, with a little kept on each side."""
+    loud = np.flatnonzero(np.abs(audio) > 10 ** (SILENCE_DB / 20))
+    if len(loud) == 0:
+        return 0, 0
+    keep = int(EDGE_KEEP * rate)
+    return max(0, int(loud[0]) - keep), min(len(audio), int(loud[-1]) + 1 + keep)
+
+
+def trim(audio: np.ndarray, rate: int) -> np.ndarray:
+    """The audio without the silence at its edges."""
+    start, end = speech_bounds(audio, rate)
+    return audio[start:end]
