@@ -85,11 +85,11 @@ episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) | $(SETUP)
 	$(PIPELINE) script episodes/$*
 
 episodes/%/build/narration.wav episodes/%/build/timeline.json: episodes/%/build/script.json \
-    $(SHOW) $$(wildcard episodes/%/recordings/*)
+    $(SHOW) $$(wildcard episodes/$$*/recordings episodes/$$*/recordings/*)
 	$(PIPELINE) narrate episodes/$*
 
 episodes/%/build/episode.mp3 episodes/%/build/chapters.json: episodes/%/build/narration.wav \
-    episodes/%/build/timeline.json $(SHOW) $$(wildcard assets/artwork.png)
+    episodes/%/build/timeline.json $(SHOW) $$(wildcard assets/artwork.png assets/intro.* assets/outro.*)
 	$(PIPELINE) master episodes/$*
 
 episodes/%/build/captions.vtt episodes/%/build/captions.srt episodes/%/build/qa.json \

@@ -22,6 +22,10 @@ def atomic_path(target: Path | str, suffix: str | None = None) -> Iterator[Path]
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp makes the file owner-only; outputs get the usual mode for new files
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp_path.chmod(0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -26,3 +26,13 @@ def test_failure_keeps_the_old_file(tmp_path) -> None:
         raise RuntimeError("crash")
     assert target.read_text() == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_outputs_get_the_usual_mode_not_owner_only(tmp_path) -> None:
+    import os
+
+    target = tmp_path / "episode.json"
+    fsutil.write_text(target, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
