@@ -25,6 +25,7 @@ from pipeline.asr import Word
 
 Normaliser = Callable[[str], str]  # display text -> spoken text
 ADLIB_MIN_WORDS = 4  # this many consecutive unmatched recognised words make an ad lib
+SNAP_SECONDS = 0.5  # a segment's first and last words snap to the timeline's times this near
 
 _CURRENCY = {"$": "dollars", "£": "pounds", "€": "euros"}
 _NUMBER = re.compile(r"([$£€]?)(\d+(?:,\d{3})*(?:\.\d+)?)(%|st|nd|rd|th|s)?", re.IGNORECASE)
@@ -55,7 +56,7 @@ def _number_words(match: re.Match[str]) -> str:
 
 def tokens(text: str) -> list[str]:
     """Comparable tokens: numbers in words, lower case, punctuation and hyphens gone."""
-    text = _APOSTROPHES.sub("", text)
+    text = _APOSTROPHES.sub("", text).replace("&", " and ")
     text = _NUMBER.sub(_number_words, text)
     return _WORD.findall(text.lower())
 
@@ -136,7 +137,7 @@ def spoken_owners(display_words: list[str], spoken: str,
     own_tokens: list[str] = []
     owner_of: list[int] = []
     for index, word in enumerate(display_words):
-        for token in tokens(normalise(word)):
+        for token in (t for part in normalise(word).split() for t in heard_tokens(part)):
             own_tokens.append(token)
             owner_of.append(index)
     spoken_tokens = tokens(spoken)
@@ -329,6 +330,18 @@ def _interpolate(items: list[_Item], lo: float, hi: float) -> None:
         i = j
 
 
+def _snap_to_segment(items: list[_Item], lo: float, hi: float) -> None:
+    """The timeline knows when a segment's speech starts and ends more exactly than
+    Whisper's word timings (often 0.1-0.3 s off at the edges): use it where they agree."""
+    first, last = items[0], items[-1]
+    near_start = first.start is not None and abs(first.start - lo) <= SNAP_SECONDS
+    if first.source != "adlib" and near_start:
+        first.start = lo
+        first.end = max(first.end or lo, lo)
+    if last.source != "adlib" and last.end is not None and abs(last.end - hi) <= SNAP_SECONDS:
+        last.end = max(hi, last.start or hi)
+
+
 def _items(display_words: list[str], heard: _Heard, m: _Matches,
            adlibs: dict[int, list[int]]) -> list[_Item]:
     def adlib_items(after: int) -> list[_Item]:
@@ -374,6 +387,8 @@ def align_segment(script_segment: dict[str, Any], timed: dict[str, Any], words: 
     adlibs = _place_unmatched(seg_id, heard, m, result)
     items = _items(display_words, heard, m, adlibs)
     _interpolate(items, float(timed["start"]), float(timed["end"]))
+    if items:
+        _snap_to_segment(items, float(timed["start"]), float(timed["end"]))
     section = int(script_segment["section_index"])
     result.words.extend(CaptionWord(i.text, float(i.start), float(i.end), seg_id, section,
                                     i.source) for i in items

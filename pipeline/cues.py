@@ -95,6 +95,8 @@ def _best_split(words: list[CaptionWord], rules: CueRules) -> int:
             continue
         after = words[k].text if k < len(words) else None
         score = break_score(words[k - 1].text, after)
+        if after is not None and words[k].segment != words[k - 1].segment:
+            score = 3
         if score >= best_score:
             best_k, best_score = k, score
     return best_k
@@ -106,11 +108,21 @@ def _closes_sentence(words: list[CaptionWord], rules: CueRules) -> bool:
     return break_score(words[-1].text, None) == 3 and chars >= rules.sentence_close and long_enough
 
 
+def _ends_segment(current: list[CaptionWord], word: CaptionWord, rules: CueRules) -> bool:
+    """A new segment (a heading, the next paragraph) starts a new cue once the current
+    one is long enough to stay on screen."""
+    return (word.segment != current[-1].segment
+            and current[-1].end - current[0].start >= rules.min_duration / 2)
+
+
 def pack(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
     """Group one section's words into cues."""
     groups: list[list[CaptionWord]] = []
     current: list[CaptionWord] = []
     for word in words:
+        if current and _ends_segment(current, word, rules):
+            groups.append(current)
+            current = []
         if current and not _fits([*current, word], rules):
             k = _best_split(current, rules)
             groups.append(current[:k])

@@ -8,6 +8,7 @@ the same way the real ones are registered.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 from collections.abc import Callable
@@ -69,6 +70,7 @@ BACKENDS: dict[str, str | Factory] = {
 def register(name: str, factory: Factory) -> None:
     """Add or replace a backend."""
     BACKENDS[name] = factory
+    _loaded.cache_clear()
 
 
 def _factory(name: str) -> Factory:
@@ -119,11 +121,17 @@ class Transcription:
         return self.compute_seconds / self.audio_seconds if self.audio_seconds else 0.0
 
 
+@functools.lru_cache(maxsize=2)
+def _loaded(backend: str, model: ResolvedModel, device: str, language: str) -> Transcriber:
+    """One loaded model per process and configuration (loading takes seconds)."""
+    return _factory(backend)(model, device, language)
+
+
 def load_transcriber(settings: WhisperSettings) -> tuple[Transcriber, tuple[str, ...]]:
     """Build the configured backend on the chosen device; notes say what was decided."""
     device, note = pick_device(settings.device, cuda_available(settings.backend))
     model = resolve_model(settings.model or default_model(device))
-    transcriber = _factory(settings.backend)(model, device, settings.language)
+    transcriber = _loaded(settings.backend, model, device, settings.language)
     return transcriber, tuple(n for n in (note,) if n)
 
 

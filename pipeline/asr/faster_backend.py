@@ -36,6 +36,10 @@ def load(model: ResolvedModel, device: str) -> Any:
     if model.kind == "checkpoint":
         raise not_available(model.name, "faster-whisper reads CTranslate2 folders, not .pt")
     if model.kind == "remote":
+        from faster_whisper.utils import available_models
+
+        if model.name not in available_models() and "/" not in model.name:
+            raise not_available(model.name, "faster-whisper knows no model of that name")
         try:
             return WhisperModel(model.name, device=device, compute_type=compute_type(device),
                                 download_root=str(cache_dir() / "whisper-ct2"))
