@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pipeline.align import Alignment, Normaliser, align, edit_distance, identity, tokens
+from pipeline.align import (
+    Alignment,
+    Normaliser,
+    align,
+    bind_lexicon,
+    edit_distance,
+    identity,
+    tokens,
+)
 from pipeline.asr import Transcriber, Transcription, transcribe
 from pipeline.config import WhisperSettings
 from pipeline.cues import Cue, CueRules, make_cues, violations
@@ -61,12 +68,7 @@ def script_normaliser(assets: Path) -> Normaliser:
     if to_spoken is None:
         return identity
     lexicon = load_lexicon(assets / "pronunciations.toml") if load_lexicon else None
-    return adapt(to_spoken, lexicon)
-
-
-def adapt(to_spoken: Callable[[str, Any], str], lexicon: Any) -> Normaliser:
-    """Bind a lexicon to a `to_spoken(text, lexicon)` function."""
-    return lambda text: to_spoken(text, lexicon)
+    return bind_lexicon(to_spoken, lexicon)
 
 
 def transcript_json(t: Transcription) -> dict[str, Any]:

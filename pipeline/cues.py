@@ -4,6 +4,7 @@ boundaries, never across a section boundary, never overlapping, with a gap betwe
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ class CueRules:
     max_cps: float = 20.0  # characters a second, where the pauses allow
     min_gap: float = 2 / 30  # two frames at 30 fps between cues
     sentence_close: int = 20  # a sentence ending a cue this long (characters) closes it
+    max_pause: float = 1.5  # a silence this long (seconds) between words ends a cue
+    max_lead: float = 0.3  # a short cue may appear this much before its first word
 
 
 @dataclass
@@ -86,12 +89,18 @@ def _fits(words: Sequence[CaptionWord], rules: CueRules) -> bool:
     return split_lines([w.text for w in words], rules) is not None
 
 
+def _long_enough(rules: CueRules) -> float:
+    """Speech this long makes a cue that stays on screen long enough even when the next
+    cue follows at once and the gap has to come out of this one."""
+    return rules.min_duration + rules.min_gap
+
+
 def _best_split(words: list[CaptionWord], rules: CueRules) -> int:
     """Where to close a cue that cannot take the next word: the best-scoring boundary
     that leaves the closed part on screen long enough, the latest among equals."""
     best_k, best_score = len(words), -1
     for k in range(1, len(words) + 1):
-        if words[k - 1].end - words[0].start < rules.min_duration and k < len(words):
+        if words[k - 1].end - words[0].start < _long_enough(rules) and k < len(words):
             continue
         after = words[k].text if k < len(words) else None
         score = break_score(words[k - 1].text, after)
@@ -104,13 +113,15 @@ def _best_split(words: list[CaptionWord], rules: CueRules) -> int:
 
 def _closes_sentence(words: list[CaptionWord], rules: CueRules) -> bool:
     chars = len(" ".join(w.text for w in words))
-    long_enough = words[-1].end - words[0].start >= rules.min_duration
+    long_enough = words[-1].end - words[0].start >= _long_enough(rules)
     return break_score(words[-1].text, None) == 3 and chars >= rules.sentence_close and long_enough
 
 
-def _ends_segment(current: list[CaptionWord], word: CaptionWord, rules: CueRules) -> bool:
-    """A new segment (a heading, the next paragraph) starts a new cue once the current
-    one is long enough to stay on screen."""
+def _starts_new_cue(current: list[CaptionWord], word: CaptionWord, rules: CueRules) -> bool:
+    """A long silence, or a new segment (a heading, the next paragraph) once the current
+    cue is long enough to stay on screen, starts a new cue."""
+    if word.start - current[-1].end >= rules.max_pause:
+        return True
     return (word.segment != current[-1].segment
             and current[-1].end - current[0].start >= rules.min_duration / 2)
 
@@ -120,10 +131,10 @@ def pack(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
     groups: list[list[CaptionWord]] = []
     current: list[CaptionWord] = []
     for word in words:
-        if current and _ends_segment(current, word, rules):
+        if current and _starts_new_cue(current, word, rules):
             groups.append(current)
             current = []
-        if current and not _fits([*current, word], rules):
+        while current and not _fits([*current, word], rules):
             k = _best_split(current, rules)
             groups.append(current[:k])
             current = current[k:]
@@ -144,17 +155,34 @@ def _cue(group: list[CaptionWord], rules: CueRules) -> Cue:
 
 def time_cues(cues: list[Cue], rules: CueRules, section_ends: dict[int, float]) -> None:
     """Lengthen each cue for reading (min duration, reading speed) into the pause after it,
-    keep it within 7 s and its section, and keep a gap before the next cue."""
+    keep it within 7 s and its section, and keep a gap before the next cue. Times are
+    whole milliseconds, as the files write them; an end is rounded down, never into a gap."""
+    for cue in cues:
+        cue.start = round(cue.start, 3)
     for i, cue in enumerate(cues):
-        chars = len(cue.text)
-        wanted = max(cue.end, cue.start + rules.min_duration, cue.start + chars / rules.max_cps)
+        wanted = max(cue.end, cue.start + rules.min_duration,
+                     cue.start + len(cue.text) / rules.max_cps)
         limit = cue.start + rules.max_duration
         if cue.section_index in section_ends:
             limit = min(limit, max(section_ends[cue.section_index], cue.end))
         if i + 1 < len(cues):
             limit = min(limit, cues[i + 1].start - rules.min_gap)
-        cue.end = round(min(wanted, limit), 3)
-        cue.start = round(cue.start, 3)
+        cue.end = math.floor(min(wanted, limit) * 1000 + 1e-6) / 1000
+    for before, cue in zip(cues, cues[1:], strict=False):
+        _lead_in(before, cue, rules)
+
+
+def _lead_in(before: Cue, cue: Cue, rules: CueRules) -> None:
+    """A cue too short to read (a few words left after a full cue, a pause too short to
+    hold them) starts a little earlier, taking the time from the cue before it in the
+    same section when that one can spare it; a section's first cue is never moved."""
+    need = round(rules.min_duration - (cue.end - cue.start), 3)
+    if need <= 0 or need > rules.max_lead or before.section_index != cue.section_index:
+        return
+    if before.end - need - before.start < rules.min_duration:
+        return
+    before.end = round(before.end - need, 3)
+    cue.start = round(cue.start - need, 3)
 
 
 def make_cues(words: list[CaptionWord], sections: list[dict[str, Any]],

@@ -12,7 +12,7 @@ from pipeline.fsutil import atomic_path
 
 def timestamp(seconds: float, decimal_marker: str = ".") -> str:
     """HH:MM:SS.mmm (or with a comma for SRT)."""
-    millis = max(0, round(seconds * 1000))
+    millis = max(0, int(seconds * 1000 + 0.5))
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
