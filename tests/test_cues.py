@@ -140,14 +140,17 @@ def test_path_layer_writes_files_the_parsers_read(tmp_path):
     assert [s.content for s in subs] == ["ML & AI <news>,\nepisode 1", "Bye."]
 
 
+VOCABULARY = ("the model has published a list of two hundred open problems and researchers at "
+              "labs study circuits superposition features")
+
+
 def random_episode(seed: int) -> tuple[list[CaptionWord], list[dict]]:
     """Forty segments in eight sections at varied pace, some words missed or misheard."""
     from pipeline.align import align
     from pipeline.asr import Word
 
     rng = random.Random(seed)
-    vocab = ("the model has published a list of two hundred open problems and researchers at "
-             "labs study circuits superposition features").split()
+    vocab = VOCABULARY.split()
     segments, timed, heard, t = [], [], [], 0.0
     for k in range(40):
         n = rng.randint(3, 110)
