@@ -53,8 +53,9 @@ class FasterWhisper:
     backend = "faster-whisper"
 
     def __init__(self, model: ResolvedModel, device: str, language: str = "en",
-                 word_timestamps: bool = True):
+                 word_timestamps: bool = True, beam_size: int = 5):
         self.model = model.name
+        self.beam_size = beam_size
         self.device = device
         self.language = language
         self.word_timestamps = word_timestamps
@@ -64,9 +65,11 @@ class FasterWhisper:
         total = len(audio) / 16000
         segments, _info = self._model.transcribe(
             audio, language=self.language or None, word_timestamps=self.word_timestamps,
-            condition_on_previous_text=False)
+            beam_size=self.beam_size, condition_on_previous_text=False)
         pieces: list[tuple[str, float, float, float]] = []
         for segment in segments:
+            if not self.word_timestamps:  # whole segments only (for benchmarks)
+                pieces.append((" " + segment.text.strip(), segment.start, segment.end, 1.0))
             pieces.extend((w.word, float(w.start), float(w.end), float(w.probability))
                           for w in segment.words or [])
             if progress is not None:

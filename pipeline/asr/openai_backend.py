@@ -41,28 +41,36 @@ def load(model: ResolvedModel, device: str) -> Any:
         raise not_available(model.name, str(exc).splitlines()[0][:120]) from None
 
 
-def transcribe_options(device: str, language: str, progress: bool) -> dict[str, Any]:
+def transcribe_options(device: str, language: str, progress: bool,
+                       word_timestamps: bool = True) -> dict[str, Any]:
     """Arguments to `whisper.transcribe`; verbose=False shows its progress bar."""
-    return {"word_timestamps": True, "fp16": device == "cuda", "language": language or None,
+    return {"word_timestamps": word_timestamps, "fp16": device == "cuda",
+            "language": language or None,
             "verbose": False if progress else None, "condition_on_previous_text": False}
 
 
 class OpenAIWhisper:
     backend = "openai-whisper"
 
-    def __init__(self, model: ResolvedModel, device: str, language: str = "en"):
+    def __init__(self, model: ResolvedModel, device: str, language: str = "en",
+                 word_timestamps: bool = True):
         self.model = model.name
         self.device = device
         self.language = language
+        self.word_timestamps = word_timestamps
         self._model = load(model, device)
 
     def transcribe(self, audio: np.ndarray, progress: Progress | None = None) -> list[Word]:
         import whisper
 
-        options = transcribe_options(self.device, self.language, progress is not None)
+        options = transcribe_options(self.device, self.language, progress is not None,
+                                     self.word_timestamps)
         result = whisper.transcribe(self._model, audio, **options)
         if progress is not None:
             progress(len(audio) / 16000, len(audio) / 16000)
+        if not self.word_timestamps:  # whole segments only (for benchmarks)
+            return [Word(s["text"].strip(), float(s["start"]), float(s["end"]), 1.0)
+                    for s in result["segments"]]
         return join_pieces([(w["word"], float(w["start"]), float(w["end"]),
                              float(w["probability"]))
                             for segment in result["segments"] for w in segment.get("words", [])])
