@@ -189,6 +189,7 @@ class Alignment:
     missed: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[dict[str, Any]] = field(default_factory=list)
     stretches: list[dict[str, Any]] = field(default_factory=list)
+    sounds: list[Word] = field(default_factory=list)  # "[Music]" and the like, left out
 
     @property
     def raw_wer(self) -> float:
@@ -209,6 +210,20 @@ def assign_to_segments(words: list[Word], segments: list[dict[str, Any]]) -> lis
         distances = [max(s["start"] - mid, mid - s["end"], 0.0) for s in segments]
         buckets[distances.index(min(distances))].append(word)
     return buckets
+
+
+def speech_only(words: list[Word]) -> tuple[list[Word], list[Word]]:
+    """Split off what Whisper writes for sounds that are not speech: "[Music]",
+    "(upbeat music)", "♪" (words with no letters or digits)."""
+    kept: list[Word] = []
+    sounds: list[Word] = []
+    inside = False
+    for word in words:
+        inside = inside or word.text.startswith(("[", "("))
+        (sounds if inside or not heard_tokens(word.text) else kept).append(word)
+        if inside and word.text.rstrip(".,;:!?").endswith(("]", ")")):
+            inside = False
+    return kept, sounds
 
 
 @dataclass
@@ -413,8 +428,9 @@ def align(script: dict[str, Any], timeline: dict[str, Any], words: list[Word],
     """Align a whole episode's recognised words to its script, segment by segment."""
     timed = {s["id"]: s for s in timeline["segments"]}
     segments = [s for s in script["segments"] if s["id"] in timed]
-    buckets = assign_to_segments(words, [timed[s["id"]] for s in segments])
     result = Alignment()
+    words, result.sounds = speech_only(words)
+    buckets = assign_to_segments(words, [timed[s["id"]] for s in segments])
     for segment, bucket in zip(segments, buckets, strict=True):
         align_segment(segment, timed[segment["id"]], bucket, normalise, result)
     return result

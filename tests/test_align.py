@@ -156,3 +156,12 @@ def test_whisper_word_pieces_are_joined():
     assert [(w.text, w.start, w.end, w.probability) for w in words] == [
         ("The", 0.0, 0.2, 0.9), ("$50,000", 0.2, 0.9, 0.7),
         ("policy-menticity.", 1.0, 1.6, 0.5)]
+
+
+def test_sounds_whisper_writes_are_left_out_not_flagged():
+    words = heard("[Music] (upbeat music) ♪ Neal Nanda offers $50,000 for work on "
+                  "superposition in 2023.")
+    result = run(words)
+    assert [w.text for w in result.words] == DISPLAY.split()
+    assert [w.text for w in result.sounds] == ["[Music]", "(upbeat", "music)", "♪"]
+    assert not result.stretches and not result.dropped
