@@ -41,15 +41,33 @@ def read_build_json(path: Path, required: tuple[str, ...]) -> dict[str, Any]:
         raise PipelineError("not found", path, fix) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PipelineError(f"not valid JSON ({exc})", path, fix) from None
+    if not isinstance(data, dict):
+        raise PipelineError("is not a JSON object", path, fix)
     missing = [key for key in required if key not in data]
-    if not isinstance(data, dict) or missing:
-        raise PipelineError(f"lacks {', '.join(missing) or 'its fields'}", path, fix)
+    if missing:
+        raise PipelineError(f"lacks {', '.join(missing)}", path, fix)
     return data
 
 
-def check_inputs(script: dict[str, Any], timeline: dict[str, Any], timeline_path: Path) -> None:
-    """Every script segment must have its times in the timeline."""
-    timed = {s.get("id") for s in timeline["segments"]}
+def _require(items: Any, keys: tuple[str, ...], path: Path, what: str) -> None:
+    """Each item of a list holds the keys this stage reads."""
+    fix = f"rebuild it: {_REBUILD.get(path.name, 'make')}"
+    if not isinstance(items, list):
+        raise PipelineError(f"'{what}' is not a list", path, fix)
+    for index, item in enumerate(items):
+        missing = [k for k in keys if not isinstance(item, dict) or k not in item]
+        if missing:
+            raise PipelineError(f"{what}[{index}] lacks {', '.join(missing)}", path, fix)
+
+
+def check_inputs(script: dict[str, Any], timeline: dict[str, Any], build: Path) -> None:
+    """The fields this stage reads are there, and every script segment has its times."""
+    _require(script["segments"], ("id", "section_index", "display", "spoken"),
+             build / "script.json", "segments")
+    _require(timeline["segments"], ("id", "start", "end"), build / "timeline.json", "segments")
+    _require(timeline["sections"], ("start", "end"), build / "timeline.json", "sections")
+    timeline_path = build / "timeline.json"
+    timed = {s["id"] for s in timeline["segments"]}
     absent = [s["id"] for s in script["segments"] if s["id"] not in timed]
     if absent:
         raise PipelineError(f"has no times for segment '{absent[0]}' of script.json",
@@ -137,7 +155,7 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     """Run the stage on a build folder; returns qa.json's content."""
     script = read_build_json(build / "script.json", ("segments", "sections"))
     timeline = read_build_json(build / "timeline.json", ("segments", "sections"))
-    check_inputs(script, timeline, build / "timeline.json")
+    check_inputs(script, timeline, build)
     result = transcribe(build / "episode.mp3", settings,
                         progress=_progress if show_progress else None, transcriber=transcriber)
     alignment = align(script, timeline, result.words, script_normaliser(assets))

@@ -253,3 +253,23 @@ def test_unknown_model_names_the_installed_ones(cache):
     with pytest.raises(PipelineError) as error:
         load_transcriber(WhisperSettings(model="no-such-model", device="cpu"))
     assert "no-such-model" in str(error.value) and "tiny.en" in str(error.value)
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("timeline.json", "{not json", "timeline.json: not valid JSON"),
+    ("timeline.json", "[]", "timeline.json: is not a JSON object"),
+    ("script.json", '{"sections": []}', "script.json: lacks segments (rebuild it: make script)"),
+    ("timeline.json", '{"segments": [{"id": "x"}], "sections": []}',
+     "timeline.json: segments[0] lacks start, end (rebuild it: make narrate)"),
+    ("timeline.json", '{"segments": [], "sections": []}',
+     "timeline.json: has no times for segment 'intro/intro-1' of script.json"),
+])
+def test_bad_inputs_are_one_clear_line(project, tmp_path, name, content, expected):
+    from pipeline.captions import build_captions
+
+    build = tmp_path / "build"
+    shutil.copytree(project / "build", build)
+    (build / name).write_text(content, encoding="utf-8")
+    with pytest.raises(PipelineError) as error:
+        build_captions(build, tmp_path, WhisperSettings(device="cpu"))
+    assert expected in str(error.value) and "\n" not in str(error.value)
