@@ -34,11 +34,14 @@ def load(model: ResolvedModel, device: str) -> Any:
         return load_checkpoint(checkpoint_path(model), device)
     import whisper
 
-    try:
+    if model.name not in whisper.available_models():
+        raise not_available(model.name, "openai-whisper knows no model of that name")
+    try:  # downloads it where the machine can
         return whisper.load_model(model.name, device=device,
                                   download_root=str(cache_dir() / "whisper"))
     except (RuntimeError, OSError) as exc:  # URLError is an OSError
-        raise not_available(model.name, str(exc).splitlines()[0][:120]) from None
+        raise not_available(model.name, f"download failed: {str(exc).splitlines()[0][:80]}"
+                            ) from None
 
 
 def transcribe_options(device: str, language: str, progress: bool,
