@@ -149,6 +149,10 @@ def _progress(done: float, total: float) -> None:
     click.echo(f"captions: transcribing {percent:3.0f}% ({done:.0f}/{total:.0f} s)", err=True)
 
 
+def _say(note: str) -> None:
+    click.echo(f"captions: {note}", err=True)
+
+
 def build_captions(build: Path, assets: Path, settings: WhisperSettings,
                    transcriber: Transcriber | None = None,
                    rules: CueRules | None = None, show_progress: bool = True) -> dict[str, Any]:
@@ -157,7 +161,8 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     timeline = read_build_json(build / "timeline.json", ("segments", "sections"))
     check_inputs(script, timeline, build)
     result = transcribe(build / "episode.mp3", settings,
-                        progress=_progress if show_progress else None, transcriber=transcriber)
+                        progress=_progress if show_progress else None, transcriber=transcriber,
+                        on_note=_say if show_progress else None)
     alignment = align(script, timeline, result.words, script_normaliser(assets))
     cues = make_cues(alignment.words, timeline["sections"], rules)
     qa = qa_json(result, alignment, cues, script)
@@ -192,6 +197,4 @@ def command(episode_dir: Path, model: str | None, backend: str | None,
                  if v is not None}
     settings = episode.settings.whisper.model_copy(update=overrides)
     qa = build_captions(episode.build, episode.assets, settings)
-    for note in qa["notes"]:
-        click.echo(f"captions: {note}", err=True)
     click.echo(summary(qa))

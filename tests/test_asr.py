@@ -155,9 +155,11 @@ def test_a_registered_backend_is_used_and_cuda_absent_falls_back_with_a_note(tmp
     transcriber, notes = load_transcriber(settings)
     assert transcriber.device == "cpu" and transcriber.model == "tiny.en"
     assert notes and "CUDA was asked for" in notes[0]
-    seen = []
-    result = transcribe(tone(tmp_path / "t.wav"), settings, progress=lambda d, t: seen.append(d))
+    seen, said = [], []
+    result = transcribe(tone(tmp_path / "t.wav"), settings, progress=lambda d, t: seen.append(d),
+                        on_note=said.append)
     assert [w.text for w in result.words] == ["hello"] and seen == [1.0]
+    assert said == list(notes)
     assert result.audio_seconds == pytest.approx(1.0) and result.notes == tuple(notes)
 
 

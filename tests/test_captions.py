@@ -273,3 +273,14 @@ def test_bad_inputs_are_one_clear_line(project, tmp_path, name, content, expecte
     with pytest.raises(PipelineError) as error:
         build_captions(build, tmp_path, WhisperSettings(device="cpu"))
     assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_faster_whisper_reads_the_base_model_from_its_two_parts(voice, cache, tmp_path):
+    sentence = "Please send the report to the team before the meeting on Friday morning."
+    write_wav(tmp_path / "known.wav", trim(voice(sentence, seed=0)))
+    settings = WhisperSettings(backend="faster-whisper", model="base", device="cpu")
+    result = transcribe(tmp_path / "known.wav", settings)
+    heard = " ".join(w.text for w in result.words)
+    assert (result.backend, result.model) == ("faster-whisper", "base")
+    assert wer(tokens(sentence), tokens(heard)) == 0, heard
+    assert all(0 <= w.probability <= 1 and w.start <= w.end for w in result.words)

@@ -137,13 +137,18 @@ def load_transcriber(settings: WhisperSettings) -> tuple[Transcriber, tuple[str,
 
 def transcribe(audio_path: Path, settings: WhisperSettings,
                progress: Progress | None = None,
-               transcriber: Transcriber | None = None) -> Transcription:
-    """Recognise every word of an audio file with the configured backend."""
+               transcriber: Transcriber | None = None,
+               on_note: Callable[[str], None] | None = None) -> Transcription:
+    """Recognise every word of an audio file with the configured backend; `on_note` hears
+    decisions as they are taken (CUDA absent, so the CPU)."""
     audio = load_audio(audio_path)
     notes: tuple[str, ...] = ()
     started = time.perf_counter()
     if transcriber is None:
         transcriber, notes = load_transcriber(settings)
+    if on_note is not None:
+        for note in notes:
+            on_note(note)
     loaded = time.perf_counter()
     words = transcriber.transcribe(audio, progress)
     done = time.perf_counter()

@@ -66,12 +66,12 @@ class FasterWhisper:
         segments, _info = self._model.transcribe(
             audio, language=self.language or None, word_timestamps=self.word_timestamps,
             beam_size=self.beam_size, condition_on_previous_text=False)
-        pieces: list[tuple[str, float, float, float]] = []
+        words: list[Word] = []
         for segment in segments:
             if not self.word_timestamps:  # whole segments only (for benchmarks)
-                pieces.append((" " + segment.text.strip(), segment.start, segment.end, 1.0))
-            pieces.extend((w.word, float(w.start), float(w.end), float(w.probability))
-                          for w in segment.words or [])
+                words.append(Word(segment.text.strip(), segment.start, segment.end, 1.0))
+            words.extend(join_pieces([(w.word, float(w.start), float(w.end),
+                                       float(w.probability)) for w in segment.words or []]))
             if progress is not None:
                 progress(min(segment.end, total), total)
-        return join_pieces(pieces)
+        return words

@@ -74,6 +74,7 @@ class OpenAIWhisper:
         if not self.word_timestamps:  # whole segments only (for benchmarks)
             return [Word(s["text"].strip(), float(s["start"]), float(s["end"]), 1.0)
                     for s in result["segments"]]
-        return join_pieces([(w["word"], float(w["start"]), float(w["end"]),
-                             float(w["probability"]))
-                            for segment in result["segments"] for w in segment.get("words", [])])
+        return [word for segment in result["segments"]  # pieces join within a segment
+                for word in join_pieces([(w["word"], float(w["start"]), float(w["end"]),
+                                          float(w["probability"]))
+                                         for w in segment.get("words", [])])]
