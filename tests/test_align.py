@@ -1,0 +1,167 @@
+"""Aligning recognised words to the script, on hand-made word lists (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.align import (
+    ADLIB_MIN_WORDS,
+    align,
+    align_tokens,
+    assign_to_segments,
+    bind_lexicon,
+    edit_distance,
+    heard_tokens,
+    spoken_owners,
+    tokens,
+    wer,
+)
+from pipeline.asr import Word, join_pieces
+
+DISPLAY = "Neel Nanda offers $50,000 for work on superposition in 2023."
+SPOKEN = ("Neal Nanda offers fifty thousand dollars for work on superposition in "
+          "twenty twenty-three.")
+
+
+def heard(text: str, start: float = 1.0, step: float = 0.4) -> list[Word]:
+    """Words spoken at a steady pace, 0.3 s each."""
+    return [Word(w, start + i * step, start + i * step + 0.3, 0.9)
+            for i, w in enumerate(text.split())]
+
+
+def run(words: list[Word], display: str = DISPLAY, spoken: str = SPOKEN,
+        normalise=lambda text: text):
+    script = {"segments": [{"id": "s/paragraph-1", "section_index": 1, "display": display,
+                            "spoken": spoken}]}
+    timeline = {"segments": [{"id": "s/paragraph-1", "start": 1.0, "end": 7.0}]}
+    return align(script, timeline, words, normalise)
+
+
+def test_tokens_write_numbers_currency_and_years_in_words():
+    assert tokens("$50,000") == ["fifty", "thousand", "dollars"]
+    assert tokens("In 2023, 10% of 1,500 people (the 3rd time).") == [
+        "in", "twenty", "twenty", "three", "ten", "percent", "of", "one", "thousand", "five",
+        "hundred", "people", "the", "third", "time"]
+    assert tokens("Nanda's re-run & the 1990s") == [
+        "nandas", "re", "run", "and", "the", "nineteen", "nineties"]
+
+
+def test_acronyms_heard_are_read_letter_by_letter():
+    assert heard_tokens("ML") == ["m", "l"]
+    assert heard_tokens("LLMs,") == ["l", "l", "m", "s"]
+    assert heard_tokens("Nanda") == ["nanda"]
+
+
+def test_edit_distance_and_wer():
+    assert edit_distance(["a", "b", "c", "d"], ["a", "x", "c"]) == 2
+    assert wer(["a", "b", "c", "d"], ["a", "b", "c", "d"]) == 0
+    assert wer(["a", "b", "c", "d"], ["a", "b"]) == 0.5
+
+
+def test_alignment_pairs_similar_words():
+    pairs = align_tokens(["neel", "nanda", "offers"], ["neil", "nanda", "offers"])
+    assert pairs == [(0, 0), (1, 1), (2, 2)]
+    pairs = align_tokens(["a", "superposition", "b"], ["a", "sewer", "position", "b"])
+    assert (1, 2) in pairs and (None, 1) in pairs
+
+
+def test_spoken_tokens_map_back_to_display_words():
+    display = DISPLAY.split()
+    spoken, owners = spoken_owners(display, SPOKEN, lambda text: text)
+    said = {display[o]: [] for o in owners}
+    for token, owner in zip(spoken, owners, strict=True):
+        said[display[owner]].append(token)
+    assert said["$50,000"] == ["fifty", "thousand", "dollars"]
+    assert said["2023."] == ["twenty", "twenty", "three"]
+    assert said["Neel"] == ["neal"]  # the respelling the voice was given
+
+
+def test_captions_carry_display_spelling_with_heard_times():
+    result = run(heard("Neil Nanda offers $50,000 for work on superposition in 2023."))
+    assert [w.text for w in result.words] == DISPLAY.split()
+    assert [w.source for w in result.words][:2] == ["corrected", "heard"]
+    assert result.words[1].start == pytest.approx(1.4)
+    assert result.words[3].end == pytest.approx(2.5)
+    assert result.heard_differently[0]["display"] == "Neel"
+    assert result.heard_differently[0]["heard"] == "Neil"
+    assert not result.dropped and not result.stretches
+
+
+def test_missed_words_are_interpolated_between_neighbours():
+    result = run(heard("Neal Nanda offers $50,000 for superposition in 2023."))
+    by_text = {w.text: w for w in result.words}
+    work, on = by_text["work"], by_text["on"]
+    assert work.source == on.source == "interpolated"
+    assert by_text["for"].end <= work.start < work.end <= on.start < on.end
+    assert on.end <= by_text["superposition"].start
+    assert [m["display"] for m in result.missed] == ["work", "on"]
+    assert [w.text for w in result.words] == DISPLAY.split()
+
+
+def test_segment_with_nothing_heard_is_spread_over_its_time():
+    result = run([], display="Just three words.", spoken="Just three words.")
+    assert [w.source for w in result.words] == ["interpolated"] * 3
+    assert result.words[0].start == 1.0 and result.words[-1].end == pytest.approx(7.0)
+    assert result.raw_wer == 1.0
+
+
+def test_extra_words_are_dropped_and_counted():
+    result = run(heard("Neal Nanda um offers $50,000 for work on uh superposition in 2023."))
+    assert [w.text for w in result.words] == DISPLAY.split()
+    assert [d["word"] for d in result.dropped] == ["um", "uh"]
+    assert not result.stretches
+
+
+def test_ad_lib_stretch_is_kept_and_flagged():
+    adlib = "which by the way is a lot of money"
+    assert len(adlib.split()) >= ADLIB_MIN_WORDS
+    result = run(heard(f"Neal Nanda offers $50,000 {adlib} for work on superposition in 2023."))
+    texts = [w.text for w in result.words]
+    assert texts == DISPLAY.split()[:4] + adlib.split() + DISPLAY.split()[4:]
+    assert [w.source for w in result.words if w.source == "adlib"] == ["adlib"] * 9
+    assert len(result.stretches) == 1 and result.stretches[0]["text"] == adlib
+    assert result.stretches[0]["start"] == pytest.approx(2.6)
+    assert not result.dropped
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)
+
+
+def test_misheard_word_in_two_pieces_takes_both_pieces_times():
+    result = run(heard("Neal Nanda offers $50,000 for work on sewer position in 2023."))
+    word = next(w for w in result.words if w.text == "superposition")
+    assert word.start == pytest.approx(3.8) and word.end == pytest.approx(4.5)
+    assert result.heard_differently[-1]["heard"] == "sewer position"
+    assert not result.dropped
+
+
+def test_a_real_normaliser_is_used_for_display_words():
+    lexicon = {"Neel": "Neal"}
+    result = run(heard("Neal Nanda offers $50,000 for work on superposition in 2023."),
+                 normalise=bind_lexicon(lambda text, lex: lex.get(text, text), lexicon))
+    assert result.heard_differently == [] and result.raw_wer == 0
+
+
+def test_words_go_to_the_segment_they_are_heard_in():
+    segments = [{"start": 0.0, "end": 2.0}, {"start": 3.0, "end": 5.0}]
+    words = [Word("a", 0.1, 0.4, 1), Word("b", 2.1, 2.3, 1), Word("c", 2.6, 2.9, 1),
+             Word("d", 4.0, 4.2, 1)]
+    buckets = assign_to_segments(words, segments)
+    assert [[w.text for w in b] for b in buckets] == [["a", "b"], ["c", "d"]]
+
+
+def test_whisper_word_pieces_are_joined():
+    words = join_pieces([(" The", 0.0, 0.2, 0.9), (" $50", 0.2, 0.5, 0.8),
+                         (",000", 0.5, 0.9, 0.7), (" policy", 1.0, 1.2, 0.6),
+                         ("-menticity.", 1.2, 1.6, 0.5)])
+    assert [(w.text, w.start, w.end, w.probability) for w in words] == [
+        ("The", 0.0, 0.2, 0.9), ("$50,000", 0.2, 0.9, 0.7),
+        ("policy-menticity.", 1.0, 1.6, 0.5)]
+
+
+def test_sounds_whisper_writes_are_left_out_not_flagged():
+    words = heard("[Music] (upbeat music) ♪ Neal Nanda offers $50,000 for work on "
+                  "superposition in 2023.")
+    result = run(words)
+    assert [w.text for w in result.words] == DISPLAY.split()
+    assert [w.text for w in result.sounds] == ["[Music]", "(upbeat", "music)", "♪"]
+    assert not result.stretches and not result.dropped

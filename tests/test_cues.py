@@ -1,0 +1,182 @@
+"""Cues by the style rules, and the VTT/SRT writers, on hand-made words (no model)."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+import srt
+import webvtt
+
+from pipeline.align import CaptionWord
+from pipeline.cues import Cue, CueRules, break_score, make_cues, split_lines, violations
+from pipeline.subtitles import WriteSRT, WriteVTT, timestamp
+
+TEXT = ("Interpretability researchers have published a list of two hundred open problems, "
+        "each small enough for a weekend. The list covers toy models, superposition and "
+        "circuits in language models; it also says which ones are easy, which ones are hard, "
+        "and where to start if you are new to the field.")
+
+
+def words(text: str, start: float = 0.0, rate: float = 0.35, section: int = 0,
+          segment: str = "s/paragraph-1") -> list[CaptionWord]:
+    """Words at a steady pace: `rate` seconds each, 0.05 s apart."""
+    return [CaptionWord(w, start + i * rate, start + i * rate + rate - 0.05, segment, section,
+                        "heard") for i, w in enumerate(text.split())]
+
+
+def test_break_scores():
+    assert break_score("problems.", "The") == 3
+    assert break_score("problems,", "each") == 2
+    assert break_score("models", "and") == 1
+    assert break_score("open", "problems") == 0
+
+
+SHORT = "a short line"
+TWO_CLAUSES = "a list of two hundred open problems, each small enough for a weekend"
+
+
+def test_lines_fit_and_break_at_punctuation():
+    rules = CueRules()
+    assert split_lines(SHORT.split(), rules) == [SHORT]
+    assert split_lines(TWO_CLAUSES.split(), rules) == [
+        "a list of two hundred open problems,", "each small enough for a weekend"]
+    balanced = split_lines(("word " * 14).split(), rules)
+    assert balanced is not None and [len(x) for x in balanced] == [34, 34]
+    assert split_lines(("word " * 30).split(), rules) is None
+
+
+def test_long_text_makes_cues_that_obey_every_rule():
+    cues = make_cues(words(TEXT), [{"start": 0.0, "end": 100.0}])
+    assert len(cues) >= 4
+    assert violations(cues) == []
+    assert " ".join(c.text for c in cues) == TEXT
+    assert all(len(c.lines) <= 2 and all(len(x) <= 42 for x in c.lines) for c in cues)
+    enders = [c.text[-1] for c in cues]
+    assert enders.count(".") + enders.count(",") + enders.count(";") >= len(cues) // 2
+
+
+def test_no_cue_spans_two_sections():
+    first = words("The first section ends here without a full stop", 0.0, section=0,
+                  segment="a/paragraph-1")
+    second = words("and the second one starts at once.", first[-1].end + 0.3, section=1,
+                   segment="b/paragraph-1")
+    sections = [{"start": 0.0, "end": second[0].start}, {"start": second[0].start, "end": 20}]
+    cues = make_cues(first + second, sections)
+    assert violations(cues) == []
+    for cue in cues:
+        assert cue.section_index in (0, 1)
+        assert (cue.end <= second[0].start) == (cue.section_index == 0)
+    assert any(c.start == pytest.approx(second[0].start) for c in cues)
+
+
+def test_fast_speech_is_held_longer_where_the_pause_allows():
+    quick = words("Extraordinarily complicated mechanisms.", 0.0, rate=0.2)
+    later = words("Then silence.", 6.0)
+    cues = make_cues(quick + later, [{"start": 0.0, "end": 20.0}])
+    first = cues[0]
+    assert first.text == "Extraordinarily complicated mechanisms."
+    assert len(first.text) / (first.end - first.start) <= 20.0 + 1e-6
+    assert first.end - first.start >= 1.0
+
+
+def test_slow_speech_stays_within_seven_seconds_and_keeps_a_gap():
+    slow = words("one two three four five six seven eight nine ten eleven twelve", rate=1.0)
+    cues = make_cues(slow, [{"start": 0.0, "end": 20.0}])
+    assert violations(cues) == []
+    assert all(c.end - c.start <= 7.0 for c in cues) and len(cues) >= 2
+    assert all(b.start - a.end >= 2 / 30 - 1e-6 for a, b in zip(cues, cues[1:], strict=False))
+
+
+def test_heading_gets_its_own_cue():
+    heading = words("Interpretability", 0.0, rate=0.9, segment="s/heading-1")
+    body = words("The researchers published a list.", 1.5, segment="s/paragraph-1")
+    cues = make_cues(heading + body, [{"start": 0.0, "end": 20.0}])
+    assert [c.text for c in cues] == ["Interpretability", "The researchers published a list."]
+
+
+def test_violations_are_reported():
+    bad = [Cue(0.0, 0.5, ["x"], 0), Cue(0.52, 9.0, ["y" * 10 + " " + "z" * 40, "a", "b"], 0)]
+    found = violations(bad)
+    assert any("on screen 0.50 s" in f for f in found)
+    assert any("gap to the next cue" in f for f in found)
+    assert any("3 lines" in f for f in found) and any("51 characters" in f for f in found)
+    assert any("on screen 8.48 s" in f for f in found)
+
+
+CUES = [Cue(1.5, 3.25, ["ML & AI <news>,", "episode 1"], 0), Cue(3661.0, 3662.5, ["Bye."], 1)]
+
+
+def test_timestamps():
+    assert timestamp(3661.5) == "01:01:01.500"
+    assert timestamp(0.0005, ",") == "00:00:00,001"
+
+
+def test_vtt_stream_layer():
+    out = io.StringIO()
+    WriteVTT().write_result(CUES, out)
+    assert out.getvalue() == (
+        "WEBVTT\n\n"
+        "00:00:01.500 --> 00:00:03.250\nML &amp; AI &lt;news&gt;,\nepisode 1\n\n"
+        "01:01:01.000 --> 01:01:02.500\nBye.\n\n")
+
+
+def test_srt_stream_layer():
+    out = io.StringIO()
+    WriteSRT().write_result(CUES, out)
+    assert out.getvalue() == (
+        "1\n00:00:01,500 --> 00:00:03,250\nML & AI <news>,\nepisode 1\n\n"
+        "2\n01:01:01,000 --> 01:01:02,500\nBye.\n\n")
+
+
+def test_path_layer_writes_files_the_parsers_read(tmp_path):
+    WriteVTT()(CUES, tmp_path / "c.vtt")
+    WriteSRT()(CUES, tmp_path / "c.srt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.srt", "c.vtt"]  # no temp files
+    parsed = webvtt.read(str(tmp_path / "c.vtt"))
+    assert [c.start for c in parsed] == ["00:00:01.500", "01:01:01.000"]
+    subs = list(srt.parse((tmp_path / "c.srt").read_text(encoding="utf-8")))
+    assert [s.content for s in subs] == ["ML & AI <news>,\nepisode 1", "Bye."]
+
+
+VOCABULARY = ("the model has published a list of two hundred open problems and researchers at "
+              "labs study circuits superposition features")
+
+
+def random_episode(seed: int) -> tuple[list[CaptionWord], list[dict]]:
+    """Forty segments in eight sections at varied pace, some words missed or misheard."""
+    from pipeline.align import align
+    from pipeline.asr import Word
+
+    rng = random.Random(seed)
+    vocab = VOCABULARY.split()
+    segments, timed, heard, t = [], [], [], 0.0
+    for k in range(40):
+        n = rng.randint(3, 110)
+        ws = [rng.choice(vocab) for _ in range(n)]
+        for i in range(rng.randint(1, 9), n, rng.randint(2, 12)):
+            ws[i] += rng.choice([",", ".", ""])
+        seg_id, pace = f"s{k // 5}/paragraph-{k}", rng.uniform(0.2, 0.5)
+        segments.append({"id": seg_id, "section_index": k // 5, "display": " ".join(ws) + ".",
+                         "spoken": " ".join(ws) + "."})
+        timed.append({"id": seg_id, "start": t, "end": t + n * pace})
+        heard += [Word(w if rng.random() > 0.05 else "xyz", t + i * pace,
+                       t + (i + 1) * pace - 0.02, 0.9)
+                  for i, w in enumerate(ws) if rng.random() > 0.05]
+        t += n * pace + rng.choice([0.6, 1.2])
+    starts = [0.0] + [timed[5 * s]["start"] for s in range(1, 8)] + [t]
+    sections = [{"start": starts[s], "end": starts[s + 1]} for s in range(8)]
+    aligned = align({"segments": segments}, {"segments": timed}, heard)
+    return aligned.words, sections
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_long_random_episodes_obey_every_rule(seed):
+    words_, sections = random_episode(seed)
+    cues = make_cues(words_, sections)
+    assert len(cues) > 150
+    assert violations(cues) == []
+    for cue in cues:
+        section = sections[cue.section_index]
+        assert section["start"] - 5e-4 <= cue.start and cue.end <= section["end"]  # ms
