@@ -396,7 +396,10 @@ def align_segment(script_segment: dict[str, Any], timed: dict[str, Any], words: 
     """Align one segment's recognised words to its script; append to `result`."""
     seg_id = script_segment["id"]
     display_words = script_segment["display"].split()
-    spoken, owners = spoken_owners(display_words, script_segment["spoken"], normalise)
+    # the reference is the display text said in words, before the lexicon's respellings:
+    # Whisper writes "AI" and "Jaime", not the voice's "Eh I" and "Hymeh"
+    spoken, owners = spoken_owners(display_words, normalise(script_segment["display"]),
+                                   normalise)
     heard = _Heard.of(words)
     m = _match(spoken, owners, heard)
     adlibs = _place_unmatched(seg_id, heard, m, result)

@@ -17,9 +17,7 @@ from pipeline.align import (
     Alignment,
     Normaliser,
     align,
-    bind_lexicon,
     edit_distance,
-    identity,
     tokens,
 )
 from pipeline.asr import Transcriber, Transcription, transcribe
@@ -27,6 +25,8 @@ from pipeline.config import WhisperSettings
 from pipeline.cues import Cue, CueRules, make_cues, violations
 from pipeline.errors import PipelineError
 from pipeline.fsutil import write_json
+from pipeline.lexicon import Lexicon
+from pipeline.spoken import to_spoken
 from pipeline.subtitles import WriteSRT, WriteVTT
 
 _REBUILD = {"script.json": "make script", "timeline.json": "make narrate"}
@@ -74,19 +74,11 @@ def check_inputs(script: dict[str, Any], timeline: dict[str, Any], build: Path) 
                             timeline_path, "the narration is older than the script: make narrate")
 
 
-def script_normaliser(assets: Path) -> Normaliser:
-    """The script stage's own display-to-spoken function where it is installed
-    (`pipeline.spoken.to_spoken(text, lexicon)`), else text as written."""
-    try:
-        from pipeline import spoken  # written by the script stage
-    except ImportError:
-        return identity
-    to_spoken = getattr(spoken, "to_spoken", None)
-    load_lexicon = getattr(spoken, "load_lexicon", None)
-    if to_spoken is None:
-        return identity
-    lexicon = load_lexicon(assets / "pronunciations.toml") if load_lexicon else None
-    return bind_lexicon(to_spoken, lexicon)
+def script_normaliser() -> Normaliser:
+    """Display text in words as the script stage says it, without the lexicon's
+    respellings, which are for the voice and not what a listener (or Whisper) writes."""
+    empty = Lexicon()
+    return lambda text: to_spoken(text, empty)
 
 
 def transcript_json(t: Transcription) -> dict[str, Any]:
@@ -163,7 +155,7 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     result = transcribe(build / "episode.mp3", settings,
                         progress=_progress if show_progress else None, transcriber=transcriber,
                         on_note=_say if show_progress else None)
-    alignment = align(script, timeline, result.words, script_normaliser(assets))
+    alignment = align(script, timeline, result.words, script_normaliser())
     cues = make_cues(alignment.words, timeline["sections"], rules)
     qa = qa_json(result, alignment, cues, script)
     write_json(build / "transcript.json", transcript_json(result))

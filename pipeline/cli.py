@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the group, turning PipelineError into one line on stderr."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, standalone_mode=False)
+        code = cli.main(args=argv, standalone_mode=False)
     except PipelineError as exc:
         if debug:
             raise
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    # without standalone mode, click returns a command's ctx.exit(code) instead of exiting
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

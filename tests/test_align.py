@@ -134,10 +134,19 @@ def test_misheard_word_in_two_pieces_takes_both_pieces_times():
     assert not result.dropped
 
 
+def test_the_reference_is_the_display_in_words_not_the_voice_respelling():
+    # SPOKEN gave the voice "Neal"; Whisper writing the display's "Neel" is no error
+    result = run(heard("Neel Nanda offers fifty thousand dollars for work on superposition "
+                       "in twenty twenty-three."))
+    assert result.heard_differently == [] and result.raw_wer == 0
+
+
 def test_a_real_normaliser_is_used_for_display_words():
-    lexicon = {"Neel": "Neal"}
-    result = run(heard("Neal Nanda offers $50,000 for work on superposition in 2023."),
-                 normalise=bind_lexicon(lambda text, lex: lex.get(text, text), lexicon))
+    expand = {"Dr.": "Doctor"}
+    result = run(heard("Doctor Nanda offers $50,000 for work on superposition in 2023."),
+                 display="Dr. Nanda offers $50,000 for work on superposition in 2023.",
+                 normalise=bind_lexicon(lambda text, lex: " ".join(
+                     lex.get(w, w) for w in text.split()), expand))
     assert result.heard_differently == [] and result.raw_wer == 0
 
 
