@@ -145,7 +145,7 @@ def parse_front_matter(data: dict[str, Any], path: Path) -> FrontMatter:
 
 def load_episode(episode_dir: Path | str) -> Episode:
     """Read and check an episode folder; every problem is one PipelineError line."""
-    episode_dir = Path(episode_dir)
+    episode_dir = Path(episode_dir).absolute()  # stages may run tools in other folders
     if not episode_dir.is_dir():
         raise PipelineError("no such episode folder", episode_dir, "check the path or `make new`")
     slug = episode_dir.resolve().name
