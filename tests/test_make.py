@@ -1,0 +1,113 @@
+"""The Makefile as the producer's interface: file targets, so make rebuilds only what is
+stale. Runs the real stages on two tiny episodes in a temporary project."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+ISSUE = """\
+---
+title: {title}
+number: {number}
+date: 2024-05-{day}
+summary: A tiny issue for testing make.
+settings:
+  whisper: {{backend: faster-whisper}}
+---
+
+## First
+
+The first paragraph is short.
+
+## Second
+
+A second paragraph, shared by both issues.
+
+## Third
+
+The end of it.
+"""
+EPISODES = ("2024-05-17-alpha", "2024-05-24-beta")
+
+
+def make(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+    env.pop("MAKEFLAGS", None)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-f", str(REPO / "Makefile"), f"VENV={sys.prefix}",
+         "SETUP=", *args], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+def ran(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
+    """(stage, episode slug) for every pipeline command make ran."""
+    return re.findall(r"/pipeline (\w[\w-]*) episodes/([\w-]+)", result.stdout)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("make")
+    shutil.copytree(REPO / "assets", root / "assets")
+    for n, slug in enumerate(EPISODES, 1):
+        (root / "episodes" / slug).mkdir(parents=True)
+        (root / "episodes" / slug / "issue.md").write_text(
+            ISSUE.format(title=slug[11:].title(), number=n, day=slug[8:10]))
+    result = make(root, "-j2", "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+def test_help_is_the_default_goal_and_lists_the_targets() -> None:
+    out = subprocess.run(["make", "--no-print-directory", "-f", str(REPO / "Makefile")],
+                         cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for target in ("demo", "test", "new", "episode", "upload", "feed", "publish", "all",
+                   "clean", "doctor", "bench", "review", "captions", "video"):
+        assert re.search(rf"^  {target} +\S", out, re.M), target
+
+
+@pytest.mark.slow
+def test_all_in_parallel_builds_every_episode(built: Path) -> None:
+    for slug in EPISODES:
+        build = built / "episodes" / slug / "build"
+        for name in ("script.json", "timeline.json", "episode.mp3", "captions.vtt",
+                     "video.mp4", "youtube-description.txt", "review.html"):
+            assert (build / name).stat().st_size > 0, (slug, name)
+
+
+@pytest.mark.slow
+def test_a_second_make_rebuilds_nothing(built: Path) -> None:
+    assert make(built, "-q", "all").returncode == 0
+    again = make(built, "all")
+    assert again.returncode == 0 and ran(again) == []
+
+
+@pytest.mark.slow
+def test_a_template_edit_reruns_only_what_reads_it(built: Path) -> None:
+    template = built / "assets" / "templates" / "youtube-description.txt.j2"
+    template.write_text(template.read_text() + "\nThanks for watching.\n")
+    result = make(built, "all")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(ran(result)) == sorted((stage, slug) for slug in EPISODES
+                                         for stage in ("video", "review"))
+    description = built / "episodes" / EPISODES[0] / "build" / "youtube-description.txt"
+    assert "Thanks for watching." in description.read_text()
+
+
+@pytest.mark.slow
+def test_a_paragraph_edit_resynthesises_one_segment_of_one_episode(built: Path) -> None:
+    issue = built / "episodes" / EPISODES[0] / "issue.md"
+    issue.write_text(issue.read_text().replace("is short.", "is brief."))
+    result = make(built, "all")
+    assert result.returncode == 0, result.stderr[-2000:]
+    stages = [stage for stage, slug in ran(result)]
+    assert {slug for _, slug in ran(result)} == {EPISODES[0]}
+    assert stages[0] == "script" and set(stages) == {
+        "script", "narrate", "master", "captions", "slides", "video", "review"}
+    assert "(1 synthesised, 7 from cache" in result.stdout + result.stderr
