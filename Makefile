@@ -75,7 +75,7 @@ doctor: | $(SETUP) ## What this machine has and lacks, with the fix for each
 	$(PIPELINE) doctor
 
 bench: | $(SETUP) ## Run bench/ and print one table of ratios
-	$(PYTHON) bench/run.py
+	$(PYTHON) bench/run.py $(ARGS)
 
 clean: ## Remove an episode's build outputs, keeping the YouTube record: EP=<slug>
 	@if [ -d $(B) ]; then find $(B) -mindepth 1 ! -name youtube.json -delete; fi

@@ -1,0 +1,95 @@
+"""The whole sample episode, stage by stage: seconds of compute (CPU time of the stage's
+process) and wall time per second of episode audio, cold (empty voice cache) and after a
+one-paragraph edit, side by side in one run. Not a timed test.
+
+    python bench/bench_episode.py [--episode episodes/<slug>]
+
+Everything is built in a temporary copy of the project; the repository is not touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_stage(root: Path, stage: str, slug: str) -> tuple[float, float]:
+    """Run one stage as the Makefile does; (wall seconds, CPU seconds)."""
+    pipeline = Path(sys.executable).parent / "pipeline"
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+    cpu0, wall0 = child_cpu(), time.perf_counter()
+    subprocess.run([str(pipeline), stage, f"episodes/{slug}"], cwd=root, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - wall0, child_cpu() - cpu0
+
+
+def build(root: Path, slug: str) -> dict[str, tuple[float, float]]:
+    return {stage: run_stage(root, stage, slug) for stage in STAGES}
+
+
+def edit_one_paragraph(issue: Path) -> None:
+    """Change one word of the first body paragraph (the shape of a producer's typo fix)."""
+    lines = issue.read_text(encoding="utf-8").splitlines(keepends=True)
+    in_body = False
+    for i, line in enumerate(lines):
+        in_body = in_body or line.startswith("## ")
+        if in_body and line.strip() and not line.startswith(("#", "-", ">")):
+            lines[i] = line.replace(" the ", " this ", 1)
+            break
+    issue.write_text("".join(lines), encoding="utf-8")
+
+
+def table(cold: dict, edit: dict, audio: float) -> str:
+    rows = [f"{'stage':10}{'cold CPU/s':>12}{'cold wall':>11}{'edit CPU/s':>12}"
+            f"{'edit wall':>11}"]
+    for stage in STAGES:
+        (cw, cc), (ew, ec) = cold[stage], edit[stage]
+        rows.append(f"{stage:10}{cc / audio:12.4f}{cw:10.1f}s{ec / audio:12.4f}{ew:10.1f}s")
+    cold_wall = sum(w for w, _ in cold.values())
+    edit_wall = sum(w for w, _ in edit.values())
+    rows.append(f"{'episode':10}{sum(c for _, c in cold.values()) / audio:12.4f}"
+                f"{cold_wall:10.1f}s{sum(c for _, c in edit.values()) / audio:12.4f}"
+                f"{edit_wall:10.1f}s")
+    rows.append(f"audio {audio:.1f} s; cold build {audio / cold_wall:.1f}x real time; "
+                f"the edit's rebuild took {edit_wall / cold_wall:.2f} of the cold build")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episode", type=Path,
+                        default=REPO / "episodes" / "2023-01-06-ai-improving-itself")
+    args = parser.parse_args()
+    slug = args.episode.resolve().name
+    with tempfile.TemporaryDirectory(prefix="bench-episode-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(REPO / "assets", root / "assets")
+        (root / "episodes" / slug).mkdir(parents=True)
+        shutil.copy(args.episode / "issue.md", root / "episodes" / slug / "issue.md")
+        cold = build(root, slug)
+        edit_one_paragraph(root / "episodes" / slug / "issue.md")
+        edit = build(root, slug)
+        timeline = root / "episodes" / slug / "build" / "timeline.json"
+        audio = json.loads(timeline.read_text())["duration"]
+    print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
+    print(table(cold, edit, audio))
+
+
+if __name__ == "__main__":
+    main()
