@@ -2,9 +2,14 @@
 
 `public/` is built in a temporary folder beside it, checked (artwork, enclosure lengths,
 required tags, the XML parses), then swapped in with renames, so a failed build leaves
-the previous `public/` as it was. A ledger the producer commits,
-`episodes/published.toml`, records each published episode's guid and enclosure URL; a
-build that would change one is refused unless `--allow-changed-guid` is given.
+the previous `public/` as it was.
+
+A ledger the producer commits, `episodes/published.toml`, records each published
+episode's guid and enclosure URL; a build that would change one is refused unless
+`--allow-changed-guid` is given. Building is not publishing (`make demo` builds with a
+placeholder base URL), so this stage never writes that ledger: it leaves the ledger as it
+will be after publishing in `public/.ledger.toml`, and `pipeline publish` records it once
+the feed has been delivered.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,6 +51,7 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 NOTES_LIMIT = 4000  # bytes of show notes (HTML) Apple and Spotify accept
 TITLE_LIMIT = 255
 LEDGER = Path("episodes") / "published.toml"
+PENDING = ".ledger.toml"  # in public/: a dot-file, so `pipeline publish` never delivers it
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "templates"
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -72,9 +78,15 @@ ITEM_TAGS = (
     "podcast:chapters[@url]",
 )
 LEDGER_HEADER = (
-    "# What the feed has published: written by `pipeline feed`; commit it.\n"
-    "# A published episode keeps its guid and enclosure URL for ever: `pipeline feed`\n"
-    "# refuses a build that would change them unless given --allow-changed-guid.\n\n"
+    "# What the feed has published: written by `pipeline publish` once the feed is\n"
+    "# delivered; commit it. A published episode keeps its guid and enclosure URL for\n"
+    "# ever: `pipeline feed` refuses a build that would change them unless given\n"
+    "# --allow-changed-guid.\n\n"
+)
+PENDING_HEADER = (
+    "# The ledger as it will be once this public/ is published: written by `pipeline feed`,\n"
+    "# copied to episodes/published.toml by `pipeline publish` after it delivered the feed.\n"
+    "# Not delivered (a dot-file). first_published is absent for episodes never published.\n\n"
 )
 CHANGE_FIX = (
     "undo the change, or rerun with --allow-changed-guid to accept it "
@@ -104,6 +116,9 @@ def sha256_file(path: Path) -> str:
 # ---------------------------------------------------------------- the ledger
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -124,7 +139,11 @@ class LedgerEpisode(_Strict):
     guid: str
     enclosure_url: str
     sha256: str
-    first_published: dt.datetime
+    first_published: dt.datetime  # when `pipeline publish` first delivered a feed with it
+
+
+class PendingEpisode(LedgerEpisode):
+    first_published: dt.datetime | None = None  # None: never published yet
 
 
 class Ledger(_Strict):
@@ -135,22 +154,61 @@ class Ledger(_Strict):
         return next((e for e in self.episodes if e.slug == slug), None)
 
 
+class PendingLedger(_Strict):
+    """The ledger as it will be once public/ is published; kept in public/ until then."""
+
+    built_against: str  # sha256 of the episodes/published.toml public/ was built from, or ""
+    show: LedgerShow
+    episodes: list[PendingEpisode]
+
+    def published(self, ledger: Ledger, now: dt.datetime) -> Ledger:
+        """`ledger` after publishing this at `now`: an episode first published now gets `now`;
+        one `ledger` already has (this very public/ published before) keeps its time."""
+        episodes = []
+        for pending in self.episodes:
+            old = ledger.entry(pending.slug)
+            when = pending.first_published or (old.first_published if old else now)
+            episodes.append(LedgerEpisode(**{**pending.model_dump(), "first_published": when}))
+        return Ledger(show=self.show, episodes=episodes)
+
+    def changes(self, ledger: Ledger) -> bool:
+        """Whether publishing this would change `ledger`."""
+        return self.published(ledger, dt.datetime.now(dt.UTC)) != ledger
+
+
+def _validate(model: type[M], path: Path, fix: str) -> M:
+    try:
+        return model.model_validate(read_toml(path))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise PipelineError(f"ledger entry '{key}': {err['msg'].lower()}", path, fix) from None
+
+
 def read_ledger(path: Path) -> Ledger:
     """The published-episodes ledger; an empty one when the file does not exist yet."""
     if not path.is_file():
         return Ledger()
-    try:
-        return Ledger.model_validate(read_toml(path))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise PipelineError(
-            f"ledger entry '{key}': {err['msg'].lower()}", path, "restore the file from git"
-        ) from None
+    return _validate(Ledger, path, "restore the file from git")
 
 
-def ledger_text(ledger: Ledger) -> str:
-    return LEDGER_HEADER + tomli_w.dumps(ledger.model_dump(exclude_none=True))
+def read_pending(public: Path) -> PendingLedger:
+    """The ledger `pipeline feed` left in public/ for `pipeline publish` to record."""
+    path = public / PENDING
+    if not path.is_file():
+        raise PipelineError("public/ has no pending ledger: it was built by an older "
+                            "pipeline", path, "rebuild it: make feed")
+    return _validate(PendingLedger, path, "rebuild it: make feed")
+
+
+def ledger_digest(path: Path) -> str:
+    """What a pending ledger was built against: the committed ledger's sha256, or ""."""
+    return sha256_file(path) if path.is_file() else ""
+
+
+def ledger_text(ledger: Ledger | PendingLedger) -> str:
+    header = PENDING_HEADER if isinstance(ledger, PendingLedger) else LEDGER_HEADER
+    return header + tomli_w.dumps(ledger.model_dump(exclude_none=True))
 
 
 def write_ledger(path: Path, ledger: Ledger) -> bool:
@@ -263,16 +321,16 @@ class Planned:
     guid: str
     mp3_name: str  # the file name under public/<slug>/
     enclosure_url: str
-    first_published: dt.datetime
+    first_published: dt.datetime | None  # None: never published
 
     @property
     def slug(self) -> str:
         return self.episode.slug
 
-    def ledger_entry(self) -> LedgerEpisode:
-        return LedgerEpisode(slug=self.slug, number=self.episode.meta.number, guid=self.guid,
-                             enclosure_url=self.enclosure_url, sha256=self.sha256,
-                             first_published=self.first_published)
+    def ledger_entry(self) -> PendingEpisode:
+        return PendingEpisode(slug=self.slug, number=self.episode.meta.number, guid=self.guid,
+                              enclosure_url=self.enclosure_url, sha256=self.sha256,
+                              first_published=self.first_published)
 
 
 def mp3_name(previous: LedgerEpisode | None, sha256: str) -> str:
@@ -291,7 +349,7 @@ def renamed_from(ledger: Ledger, number: int, built: set[str]) -> LedgerEpisode 
 
 
 def plan_episode(episode: Episode, ledger: Ledger, built: set[str], base: str,
-                 channel_guid: str, now: dt.datetime) -> tuple[Planned, LedgerEpisode | None]:
+                 channel_guid: str) -> tuple[Planned, LedgerEpisode | None]:
     """Where the episode goes, and the ledger entry it was published under, if any."""
     sha = sha256_file(episode.build / "episode.mp3")
     previous = ledger.entry(episode.slug) or renamed_from(ledger, episode.meta.number, built)
@@ -299,7 +357,7 @@ def plan_episode(episode: Episode, ledger: Ledger, built: set[str], base: str,
     planned = Planned(
         episode=episode, sha256=sha, guid=item_guid(channel_guid, episode.slug), mp3_name=name,
         enclosure_url=f"{base}/{episode.slug}/{name}",
-        first_published=previous.first_published if previous else now,
+        first_published=previous.first_published if previous else None,
     )
     return planned, previous
 
@@ -319,9 +377,9 @@ def change(previous: LedgerEpisode | None, planned: Planned) -> str | None:
     return None
 
 
-def plan(episodes: list[Episode], ledger: Ledger, base: str,
-         now: dt.datetime) -> tuple[list[Planned], Ledger, list[str]]:
-    """Every episode's place, the ledger after publishing, and the changes to published ones."""
+def plan(episodes: list[Episode], ledger: Ledger,
+         base: str) -> tuple[list[Planned], LedgerShow, list[str]]:
+    """Every episode's place, the show's ledger entry, and the changes to published ones."""
     feed_url = f"{base}/feed.xml"
     channel_guid = ledger.show.guid if ledger.show else podcast_guid(feed_url)
     built = {episode.slug for episode in episodes}
@@ -331,7 +389,7 @@ def plan(episodes: list[Episode], ledger: Ledger, base: str,
                        "(show.base_url changed), and every published enclosure URL with it")
     planned, claimed = [], set()
     for episode in episodes:
-        item, previous = plan_episode(episode, ledger, built, base, channel_guid, now)
+        item, previous = plan_episode(episode, ledger, built, base, channel_guid)
         planned.append(item)
         claimed.add(previous.slug if previous else item.slug)
         changes.append(change(previous, item))
@@ -340,9 +398,8 @@ def plan(episodes: list[Episode], ledger: Ledger, base: str,
         "episode.mp3 not found): the feed would drop it"
         for entry in ledger.episodes if entry.slug not in claimed
     ]
-    after = Ledger(show=LedgerShow(feed_url=feed_url, guid=channel_guid),
-                   episodes=[p.ledger_entry() for p in sorted(planned, key=_order)])
-    return planned, after, [c for c in changes if c]
+    show = LedgerShow(feed_url=feed_url, guid=channel_guid)
+    return planned, show, [c for c in changes if c]
 
 
 def _order(planned: Planned) -> tuple[int, str]:
@@ -504,10 +561,12 @@ class Site:
     planned: list[Planned]
     artwork: Path
     artwork_name: str
+    pending: PendingLedger
 
 
 def assemble(site: Site, folder: Path, env: jinja2.Environment) -> None:
     shutil.copy2(site.artwork, folder / site.artwork_name)
+    (folder / PENDING).write_text(ledger_text(site.pending), encoding="utf-8")
     page = env.get_template("episode.html.j2")
     for planned, item in zip(site.planned, site.items, strict=True):
         target = folder / planned.slug
@@ -596,13 +655,13 @@ def write_public(site: Site, root: Path, base: str) -> Path:
 class FeedResult:
     feed: Path
     planned: list[Planned]
-    ledger_changed: bool
+    ledger_pending: bool  # publishing this public/ will change episodes/published.toml
     changes: list[str]
 
 
-def build_feed(root: Path, allow_changed_guid: bool = False,
-               now: dt.datetime | None = None) -> FeedResult:
-    """Build public/ from every built episode under `root` and update the ledger."""
+def build_feed(root: Path, allow_changed_guid: bool = False) -> FeedResult:
+    """Build public/ from every built episode under `root`, checked against the ledger,
+    with the ledger as it will be after publishing in public/.ledger.toml."""
     show_path = root / "assets" / "show.toml"
     show = load_show(root)
     base = check_show(show, show_path)
@@ -611,19 +670,19 @@ def build_feed(root: Path, allow_changed_guid: bool = False,
     episodes = built_episodes(root, ledger)
     artwork = root / "assets" / show.show.artwork
     suffix = check_artwork(artwork)
-    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    planned, after, changes = plan(episodes, ledger, base, now)
+    planned, show_entry, changes = plan(episodes, ledger, base)
     if changes and not allow_changed_guid:
         more = f" (and {len(changes) - 1} more)" if len(changes) > 1 else ""
         raise PipelineError(changes[0] + more, ledger_path, CHANGE_FIX)
+    pending = PendingLedger(built_against=ledger_digest(ledger_path), show=show_entry,
+                            episodes=[p.ledger_entry() for p in sorted(planned, key=_order)])
     artwork_name = f"artwork-{sha256_file(artwork)[:12]}{suffix}"
     planned.sort(key=lambda p: (p.episode.meta.date, p.episode.meta.number), reverse=True)
     items = [item_context(p, base) for p in planned]
-    channel = channel_context(show, base, after.show.guid if after.show else "",
-                              f"{base}/{artwork_name}", items)
-    site = Site(channel, items, planned, artwork, artwork_name)
+    channel = channel_context(show, base, show_entry.guid, f"{base}/{artwork_name}", items)
+    site = Site(channel, items, planned, artwork, artwork_name, pending)
     feed = write_public(site, root, base)
-    return FeedResult(feed, planned, write_ledger(ledger_path, after), changes)
+    return FeedResult(feed, planned, pending.changes(ledger), changes)
 
 
 @click.command()
@@ -632,7 +691,8 @@ def build_feed(root: Path, allow_changed_guid: bool = False,
                    "(default: $PIPELINE_ROOT, else the current folder).")
 @click.option("--allow-changed-guid", is_flag=True,
               help="Accept a change to a published episode's guid or enclosure URL (a renamed "
-                   "slug, a new base URL, a removed episode) and record it in the ledger.")
+                   "slug, a new base URL, a removed episode); `pipeline publish` records it "
+                   "in the ledger once delivered.")
 def command(root: Path | None, allow_changed_guid: bool) -> None:
     """Build public/: the podcast feed of every built episode, its audio, captions and chapters."""
     result = build_feed(root or project_root(), allow_changed_guid)
@@ -640,5 +700,6 @@ def command(root: Path | None, allow_changed_guid: bool) -> None:
         click.echo(f"accepted: {change_line}", err=True)
     for planned in result.planned:
         click.echo(f"{planned.slug}: {planned.enclosure_url} (guid {planned.guid})")
-    ledger = "updated" if result.ledger_changed else "unchanged"
-    click.echo(f"wrote {result.feed} ({len(result.planned)} episodes); {LEDGER} {ledger}")
+    ledger = (f"{LEDGER} is updated when it is published (make publish)"
+              if result.ledger_pending else f"{LEDGER} already records it")
+    click.echo(f"wrote {result.feed} ({len(result.planned)} episodes); {ledger}")

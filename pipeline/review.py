@@ -14,7 +14,6 @@ the page with the command that builds it.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import re
 import subprocess
@@ -553,8 +552,7 @@ def _item_xml(xml: str) -> str:
     return "\n".join(line[indent:] if line[:indent].isspace() else line for line in lines)
 
 
-def feed_item(episode: Episode, env: jinja2.Environment,
-              now: dt.datetime | None = None) -> dict[str, Any]:
+def feed_item(episode: Episode, env: jinja2.Environment) -> dict[str, Any]:
     """The episode's feed item rendered by the feed stage's own code and template."""
     root = episode.root
     notes: list[str] = []
@@ -564,8 +562,7 @@ def feed_item(episode: Episode, env: jinja2.Environment,
         ledger = feed.read_ledger(root / feed.LEDGER)
         guid = ledger.show.guid if ledger.show else feed.podcast_guid(f"{base}/feed.xml")
         built = {p.parent.parent.name for p in (root / "episodes").glob("*/build/episode.mp3")}
-        now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        planned, previous = feed.plan_episode(episode, ledger, built, base, guid, now)
+        planned, previous = feed.plan_episode(episode, ledger, built, base, guid)
         if changed := feed.change(previous, planned):
             notes.append(f"publishing would change a published episode: {changed}")
         item = feed.item_context(planned, base)
@@ -625,8 +622,7 @@ def write_picture(episode: Episode, inputs: Inputs,
     return loud, samples.size / PICTURE_RATE
 
 
-def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment,
-                 now: dt.datetime | None = None) -> dict[str, Any]:
+def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> dict[str, Any]:
     chapters = chapter_list(inputs)
     loud, duration = write_picture(episode, inputs, chapters)
     has_mp3 = inputs.has("episode.mp3")
@@ -638,16 +634,16 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment,
         "picture": {"url": url(PICTURE), "duration": duration} if loud else None,
         "script": script_view(inputs), "slides": slide_list(inputs),
         "youtube": youtube_text(inputs),
-        "feed": feed_item(episode, env, now) if has_mp3 else None,
+        "feed": feed_item(episode, env) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,
     }
 
 
-def build_review(episode: Episode, now: dt.datetime | None = None) -> Review:
+def build_review(episode: Episode) -> Review:
     """Write build/review.html (and build/review-loudness.png when there is an MP3)."""
     inputs = read_inputs(episode.build, episode.slug)
     env = feed.environment(episode.root)
-    context = page_context(episode, inputs, env, now)
+    context = page_context(episode, inputs, env)
     html = env.get_template(TEMPLATE).render(**context)
     fsutil.write_text(episode.build / PAGE, html)
     picture = episode.build / PICTURE if context["picture"] else None

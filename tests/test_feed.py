@@ -31,6 +31,7 @@ LEGACY_PODCAST_NS = "https://github.com/Podcastindex-org/podcast-namespace/blob/
 TRICKY = 'Tom & Jerry <b>bold</b> "quoted" \'single\' 🤖 safety'
 FIRST = "2024-05-10-first-steps"
 SECOND = "2024-05-17-tricky-title"
+NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)
 
 
 def tone(path: Path, seconds: float, frequency: int) -> Path:
@@ -76,6 +77,16 @@ class FeedProject:
     @property
     def ledger(self) -> Path:
         return self.root / "episodes" / "published.toml"
+
+    @property
+    def site(self) -> Path:
+        return self.root.parent / "site"
+
+    def recorded(self) -> dict:
+        return tomllib.loads(self.ledger.read_text(encoding="utf-8"))
+
+    def publish(self, now: dt.datetime = NOW) -> publish.Published:
+        return publish.publish(self.root, str(self.site), now=now)
 
     def episode(self, slug: str, title: str, number: int, body: str,
                 audio: str | None = "short") -> Path:
@@ -145,6 +156,7 @@ def test_podcast_guid_matches_the_spec_test_vectors(url: str, expected: str) -> 
 
 def test_feedparser_reads_every_field(project: FeedProject) -> None:
     project.build()
+    project.publish()
     parsed = feedparser.parse(project.feed_bytes())
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "rss20"
@@ -184,6 +196,7 @@ def parse_with_podcastparser(data: bytes) -> dict:
 
 def test_podcastparser_reads_every_field(project: FeedProject) -> None:
     project.build()
+    project.publish()
     parsed = parse_with_podcastparser(project.feed_bytes())
     assert parsed["title"] == "ML & AI Safety Updates"
     assert parsed["explicit"] is False
@@ -318,28 +331,74 @@ def test_long_list_is_cut_between_items() -> None:
 
 def test_rebuilding_keeps_every_guid(project: FeedProject) -> None:
     first = project.build()
-    ledger = tomllib.loads(project.ledger.read_text(encoding="utf-8"))
+    assert first.ledger_pending and not project.ledger.exists()  # built, not published
     feed_before = project.feed_bytes()
     again = project.build()
-    assert not again.ledger_changed
+    assert again.ledger_pending and not project.ledger.exists()
     assert project.feed_bytes() == feed_before  # no build time in it: reruns are identical
+    assert [p.guid for p in again.planned] == [p.guid for p in first.planned]  # no ledger
+    assert project.publish().ledger_changed
+    ledger = project.recorded()
+    assert not project.build().ledger_pending
+    assert project.feed_bytes() == feed_before
     project.episode("2024-05-24-third", "Third", 3, "Three.\n")
     second = project.build()
-    assert second.ledger_changed
+    assert second.ledger_pending
+    assert project.recorded() == ledger  # until it is published
     guids = {p.slug: (p.guid, p.enclosure_url) for p in second.planned}
     for planned in first.planned:
         assert guids[planned.slug] == (planned.guid, planned.enclosure_url)
     assert len({guid for guid, _ in guids.values()}) == 3
-    after = tomllib.loads(project.ledger.read_text(encoding="utf-8"))
+    later = NOW + dt.timedelta(days=7)
+    assert project.publish(now=later).ledger_changed
+    after = project.recorded()
     assert after["show"] == ledger["show"]
     assert after["episodes"][:2] == ledger["episodes"]  # first_published kept too
+    assert [e["first_published"] for e in after["episodes"]] == [NOW, NOW, later]
     assert [item.findtext("guid") for item in project.items().values()] == [
         guids[slug][0] for slug in ("2024-05-24-third", SECOND, FIRST)]
 
 
+def test_the_pending_ledger_is_in_public_and_never_delivered(project: FeedProject) -> None:
+    result = project.build()
+    pending = tomllib.loads((project.public / ".ledger.toml").read_text(encoding="utf-8"))
+    assert pending["built_against"] == ""  # no ledger committed yet
+    assert pending["show"] == {"feed_url": f"{BASE}/feed.xml",
+                               "guid": feed.podcast_guid(f"{BASE}/feed.xml")}
+    assert [(e["slug"], e["guid"]) for e in pending["episodes"]] == [
+        (p.slug, p.guid) for p in sorted(result.planned, key=lambda p: p.episode.meta.number)]
+    assert not any("first_published" in e for e in pending["episodes"])  # never published
+    project.publish()
+    assert not (project.site / ".ledger.toml").exists()
+    assert not list(project.site.rglob(".*"))
+    assert project.recorded()["episodes"] == [
+        {**e, "first_published": NOW} for e in pending["episodes"]]
+    project.build()
+    again = tomllib.loads((project.public / ".ledger.toml").read_text(encoding="utf-8"))
+    assert again["built_against"] == feed.sha256_file(project.ledger)
+    assert again["episodes"] == project.recorded()["episodes"]
+
+
+def test_a_feed_never_published_may_change_anything(project: FeedProject) -> None:
+    # `make demo` builds with the placeholder base URL: that publishes nothing.
+    project.build()
+    project.set_show("base_url", "https://cdn.example.net/pod")
+    (project.root / "episodes" / FIRST).rename(project.root / "episodes" / "2024-05-10-renamed")
+    shutil.copy(project.tones["long"], project.root / "episodes" / SECOND / "build" / "episode.mp3")
+    result = project.build()
+    assert result.changes == [] and not project.ledger.exists()
+    new_base = "https://cdn.example.net/pod"
+    parsed = feedparser.parse(project.feed_bytes())
+    assert parsed.feed.podcast_guid == feed.podcast_guid(f"{new_base}/feed.xml")
+    assert {e.enclosures[0].href for e in parsed.entries} == {
+        f"{new_base}/2024-05-10-renamed/episode.mp3", f"{new_base}/{SECOND}/episode.mp3"}
+
+
 def test_ledger_refuses_a_renamed_slug_unless_told(project: FeedProject) -> None:
     project.build()
+    project.publish()
     before = project.snapshot()
+    recorded = project.ledger.read_bytes()
     old_guid = project.items()[FIRST].findtext("guid")
     renamed = project.root / "episodes" / "2024-05-10-first-steps-renamed"
     (project.root / "episodes" / FIRST).rename(renamed)
@@ -351,15 +410,21 @@ def test_ledger_refuses_a_renamed_slug_unless_told(project: FeedProject) -> None
     assert project.snapshot() == before
     result = project.build(allow_changed_guid=True)
     assert result.changes and renamed.name in result.changes[0]
-    ledger = tomllib.loads(project.ledger.read_text(encoding="utf-8"))
+    assert project.ledger.read_bytes() == recorded  # accepted, not yet published
+    project.publish(now=NOW + dt.timedelta(hours=1))
+    ledger = project.recorded()
     slugs = {e["slug"]: e["guid"] for e in ledger["episodes"]}
     assert FIRST not in slugs and slugs[renamed.name] != old_guid
     assert project.items()[renamed.name].findtext("guid") == slugs[renamed.name]
+    assert {e["first_published"] for e in ledger["episodes"]} == {NOW}  # first publication
+    assert project.build().changes == []  # the ledger now knows the new slug
 
 
 def test_ledger_refuses_a_changed_base_url_unless_told(project: FeedProject) -> None:
     project.build()
+    project.publish()
     before = project.snapshot()
+    recorded = project.ledger.read_bytes()
     guids = {slug: item.findtext("guid") for slug, item in project.items().items()}
     channel_guid = feedparser.parse(project.feed_bytes()).feed.podcast_guid
     project.set_show("base_url", "https://cdn.example.net/pod")
@@ -367,16 +432,21 @@ def test_ledger_refuses_a_changed_base_url_unless_told(project: FeedProject) -> 
         project.build()
     assert project.snapshot() == before
     project.build(allow_changed_guid=True)
+    assert project.ledger.read_bytes() == recorded  # accepted, not yet published
     parsed = feedparser.parse(project.feed_bytes())
     assert parsed.feed.podcast_guid == channel_guid  # the spec: never changes once made
     for entry in parsed.entries:
         assert entry.enclosures[0].href.startswith("https://cdn.example.net/pod/")
     assert {slug: item.findtext("guid") for slug, item in project.items().items()} == guids
+    project.publish()
+    assert project.recorded()["show"] == {"feed_url": "https://cdn.example.net/pod/feed.xml",
+                                          "guid": channel_guid}
 
 
 def test_a_corrected_mp3_gets_a_new_enclosure_url_and_keeps_its_guid(
         project: FeedProject) -> None:
     first = {p.slug: p for p in project.build().planned}
+    project.publish()
     shutil.copy(project.tones["long"], project.root / "episodes" / FIRST / "build" / "episode.mp3")
     second = {p.slug: p for p in project.build().planned}
     sha = feed.sha256_file(project.tones["long"])
@@ -385,14 +455,17 @@ def test_a_corrected_mp3_gets_a_new_enclosure_url_and_keeps_its_guid(
     assert second[SECOND].enclosure_url == first[SECOND].enclosure_url
     item = project.items()[FIRST]
     assert item.findtext("itunes:duration", namespaces=NS) == "3"
-    ledger = tomllib.loads(project.ledger.read_text(encoding="utf-8"))
+    project.publish()
+    ledger = project.recorded()
     entry = next(e for e in ledger["episodes"] if e["slug"] == FIRST)
     assert entry["sha256"] == sha and entry["enclosure_url"] == second[FIRST].enclosure_url
     assert project.build().planned[-1].enclosure_url == second[FIRST].enclosure_url
+    assert (project.site / FIRST / "episode.mp3").is_file()  # apps with the old feed
 
 
 def test_a_published_episode_that_vanished_is_refused(project: FeedProject) -> None:
     project.build()
+    project.publish()
     shutil.rmtree(project.root / "episodes" / SECOND)
     with pytest.raises(PipelineError, match=f"published episode '{SECOND}' is gone"):
         project.build()
@@ -402,11 +475,51 @@ def test_a_published_episode_that_vanished_is_refused(project: FeedProject) -> N
 
 def test_a_damaged_ledger_is_one_line_naming_it(project: FeedProject) -> None:
     project.build()
+    project.publish()
     text = project.ledger.read_text(encoding="utf-8")
     project.ledger.write_text(text.replace("number = 1", 'number = "one"'), encoding="utf-8")
     with pytest.raises(PipelineError, match="ledger entry 'episodes.0.number'") as caught:
         project.build()
     assert caught.value.path == str(project.ledger) and "\n" not in caught.value.line()
+
+
+def test_a_failed_publish_leaves_the_ledger_as_it_was(project: FeedProject, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    project.build()
+    project.publish()
+    recorded = project.ledger.read_bytes()
+    project.episode("2024-05-24-third", "Third", 3, "Three.\n")
+    project.build()
+    # Everything but the feed reaches this destination: the feed is not published.
+    site = tmp_path / "other-site"
+    (site / "feed.xml").mkdir(parents=True)
+    with pytest.raises(PipelineError, match="cannot write feed.xml there"):
+        publish.publish(project.root, str(site))
+    assert (site / "2024-05-24-third" / "episode.mp3").is_file()
+    assert project.ledger.read_bytes() == recorded
+    with monkeypatch.context() as patched:
+        patched.setenv("PATH", str(tmp_path / "no-tools"))
+        with pytest.raises(PipelineError, match="rsync is not installed"):
+            publish.publish(project.root, "me@host:/srv/pod")
+    assert project.ledger.read_bytes() == recorded
+    assert project.publish().ledger_changed
+    assert "2024-05-24-third" in {e["slug"] for e in project.recorded()["episodes"]}
+
+
+def test_publish_refuses_a_public_built_before_the_ledger_changed(project: FeedProject) -> None:
+    project.build()
+    project.publish()
+    assert not project.publish().ledger_changed  # the same public/ again: nothing to record
+    project.episode("2024-05-24-third", "Third", 3, "Three.\n")
+    project.build()
+    text = project.ledger.read_text(encoding="utf-8")
+    project.ledger.write_text(text.replace("2026-11-29", "2026-11-28"), encoding="utf-8")
+    changed = project.ledger.read_bytes()
+    with pytest.raises(PipelineError, match="the ledger changed since public/ was built") as caught:
+        project.publish()
+    assert caught.value.fix == "rebuild public/ against it first: make feed"
+    assert project.ledger.read_bytes() == changed
+    assert not (project.site / "2024-05-24-third").exists()  # refused before sending
 
 
 # ---------------------------------------------------------------- checks and errors
@@ -495,6 +608,7 @@ def test_no_episode_built(project: FeedProject) -> None:
 
 def test_a_published_episode_without_its_mp3(project: FeedProject) -> None:
     project.build()
+    project.publish()
     mp3 = project.root / "episodes" / FIRST / "build" / "episode.mp3"
     mp3.unlink()
     with pytest.raises(PipelineError, match=f"episode {FIRST} has no MP3") as caught:
@@ -515,7 +629,17 @@ def test_cli_builds_and_reports_errors_on_one_line(project: FeedProject,
                                                    capsys: pytest.CaptureFixture) -> None:
     main(["feed", "--root", str(project.root)])
     out = capsys.readouterr().out
-    assert f"{BASE}/{FIRST}/episode.mp3" in out and "updated" in out
+    assert f"{BASE}/{FIRST}/episode.mp3" in out
+    assert "episodes/published.toml is updated when it is published (make publish)" in out
+    publish_argv = ["publish", "--root", str(project.root), "--destination", str(project.site)]
+    main(publish_argv)
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "recorded it in episodes/published.toml: commit it"
+    main(publish_argv)
+    assert capsys.readouterr().out.splitlines() == [
+        "published: nothing changed", "episodes/published.toml unchanged"]
+    main(["feed", "--root", str(project.root)])
+    assert "episodes/published.toml already records it" in capsys.readouterr().out
     project.set_show("owner_email", "")
     with pytest.raises(SystemExit) as failed:
         main(["feed", "--root", str(project.root)])
@@ -531,9 +655,12 @@ def test_publish_a_built_feed_to_a_folder(project: FeedProject, tmp_path: Path) 
     project.build()
     order: list[str] = []
     site = tmp_path / "site"
-    publish.publish(project.root, str(site), on_copy=order.append)
+    assert not project.ledger.exists()
+    done = publish.publish(project.root, str(site), on_copy=order.append)
+    assert done.steps == order and done.ledger_changed and project.ledger.is_file()
     assert order[-1] == "feed.xml"
     assert [name for name in order if name.endswith(".mp3")] == order[:2]
+    assert ".ledger.toml" not in order and not (site / ".ledger.toml").exists()
     parsed = feedparser.parse((site / "feed.xml").read_bytes())
     for entry in parsed.entries:
         local = site / entry.enclosures[0].href[len(BASE) + 1:]

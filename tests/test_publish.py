@@ -1,15 +1,33 @@
-"""Publishing public/: audio first, the feed last; rsync argv from a pure function."""
+"""Publishing public/: audio first, the feed last, never a dot-file; rsync argv from a pure
+function; the ledger written only once the feed is delivered."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from pipeline import publish
+from pipeline import feed, publish
 from pipeline.errors import PipelineError
+
+FEED_URL = "https://example.org/p/feed.xml"
+NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)
+
+
+SHOW = feed.LedgerShow(feed_url=FEED_URL, guid=feed.podcast_guid(FEED_URL))
+
+
+def pending_text(built_against: str = "") -> bytes:
+    """public/.ledger.toml as `pipeline feed` writes it, for one never-published episode."""
+    episode = feed.PendingEpisode(
+        slug="2024-05-10-a", number=1, guid=feed.item_guid(SHOW.guid, "2024-05-10-a"),
+        enclosure_url="https://example.org/p/2024-05-10-a/episode.mp3", sha256="a" * 64)
+    ledger = feed.PendingLedger(built_against=built_against, show=SHOW, episodes=[episode])
+    return feed.ledger_text(ledger).encode()
 
 
 def make_public(root: Path) -> Path:
@@ -20,21 +38,28 @@ def make_public(root: Path) -> Path:
         "2024-05-10-a/episode.mp3": b"a" * 100,
         "2024-05-10-a/captions.vtt": b"WEBVTT\n",
         "2024-05-10-a/index.html": b"<html>",
+        "2024-05-10-a/.notes.swp": b"editor",
         "2024-05-17-b/episode-0123456789ab.mp3": b"b" * 200,
         "2024-05-17-b/chapters.json": b"{}",
+        ".ledger.toml": pending_text(),
     }.items():
         (public / relative).parent.mkdir(parents=True, exist_ok=True)
         (public / relative).write_bytes(data)
     return public
 
 
+def ledger(root: Path) -> Path:
+    return root / "episodes" / "published.toml"
+
+
 def test_rsync_argvs() -> None:
     assert publish.rsync_argvs(Path("/p/public"), "me@host:/srv/pod") == [
-        ["rsync", "--recursive", "--times", "--include=*/", "--include=*.mp3", "--exclude=*",
+        ["rsync", "--recursive", "--times", "--exclude=.*", "--include=*/", "--include=*.mp3",
+         "--exclude=*", "/p/public/", "me@host:/srv/pod/"],
+        ["rsync", "--recursive", "--times", "--exclude=.*", "--exclude=/feed.xml",
          "/p/public/", "me@host:/srv/pod/"],
-        ["rsync", "--recursive", "--times", "--exclude=/feed.xml", "/p/public/",
+        ["rsync", "--recursive", "--times", "--exclude=.*", "/p/public/feed.xml",
          "me@host:/srv/pod/"],
-        ["rsync", "--recursive", "--times", "/p/public/feed.xml", "me@host:/srv/pod/"],
     ]
 
 
@@ -54,11 +79,11 @@ def test_folder_gets_audio_first_and_the_feed_last(tmp_path: Path) -> None:
     assert copied == seen
     assert copied[:2] == ["2024-05-10-a/episode.mp3", "2024-05-17-b/episode-0123456789ab.mp3"]
     assert copied[-1] == "feed.xml"
-    assert sorted(copied) == sorted(p.relative_to(public).as_posix()
-                                    for p in public.rglob("*") if p.is_file())
+    everything = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
+    assert sorted(copied) == sorted(everything - {".ledger.toml", "2024-05-10-a/.notes.swp"})
     for name in copied:
         assert (site / name).read_bytes() == (public / name).read_bytes()
-    assert not [p for p in site.rglob(".*")]  # no temporary files left
+    assert not [p for p in site.rglob(".*")]  # no dot-file sent, no temporary file left
     # A second run sends nothing; a new feed is sent alone, and old audio stays there.
     assert publish.copy_to_folder(public, site) == []
     (public / "feed.xml").write_bytes(b"<rss>new</rss>")
@@ -74,8 +99,19 @@ def test_publish_reads_the_destination_from_the_show(tmp_path: Path) -> None:
     (tmp_path / "assets" / "show.toml").write_text(
         '[show]\ntitle = "T"\nauthor = "A"\nowner_name = "O"\n\n[feed]\ndestination = "out"\n',
         encoding="utf-8")
-    copied = publish.publish(tmp_path)
+    assert not ledger(tmp_path).exists()
+    done = publish.publish(tmp_path, now=NOW)
+    copied = done.steps
     assert copied[-1] == "feed.xml" and (tmp_path / "out" / "feed.xml").read_bytes() == b"<rss/>"
+    assert done.ledger_changed
+    recorded = tomllib.loads(ledger(tmp_path).read_text(encoding="utf-8"))
+    assert recorded["show"]["feed_url"] == FEED_URL and "built_against" not in recorded
+    assert [(e["slug"], e["first_published"]) for e in recorded["episodes"]] == [
+        ("2024-05-10-a", NOW)]
+    # Publishing the same public/ again sends nothing and keeps the first publication's time.
+    again = publish.publish(tmp_path, now=NOW + dt.timedelta(days=1))
+    assert again == publish.Published([], ledger_changed=False)
+    assert tomllib.loads(ledger(tmp_path).read_text(encoding="utf-8")) == recorded
 
 
 def test_empty_destination_is_refused(tmp_path: Path) -> None:
@@ -99,3 +135,36 @@ def test_missing_rsync_is_named_with_its_install(tmp_path: Path,
     assert shutil.which("rsync") is None
     with pytest.raises(PipelineError, match=r"rsync is not installed.*apt-get install rsync"):
         publish.run_rsync(publish.rsync_argvs(make_public(tmp_path), "host:pod"))
+
+
+def test_rsync_missing_leaves_the_ledger_as_it_was(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    make_public(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(PipelineError, match="rsync is not installed"):
+        publish.publish(tmp_path, "me@host:/srv/pod")
+    assert not ledger(tmp_path).exists()
+
+
+def test_an_unwritable_destination_is_one_line_and_leaves_the_ledger(tmp_path: Path) -> None:
+    public = make_public(tmp_path)
+    feed.write_ledger(ledger(tmp_path), feed.Ledger(show=SHOW))  # the show, no episode yet
+    committed = ledger(tmp_path).read_bytes()
+    (public / ".ledger.toml").write_bytes(pending_text(feed.ledger_digest(ledger(tmp_path))))
+    blocker = tmp_path / "site"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(PipelineError, match="cannot write 2024-05-10-a/episode.mp3") as caught:
+        publish.publish(tmp_path, str(blocker))
+    assert caught.value.fix == "make the destination folder writable"
+    assert "\n" not in caught.value.line()
+    assert ledger(tmp_path).read_bytes() == committed
+    assert publish.publish(tmp_path, str(tmp_path / "site2")).ledger_changed  # it would have
+
+
+def test_public_without_a_pending_ledger_is_refused_before_sending(tmp_path: Path) -> None:
+    (make_public(tmp_path) / ".ledger.toml").unlink()
+    site = tmp_path / "site"
+    with pytest.raises(PipelineError, match="public/ has no pending ledger") as caught:
+        publish.publish(tmp_path, str(site))
+    assert caught.value.fix == "rebuild it: make feed"
+    assert not site.exists() and not ledger(tmp_path).exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import functools
 import re
 import subprocess
@@ -28,7 +27,6 @@ from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.serve import RangeRequestHandler
 
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 BODY = """
 ## Tom & Jerry
 
@@ -92,7 +90,7 @@ class Page(HTMLParser):
 
 
 def build_page(folder: Path) -> tuple[review.Review, Page]:
-    result = review.build_review(load_episode(folder), now=NOW)
+    result = review.build_review(load_episode(folder))
     return result, Page(result.page.read_text(encoding="utf-8"))
 
 
@@ -271,7 +269,7 @@ def test_the_feed_item_is_the_one_pipeline_feed_publishes(episode_dir: Path,
                                                           project) -> None:
     _, page = build_page(episode_dir)
     shown = page.one("pre", id="feed-item")["text"]
-    feed.build_feed(project.root, now=NOW)
+    feed.build_feed(project.root)
     published = (project.root / "public" / "feed.xml").read_text(encoding="utf-8")
     item = published[published.index("<item>"):published.index("</item>") + 7]
     assert [line.strip() for line in shown.splitlines()] == \
@@ -352,7 +350,7 @@ def test_without_ffmpeg_the_error_says_how_to_install_it(
         episode_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(PipelineError, match=r"ffmpeg not found.*apt-get install ffmpeg"):
-        review.build_review(load_episode(episode_dir), now=NOW)
+        review.build_review(load_episode(episode_dir))
 
 
 def test_a_broken_mp3_fails_and_keeps_the_good_page(episode_dir: Path) -> None:
@@ -360,7 +358,7 @@ def test_a_broken_mp3_fails_and_keeps_the_good_page(episode_dir: Path) -> None:
     good = result.page.read_bytes()
     (episode_dir / "build" / "episode.mp3").write_bytes(b"not an mp3 at all" * 100)
     with pytest.raises(PipelineError) as caught:
-        review.build_review(load_episode(episode_dir), now=NOW)
+        review.build_review(load_episode(episode_dir))
     assert "episode.mp3" in caught.value.line()
     assert f"make master EP={fx.SLUG}" in caught.value.line()
     assert result.page.read_bytes() == good
