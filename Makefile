@@ -116,5 +116,5 @@ FEED_INPUTS := $(wildcard episodes/*/issue.md episodes/*/build/episode.mp3 \
     episodes/*/build/chapters.json episodes/*/build/captions.vtt \
     episodes/*/build/captions.srt assets/templates/feed.xml.j2 assets/artwork.*)
 
-public/feed.xml: $(FEED_INPUTS) $(SHOW) | $(SETUP)
+public/feed.xml: $(FEED_INPUTS) $(SHOW) $(wildcard episodes/published.toml) | $(SETUP)
 	$(PIPELINE) feed
