@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import emoji
 from num2words import num2words
@@ -430,10 +431,15 @@ _NUMBER_PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
 _NUMBER_PATTERNS = [(re.compile(p), r) for p, r in _NUMBER_PASSES]
 
 
-def _say_numbers(text: str) -> str:
-    for pattern, replacement in _NUMBER_PATTERNS:
+def _substitute(patterns: list[tuple[re.Pattern[str], Any]], text: str) -> str:
+    """Apply each (pattern, replacement) in order."""
+    for pattern, replacement in patterns:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _say_numbers(text: str) -> str:
+    return _substitute(_NUMBER_PATTERNS, text)
 
 
 # --- symbols and pauses ---------------------------------------------------------------
@@ -462,9 +468,7 @@ _SYMBOL_PATTERNS = [(re.compile(p), s) for p, s in _SYMBOLS]
 
 
 def _say_symbols(text: str) -> str:
-    for pattern, saying in _SYMBOL_PATTERNS:
-        text = pattern.sub(saying, text)
-    return text
+    return _substitute(_SYMBOL_PATTERNS, text)
 
 
 _PAUSES: list[tuple[str, str]] = [
@@ -480,9 +484,7 @@ _PAUSE_PATTERNS = [(re.compile(p), s) for p, s in _PAUSES]
 
 
 def _pauses(text: str) -> str:
-    for pattern, saying in _PAUSE_PATTERNS:
-        text = pattern.sub(saying, text)
-    return text
+    return _substitute(_PAUSE_PATTERNS, text)
 
 
 # Letters, combining marks, spaces and sentence punctuation stay; anything else goes.
@@ -515,8 +517,7 @@ def _tidy(text: str) -> str:
     text = _strip_symbols(text)
     for _ in range(3):  # a rule can expose work for an earlier one: ", ; ." needs two rounds
         before = text
-        for pattern, saying in _TIDY_PATTERNS:
-            text = pattern.sub(saying, text)
+        text = _substitute(_TIDY_PATTERNS, text)
         if text == before:
             break
     return text.strip()
