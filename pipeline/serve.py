@@ -125,11 +125,12 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
 
 
 def make_server(folder: Path, host: str = "127.0.0.1", port: int = 8000,
-                base_url: str | None = None) -> PreviewServer:
+                base_url: str | None = None, index: str = "feed.xml",
+                fix: str = "run: make feed") -> PreviewServer:
     """An HTTP server for `folder` (port 0 picks a free one); call serve_forever() on it.
     With `base_url`, the feed and pages are served with it replaced by the server's URL."""
-    if not (folder / "feed.xml").is_file():
-        raise PipelineError("public/ is not built (no feed.xml)", folder, "run: make feed")
+    if not (folder / index).is_file():
+        raise PipelineError(f"{folder.name}/ is not built (no {index})", folder, fix)
     handler = functools.partial(RangeRequestHandler, directory=str(folder))
     server = PreviewServer((host, port), handler)
     if base_url:
@@ -145,13 +146,22 @@ def make_server(folder: Path, host: str = "127.0.0.1", port: int = 8000,
 @click.option("--port", default=8000, show_default=True, help="Port (0 picks a free one).")
 @click.option("--exact", is_flag=True,
               help="Serve the feed as published, its URLs on the show's host, not this one.")
-def command(root: Path | None, host: str, port: int, exact: bool) -> None:
+@click.option("--review", "episode_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Serve an episode's review page (episodes/<slug>) instead.")
+def command(root: Path | None, host: str, port: int, exact: bool,
+            episode_dir: Path | None) -> None:
     """Preview public/ over HTTP with byte ranges, as a podcast host would serve it."""
-    root = root or project_root()
-    base_url = None if exact else load_show(root).show.base_url
-    server = make_server(root / "public", host, port, base_url)
+    if episode_dir is not None:
+        fix = f"run: make review EP={episode_dir.resolve().name}"
+        server = make_server(episode_dir / "build", host, port, None, "review.html", fix)
+        page = "review.html"
+    else:
+        root = root or project_root()
+        base_url = None if exact else load_show(root).show.base_url
+        server = make_server(root / "public", host, port, base_url)
+        page = "feed.xml"
     address, bound = server.server_address[:2]
-    click.echo(f"serving public/ at http://{address}:{bound}/feed.xml (Ctrl-C stops)")
+    click.echo(f"serving http://{address}:{bound}/{page} (Ctrl-C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

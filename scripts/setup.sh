@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-SYSTEM_PACKAGES=(ffmpeg espeak-ng chromium)  # chromium: the review page's browser test
+# chromium: the review page's browser test; rsync: `make publish` to a host:path
+SYSTEM_PACKAGES=(ffmpeg espeak-ng chromium rsync)
 
 missing_system() {
   local pkg

@@ -111,3 +111,35 @@ def test_a_paragraph_edit_resynthesises_one_segment_of_one_episode(built: Path) 
     assert stages[0] == "script" and set(stages) == {
         "script", "narrate", "master", "captions", "slides", "video", "review"}
     assert "(1 synthesised, 7 from cache" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_the_real_chain_gives_captions_in_the_script_words_on_time(built: Path) -> None:
+    import html
+    import json
+
+    import webvtt
+
+    from pipeline.align import edit_distance, tokens
+
+    build = built / "episodes" / EPISODES[1] / "build"
+    script = json.loads((build / "script.json").read_text())
+    timeline = json.loads((build / "timeline.json").read_text())
+    cues = list(webvtt.read(str(build / "captions.vtt")))
+    said = tokens(" ".join(seg["display"] for seg in script["segments"]))
+    shown = tokens(html.unescape(" ".join(cue.text for cue in cues)))  # VTT escapes &
+    assert edit_distance(said, shown) / len(said) <= 0.02
+    qa = json.loads((build / "qa.json").read_text())
+    assert 0 <= qa["corrected_wer"] <= 0.02 and qa["raw_wer"] >= qa["corrected_wer"]
+    starts = sorted(seconds(c.start) for c in cues)
+    for section in script["sections"]:
+        first = min(s["start"] for s in timeline["segments"]
+                    if s["section_index"] == section["index"])
+        cue = next(start for start in starts if start >= first - 0.3)
+        assert abs(cue - first) <= 0.3, (section["id"], cue, first)
+
+
+def seconds(stamp: str) -> float:
+    """'00:01:02.500' -> 62.5 (webvtt-py's start_in_seconds drops the milliseconds)."""
+    hours, minutes, rest = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(rest)

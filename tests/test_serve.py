@@ -121,3 +121,27 @@ def test_missing_file_is_404(server: tuple[str, int]) -> None:
 def test_unbuilt_public_is_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="public/ is not built"):
         make_server(tmp_path / "public", port=0)
+
+
+def test_the_review_page_is_served_from_the_build_folder(tmp_path: Path) -> None:
+    import threading
+    import urllib.request
+
+    build = tmp_path / "episodes" / "2024-05-17-x" / "build"
+    with pytest.raises(PipelineError, match="build/ is not built .no review.html") as caught:
+        make_server(build, port=0, index="review.html", fix="run: make review EP=2024-05-17-x")
+    assert "make review" in caught.value.line()
+    build.mkdir(parents=True)
+    (build / "review.html").write_text("<html>review</html>")
+    (build / "captions.vtt").write_text("WEBVTT\n")
+    httpd = make_server(build, port=0, index="review.html")
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with urllib.request.urlopen(f"{url}/review.html") as response:
+            assert response.read() == b"<html>review</html>"
+        with urllib.request.urlopen(f"{url}/captions.vtt") as response:
+            assert response.headers["Content-Type"].startswith("text/vtt")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
