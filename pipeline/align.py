@@ -140,7 +140,8 @@ def spoken_owners(display_words: list[str], spoken: str,
         for token in (t for part in normalise(word).split() for t in heard_tokens(part)):
             own_tokens.append(token)
             owner_of.append(index)
-    spoken_tokens = tokens(spoken)
+    # the same tokeniser as the recognised side, so "ML" is m l on both
+    spoken_tokens = [t for part in spoken.split() for t in heard_tokens(part)]
     owners: list[int] = []
     pending = 0  # spoken tokens said before any display word was matched
     for own, sp in align_tokens(own_tokens, spoken_tokens):

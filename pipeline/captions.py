@@ -25,7 +25,7 @@ from pipeline.config import WhisperSettings
 from pipeline.cues import Cue, CueRules, make_cues, violations
 from pipeline.errors import PipelineError
 from pipeline.fsutil import write_json
-from pipeline.lexicon import Lexicon
+from pipeline.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.spoken import to_spoken
 from pipeline.subtitles import WriteSRT, WriteVTT
 
@@ -74,11 +74,13 @@ def check_inputs(script: dict[str, Any], timeline: dict[str, Any], build: Path) 
                             timeline_path, "the narration is older than the script: make narrate")
 
 
-def script_normaliser() -> Normaliser:
-    """Display text in words as the script stage says it, without the lexicon's
-    respellings, which are for the voice and not what a listener (or Whisper) writes."""
-    empty = Lexicon()
-    return lambda text: to_spoken(text, empty)
+def script_normaliser(lexicon_path: Path) -> Normaliser:
+    """Display text in words as the script stage says it, keeping the lexicon's "word"
+    entries (ROME is said, and written, Rome) but not its spellings and respellings, which
+    are for the voice: a listener, and Whisper, write "AI" and "Jaime", not "Eh I"."""
+    entries = load_lexicon(lexicon_path).entries if lexicon_path.is_file() else {}
+    words = Lexicon({term: saying for term, saying in entries.items() if saying == WORD})
+    return lambda text: to_spoken(text, words)
 
 
 def transcript_json(t: Transcription) -> dict[str, Any]:
@@ -155,7 +157,8 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     result = transcribe(build / "episode.mp3", settings,
                         progress=_progress if show_progress else None, transcriber=transcriber,
                         on_note=_say if show_progress else None)
-    alignment = align(script, timeline, result.words, script_normaliser())
+    normalise = script_normaliser(assets / "pronunciations.toml")
+    alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline["sections"], rules)
     qa = qa_json(result, alignment, cues, script)
     write_json(build / "transcript.json", transcript_json(result))
