@@ -85,7 +85,7 @@ def skip_reason(word: str, heard: str | None, lexicon: Lexicon) -> str | None:
     if is_number_or_date(word):
         return "a number or date"
     if heard is not None and _letters(heard) == _letters(word):
-        return "differs only in case or punctuation"
+        return "differs only in case, spacing or punctuation"
     if heard is None and word.islower() and len(word) <= 4:
         return "a short word missed"  # "a", "the": Whisper drops them, the voice is fine
     return None
@@ -105,7 +105,7 @@ def flagged_words(qa: dict[str, Any], lexicon: Lexicon) -> list[Flagged]:
     segment: dict[str, str] = {}
     for display, said, seg in _occurrences(qa):
         word = bare(display)
-        said = said.strip(_EDGE_PUNCTUATION) if said is not None else None
+        said = bare(said) if said is not None else None
         if skip_reason(word, said, lexicon):
             continue
         counts[word] += 1
@@ -143,7 +143,7 @@ def respellings(word: str) -> list[str]:
     table = dict(rules)
     pattern = "|".join(sorted(map(re.escape, table), key=len, reverse=True))
     combined = re.sub(pattern, lambda m: table[m[0]], lower)  # one pass: no rule redoes another
-    return [_keep_case(word, s) for s in [*single, combined] if s != lower]
+    return [_keep_case(word, s) for s in dict.fromkeys([*single, combined]) if s != lower]
 
 
 def syllables(word: str) -> str | None:

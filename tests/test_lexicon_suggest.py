@@ -1,0 +1,206 @@
+"""`pipeline lexicon suggest`: candidate sayings (pure), which flagged words count, and the
+real round trip (hibari speaks, tiny.en transcribes) with --write into a throwaway project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import VoiceSettings, WhisperSettings
+from pipeline.lexicon import Lexicon, load_lexicon
+from pipeline.lexicon_cli import (
+    BEYOND,
+    FALLBACK_CARRIER,
+    RoundTrip,
+    candidate_sayings,
+    carrier,
+    compound_split,
+    contains,
+    flagged_words,
+    respellings,
+    syllables,
+    word_tokens,
+)
+from pipeline.script import write_script
+
+PARAGRAPH = "interpretability/paragraph-1"
+
+
+# --- candidate sayings -------------------------------------------------------------------
+
+def test_compounds_split_at_a_prefix_or_a_capital() -> None:
+    assert compound_split("superposition") == "super-position"
+    assert compound_split("polysemanticity") == "poly-semanticity"
+    assert compound_split("LatAm") == "Lat-Am"
+    assert compound_split("supper") is None  # "per" is too short to be a word of its own
+    assert compound_split("Neel") is None
+
+
+def test_respellings_apply_each_rule_then_all_in_one_pass() -> None:
+    assert respellings("Thibodeau") == ["Thibodoh", "Tibodeau", "Tibodoh"]
+    assert respellings("Sevilla") == ["Seveeya"]  # not re-spelt again by "ee" -> "ea"
+    assert respellings("Neel") == ["Neal"]
+    assert respellings("theory") == []  # "th" -> "t" only for names
+
+
+def test_syllables_are_hyphenated_by_the_consonant_rule() -> None:
+    assert syllables("superposition") == "su-per-po-si-tion"
+    assert syllables("Sevilla") == "Se-vil-la"
+    assert syllables("Thibodeau") == "Thi-bo-deau"
+    assert syllables("Neel") is None
+
+
+def test_candidates_end_with_the_word_as_written() -> None:
+    assert candidate_sayings("superposition") == ["super-position", "su-per-po-si-tion",
+                                                  "superposition"]
+    assert candidate_sayings("Neel") == ["Neal", "Neel"]
+    assert candidate_sayings("EUM") == ["spell", "word", "EUM"]
+    many = candidate_sayings("Thibodeau")
+    assert many[0] == "Thibodoh" and many[-1] == "Thibodeau" and len(many) <= 6
+
+
+def test_carrier_is_the_words_around_the_first_occurrence() -> None:
+    display = ("Last week the interpretability researcher Neel Nanda has published a massive "
+               "list of open problems in the field, and Neel answered questions.")
+    assert carrier("Neel", display) == ("Last week the interpretability researcher Neel Nanda "
+                                        "has published a massive list.")
+    assert carrier("Neel", None) == FALLBACK_CARRIER.format(word="Neel")
+    assert carrier("Thibodeau", display) == FALLBACK_CARRIER.format(word="Thibodeau")
+
+
+def test_heard_is_compared_with_the_captions_tokens() -> None:
+    assert word_tokens("EUM") == ["e", "u", "m"]
+    assert word_tokens("superposition") == ["superposition"]
+    assert contains(["in", "superposition", "inside"], ["superposition"])
+    assert not contains(["in", "sewer", "position"], ["superposition"])
+    assert not contains(["a", "b"], [])
+
+
+# --- which flagged words are candidates ------------------------------------------------
+
+def _heard(display: str, heard: str, segment: str = PARAGRAPH) -> dict:
+    return {"segment": segment, "display": display, "expected": display.lower(),
+            "heard": heard, "start": 1.0}
+
+
+def test_flagged_words_are_grouped_counted_and_filtered() -> None:
+    qa = {"heard_differently": [
+        _heard("superposition,", "sewer position", "a/paragraph-1"),
+        _heard("Neel", "Neil"),
+        _heard("Neel's", "Neil's"),
+        _heard("Neel", "Neal"),
+        _heard("AI", "A.I."),  # in the lexicon
+        _heard("GPUs", "GPUS"),  # in the lexicon as a plural
+        _heard("$50,000", "50,000"),  # money
+        _heard("2023", "2020"),  # a number
+        _heard("January", "Janitory"),  # a date word
+        _heard("e-mail", "email"),  # punctuation only
+        _heard("superposition", "super position"),  # spacing only: the voice said it right
+        _heard("Safety", "safety."),  # case only
+    ], "missed": [
+        {"segment": PARAGRAPH, "display": "the", "expected": "the"},  # a short word missed
+        {"segment": PARAGRAPH, "display": "Vasquez", "expected": "vasquez"},
+    ]}
+    lexicon = Lexicon({"AI": "spell", "GPU": "spell"})
+    flags = flagged_words(qa, lexicon)
+    assert [(f.word, f.count, f.heard, f.segment) for f in flags] == [
+        ("Neel", 3, ("Neil", "Neal"), PARAGRAPH),
+        ("superposition", 1, ("sewer position",), "a/paragraph-1"),
+        ("Vasquez", 1, ("",), PARAGRAPH),
+    ]
+
+
+def test_no_qa_json_says_to_run_the_captions_stage(project, capsys) -> None:
+    episode = project.episode("## Interpretability\n\nA paragraph.\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["lexicon", "suggest", str(episode)])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "qa.json" in err and "make captions EP=2024-05-17-test-issue" in err
+
+
+def test_broken_qa_json_is_one_line_too(project, capsys) -> None:
+    episode = project.episode("## Interpretability\n\nA paragraph.\n")
+    (episode / "build").mkdir()
+    (episode / "build" / "qa.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["lexicon", "suggest", str(episode)])
+    err = capsys.readouterr().err.strip()
+    assert "not valid JSON" in err and "make captions EP=2024-05-17-test-issue" in err
+
+
+def test_nothing_to_suggest_when_every_flag_is_skipped(project, capsys) -> None:
+    episode = project.episode("## Interpretability\n\nA paragraph.\n")
+    (episode / "build").mkdir()
+    qa = {"heard_differently": [_heard("AI", "A.I."), _heard("2023", "2020")], "missed": []}
+    (episode / "build" / "qa.json").write_text(json.dumps(qa), encoding="utf-8")
+    before = (project.assets / "pronunciations.toml").read_bytes()
+    main(["lexicon", "suggest", str(episode), "--write"])
+    assert "nothing to suggest" in capsys.readouterr().out
+    assert (project.assets / "pronunciations.toml").read_bytes() == before
+
+
+# --- the real round trip -----------------------------------------------------------------
+
+BODY = """\
+## Interpretability
+
+The researcher Neel Nanda found features in superposition inside small models.
+"""
+
+
+def _flag_words(episode: Path) -> None:
+    """What the captions stage wrote for this paragraph with hibari and tiny.en."""
+    qa = {"version": 1, "heard_differently": [
+        _heard("Neel", "Neil"), _heard("superposition", "sewer position"),
+        _heard("superposition", "sewer position")], "missed": []}
+    (episode / "build" / "qa.json").write_text(json.dumps(qa), encoding="utf-8")
+
+
+def _suggest(episode: Path, capsys, *extra: str) -> str:
+    main(["lexicon", "suggest", str(episode), "--model", "tiny.en", "--device", "cpu", *extra])
+    return capsys.readouterr().out
+
+
+def _row(out: str, word: str) -> list[str]:
+    line = next(line for line in out.splitlines() if line.startswith(word + " "))
+    return line.split()
+
+
+@pytest.mark.slow
+def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, capsys) -> None:
+    episode = project.episode(BODY)
+    write_script(episode)
+    _flag_words(episode)
+    toml = project.assets / "pronunciations.toml"
+    before = toml.read_text(encoding="utf-8")
+
+    out = _suggest(episode, capsys)
+    # tiny.en writes "sewer position" for the word as written, "superposition" for this
+    assert _row(out, "superposition") == ["superposition", "2", "sewer", "position",
+                                          "super-position", "yes"]
+    assert _row(out, "Neel") == ["Neel", "1", "Neil", "-", "no"]
+    beyond = out[out.index(BEYOND):]
+    assert "Neel (heard as Neil" in beyond and "superposition" not in beyond
+    assert "dry run: nothing written" in out
+    assert toml.read_text(encoding="utf-8") == before
+    # and as written, in the same carrier, the word itself is what Whisper gets wrong
+    listen = RoundTrip(load_lexicon(toml), VoiceSettings(),
+                       WhisperSettings(model="tiny.en", device="cpu"))
+    sentence = carrier("superposition", BODY.splitlines()[2])
+    assert "superposition" not in listen(sentence, "superposition", "superposition").lower()
+
+    out = _suggest(episode, capsys, "--write")
+    assert "added 1 entries" in out
+    after = toml.read_text(encoding="utf-8")
+    assert after.startswith(before)  # existing entries and comments untouched
+    assert after[len(before):] == 'superposition = "super-position"\n'
+    assert load_lexicon(toml).entries["superposition"] == "super-position"
+
+    _, script = write_script(episode)  # the next build's script stage reads the new entry
+    spoken = next(s["spoken"] for s in script["segments"] if s["id"] == PARAGRAPH)
+    assert "in super-position inside" in spoken and "Neel Nanda" in spoken
