@@ -13,6 +13,7 @@ Whisper writes the display word is proposed; `--write` appends the proposals to
 from __future__ import annotations
 
 import calendar
+import difflib
 import json
 import re
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 
 import click
 
-from pipeline.align import heard_tokens
+from pipeline.align import align_tokens, heard_tokens
 from pipeline.errors import PipelineError
 from pipeline.lexicon import SPELL, WORD, Lexicon
 
@@ -199,6 +200,36 @@ def word_tokens(word: str) -> list[str]:
     return [t for part in normalise(word).split() for t in heard_tokens(part)]
 
 
+def heard_for(sentence: str, word: str, heard: str) -> str:
+    """What Whisper wrote where `word` was said in `sentence`: the tokens aligned to it as
+    the captions stage aligns them, with unmatched neighbours that make it a closer match
+    ("sewer" of "sewer position", not "or" of "research or Neil")."""
+    ref: list[str] = []
+    ours: list[bool] = []
+    for written in sentence.split():
+        found = word_tokens(written)
+        ref += found
+        ours += [bare(written) == word] * len(found)
+    hyp = [t for w in heard.split() for t in heard_tokens(w)]
+    pairs = align_tokens(ref, hyp)
+    mine = [i for i, (r, _) in enumerate(pairs) if r is not None and ours[r]]
+    if not mine:
+        return ""
+    target = "".join(word_tokens(word))
+    lo, hi = mine[0], mine[-1]
+
+    def closeness(a: int, b: int) -> float:
+        said = "".join(hyp[h] for _, h in pairs[a:b + 1] if h is not None)
+        return difflib.SequenceMatcher(None, said, target).ratio()
+
+    while lo > 0 and pairs[lo - 1][0] is None and closeness(lo - 1, hi) > closeness(lo, hi):
+        lo -= 1
+    while (hi + 1 < len(pairs) and pairs[hi + 1][0] is None
+           and closeness(lo, hi + 1) > closeness(lo, hi)):
+        hi += 1
+    return " ".join(hyp[h] for _, h in pairs[lo:hi + 1] if h is not None)
+
+
 def contains(heard: list[str], wanted: list[str]) -> bool:
     """`wanted` occurs in `heard` as a run of consecutive tokens."""
     n = len(wanted)
@@ -261,7 +292,7 @@ _HEARD: dict[tuple[str, str, str, str], str] = {}  # round trips already made in
 class Verdict:
     flagged: Flagged
     saying: str | None  # the first saying Whisper wrote back as the word; None: none did
-    tried: tuple[tuple[str, str], ...]  # (saying, what Whisper wrote) in order
+    tried: tuple[tuple[str, str], ...]  # (saying, what Whisper wrote for it) in order
 
     @property
     def as_written(self) -> bool:
@@ -282,7 +313,7 @@ def verify(flagged: Flagged, sentence: str, listen: Listen,
     tried: list[tuple[str, str]] = []
     for saying in sayings if sayings is not None else candidate_sayings(flagged.word):
         text = listen(sentence, flagged.word, saying)
-        tried.append((saying, text))
+        tried.append((saying, heard_for(sentence, flagged.word, text)))
         if contains([t for w in text.split() for t in heard_tokens(w)], wanted):
             return Verdict(flagged, saying, tuple(tried))
     return Verdict(flagged, None, tuple(tried))
@@ -347,7 +378,8 @@ def table(verdicts: list[Verdict]) -> str:
     if lost:
         lines += ["", f"{BEYOND}:"]
         lines += [f"  {v.flagged.word} (heard as {_heard_as(v.flagged)}; tried "
-                  + ", ".join(f"{s!r} -> {t!r}" for s, t in v.tried) + ")" for v in lost]
+                  + ", ".join(f"{s} -> {t or '(nothing)'}" for s, t in v.tried) + ")"
+                  for v in lost]
     return "\n".join(lines)
 
 

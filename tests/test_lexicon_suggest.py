@@ -20,6 +20,7 @@ from pipeline.lexicon_cli import (
     compound_split,
     contains,
     flagged_words,
+    heard_for,
     respellings,
     syllables,
     word_tokens,
@@ -69,6 +70,16 @@ def test_carrier_is_the_words_around_the_first_occurrence() -> None:
                                         "has published a massive list.")
     assert carrier("Neel", None) == FALLBACK_CARRIER.format(word="Neel")
     assert carrier("Thibodeau", display) == FALLBACK_CARRIER.format(word="Thibodeau")
+
+
+def test_heard_for_picks_what_was_written_where_the_word_was_said() -> None:
+    said = "The researcher Neel Nanda found features in superposition inside."
+    heard = "The research or Neil Nanda found features in sewer position inside."
+    assert heard_for(said, "Neel", heard) == "neil"
+    assert heard_for(said, "superposition", heard) == "sewer position"
+    assert heard_for(said, "superposition", "The researcher Neil Nanda found features.") == ""
+    assert heard_for("Funding for LatAm groups.", "LatAm", "Funding for Lat A.M. groups.") == (
+        "lat a m")
 
 
 def test_heard_is_compared_with_the_captions_tokens() -> None:
@@ -185,7 +196,8 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
                                           "super-position", "yes"]
     assert _row(out, "Neel") == ["Neel", "1", "Neil", "-", "no"]
     beyond = out[out.index(BEYOND):]
-    assert "Neel (heard as Neil" in beyond and "superposition" not in beyond
+    assert "Neel (heard as Neil; tried Neal -> neil, Neel -> neil)" in beyond
+    assert "superposition" not in beyond
     assert "dry run: nothing written" in out
     assert toml.read_text(encoding="utf-8") == before
     # and as written, in the same carrier, the word itself is what Whisper gets wrong
