@@ -332,6 +332,11 @@ def read_qa(build: Path, slug: str) -> dict[str, Any]:
         raise PipelineError(f"not valid JSON ({exc})", path, fix) from None
     if not isinstance(qa, dict):
         raise PipelineError("is not a JSON object", path, fix)
+    for key in ("heard_differently", "missed"):
+        entries = qa.get(key) or []
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("display"), str) for e in entries):
+            raise PipelineError(f"'{key}' is not a list of entries with a 'display'", path, fix)
     return qa
 
 

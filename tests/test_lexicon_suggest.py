@@ -135,14 +135,20 @@ def test_no_qa_json_says_to_run_the_captions_stage(project, capsys) -> None:
     assert "qa.json" in err and "make captions EP=2024-05-17-test-issue" in err
 
 
-def test_broken_qa_json_is_one_line_too(project, capsys) -> None:
+@pytest.mark.parametrize(("text", "says"), [
+    ("{not json", "not valid JSON"),
+    ('{"heard_differently": [{"heard": "Neil"}]}', "'heard_differently' is not a list"),
+    ('{"missed": "Neel"}', "'missed' is not a list"),
+])
+def test_broken_qa_json_is_one_line_too(project, capsys, text: str, says: str) -> None:
     episode = project.episode("## Interpretability\n\nA paragraph.\n")
     (episode / "build").mkdir()
-    (episode / "build" / "qa.json").write_text("{not json", encoding="utf-8")
+    (episode / "build" / "qa.json").write_text(text, encoding="utf-8")
     with pytest.raises(SystemExit):
         main(["lexicon", "suggest", str(episode)])
     err = capsys.readouterr().err.strip()
-    assert "not valid JSON" in err and "make captions EP=2024-05-17-test-issue" in err
+    assert len(err.splitlines()) == 1
+    assert says in err and "make captions EP=2024-05-17-test-issue" in err
 
 
 def test_nothing_to_suggest_when_every_flag_is_skipped(project, capsys) -> None:
