@@ -131,7 +131,7 @@ def compound_split(word: str) -> str | None:
     lower = word.lower()
     for prefix in _PREFIXES:
         rest = lower[len(prefix):]
-        if lower.startswith(prefix) and len(rest) >= 4 and rest[0] not in "-":
+        if lower.startswith(prefix) and len(rest) >= 4 and "-" not in word:
             return word[:len(prefix)] + "-" + word[len(prefix):]
     return None
 
@@ -149,34 +149,46 @@ def respellings(word: str) -> list[str]:
 
 def syllables(word: str) -> str | None:
     """Hyphens between syllables by a plain rule: one consonant between vowels starts
-    the next syllable, of two or more the first closes this one (su-per-po-si-tion)."""
-    parts = re.findall(rf"[^{_VOWELS}]*[{_VOWELS}]+", word.lower())
-    if len(parts) < 2:
+    the next syllable, of two or more the first closes this one (su-per-po-si-tion); a
+    final silent e (with d or s) adds none (Mil-lidge, En-cul-tured)."""
+    split = [_syllables(part) for part in word.split("-")]
+    if all(len(parts) < 2 for parts in split):
         return None
-    tail = word.lower()[sum(map(len, parts)):]
+    return _keep_case(word, "-".join("-".join(parts) for parts in split))
+
+
+def _syllables(part: str) -> list[str]:
+    lower = part.lower()
+    parts = re.findall(rf"[^{_VOWELS}]*[{_VOWELS}]+", lower)
+    if not parts:
+        return [lower]
+    tail = lower[sum(map(len, parts)):]
+    if len(parts) > 1 and parts[-1].endswith("e") and len(parts[-1]) > 1 and tail in "ds":
+        parts[-2:] = [parts[-2] + parts[-1]]
     pieces: list[str] = []
-    for i, part in enumerate(parts):
-        onset = re.match(rf"[^{_VOWELS}]*", part).group(0)  # type: ignore[union-attr]
-        if i and len(onset) >= 2:
-            pieces[-1] += onset[0]
-            part = part[1:]
-        pieces.append(part)
+    for i, piece in enumerate(parts):
+        onset = len(piece) - len(piece.lstrip("bcdfghjklmnpqrstvwxz"))
+        if i and onset >= 2:
+            pieces[-1] += piece[0]
+            piece = piece[1:]
+        pieces.append(piece)
     pieces[-1] += tail
-    return _keep_case(word, "-".join(pieces))
+    return pieces
 
 
 def candidate_sayings(word: str) -> list[str]:
-    """Sayings to try for `word`, the word as written last (heard right that way, it needs
-    no entry). All-capitals terms: spelled, then read as a word."""
+    """Sayings to try for `word`, the word as written first: heard right that way in the
+    carrier, it needs no entry (a respelling would change every future "piece" for one
+    slip). All-capitals terms: spelled, then read as a word."""
     if len(word) >= 2 and word.isupper():
-        found = [SPELL, WORD, word]
+        found = [word, SPELL, WORD]
     else:
-        found = [compound_split(word), *respellings(word), syllables(word), word]
+        found = [word, compound_split(word), *respellings(word), syllables(word)]
     unique: list[str] = []
     for saying in found:
         if saying and saying not in unique and (saying == word or saying.lower() != word.lower()):
             unique.append(saying)
-    return unique[:MAX_SAYINGS - 1] + [word] if len(unique) > MAX_SAYINGS else unique
+    return unique[:MAX_SAYINGS]
 
 
 # --- the carrier sentence ---------------------------------------------------------------

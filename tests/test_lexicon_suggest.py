@@ -52,15 +52,19 @@ def test_syllables_are_hyphenated_by_the_consonant_rule() -> None:
     assert syllables("Sevilla") == "Se-vil-la"
     assert syllables("Thibodeau") == "Thi-bo-deau"
     assert syllables("Neel") is None
+    assert syllables("Millidge") == "Mil-lidge"  # a final silent e is no syllable
+    assert syllables("trained") is None
+    assert syllables("high-reward") == "high-re-ward"  # each part on its own
 
 
-def test_candidates_end_with_the_word_as_written() -> None:
-    assert candidate_sayings("superposition") == ["super-position", "su-per-po-si-tion",
-                                                  "superposition"]
-    assert candidate_sayings("Neel") == ["Neal", "Neel"]
-    assert candidate_sayings("EUM") == ["spell", "word", "EUM"]
-    many = candidate_sayings("Thibodeau")
-    assert many[0] == "Thibodoh" and many[-1] == "Thibodeau" and len(many) <= 6
+def test_candidates_start_with_the_word_as_written() -> None:
+    assert candidate_sayings("superposition") == ["superposition", "super-position",
+                                                  "su-per-po-si-tion"]
+    assert candidate_sayings("Neel") == ["Neel", "Neal"]
+    assert candidate_sayings("EUM") == ["EUM", "spell", "word"]
+    assert candidate_sayings("trained") == ["trained"]
+    assert candidate_sayings("Thibodeau") == ["Thibodeau", "Thibodoh", "Tibodeau", "Tibodoh",
+                                              "Thi-bo-deau"]
 
 
 def test_carrier_is_the_words_around_the_first_occurrence() -> None:
@@ -203,11 +207,12 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
                                           "super-position", "yes"]
     assert _row(out, "Neel") == ["Neel", "1", "Neil", "-", "no"]
     beyond = out[out.index(BEYOND):]
-    assert "Neel (heard as Neil; tried Neal -> neil, Neel -> neil)" in beyond
+    assert "Neel (heard as Neil; tried Neel -> neil, Neal -> neil)" in beyond
     assert "superposition" not in beyond
     assert "dry run: nothing written" in out
     assert toml.read_text(encoding="utf-8") == before
-    # and as written, in the same carrier, the word itself is what Whisper gets wrong
+    # as written, in the same carrier, the word is what Whisper gets wrong (asked again:
+    # the same sentence with the same voice and model is not transcribed twice)
     listen = RoundTrip(load_lexicon(toml), VoiceSettings(),
                        WhisperSettings(model="tiny.en", device="cpu"))
     sentence = carrier("superposition", BODY.splitlines()[2])
