@@ -5,8 +5,9 @@ The captions stage lists in `build/qa.json` the display words Whisper wrote diff
 ("superposition" heard as "sewer position"). For each such word not yet in the lexicon,
 a few sayings are tried in a short carrier sentence (the words around it in the script):
 the saying goes into the lexicon as the script stage would apply it, the voice speaks the
-sentence and Whisper transcribes it with the show's settings. The first saying for which
-Whisper writes the display word is proposed; `--write` appends the proposals to
+sentence and Whisper transcribes it with the show's settings. The word as written is tried
+first; if Whisper gets it right that way no entry is needed. Otherwise the first saying for
+which Whisper writes the display word is proposed; `--write` appends the proposals to
 `assets/pronunciations.toml` (existing entries are never changed).
 """
 
