@@ -419,8 +419,9 @@ def command() -> None:
               help="Device (overrides whisper.device).")
 def suggest_command(episode_dir: Path, write: bool, model: str | None,
                     device: str | None) -> None:
-    """Propose lexicon entries for the words Whisper heard differently, each verified
-    by a round trip through the voice and Whisper. Without --write nothing is written."""
+    """Propose entries for misheard words, each verified by voice and Whisper.
+
+    Reads build/qa.json (from `make captions`); without --write nothing is written."""
     from pipeline.episode import load_episode
     from pipeline.lexicon import add_entries, load_lexicon
 
