@@ -419,7 +419,7 @@ def command() -> None:
               help="Device (overrides whisper.device).")
 def suggest_command(episode_dir: Path, write: bool, model: str | None,
                     device: str | None) -> None:
-    """Propose entries for misheard words, each verified by voice and Whisper.
+    """Propose entries for misheard words, checked by voice and Whisper.
 
     Reads build/qa.json (from `make captions`); without --write nothing is written."""
     from pipeline.episode import load_episode
