@@ -205,22 +205,32 @@ def carrier(word: str, display: str | None) -> str:
     return FALLBACK_CARRIER.format(word=word)
 
 
-def word_tokens(word: str) -> list[str]:
-    """A display word's tokens as the captions stage expects to hear them."""
-    from pipeline.captions import script_normaliser
+def word_tokens(word: str, lexicon: Lexicon | None = None) -> list[str]:
+    """A display word's tokens as the captions stage expects to hear them: the script
+    stage's reading with only the lexicon's "word" entries, as `captions.script_normaliser`
+    reads it (Whisper writes "AI" and "Jaime", not the voice's "Eh I" and "Hymeh")."""
+    from pipeline.spoken import to_spoken
 
-    normalise = script_normaliser()
-    return [t for part in normalise(word).split() for t in heard_tokens(part)]
+    entries = lexicon.entries if lexicon is not None else {}
+    words = Lexicon({term: saying for term, saying in entries.items() if saying == WORD})
+    return [t for part in to_spoken(word, words).split() for t in heard_tokens(part)]
 
 
-def heard_for(sentence: str, word: str, heard: str) -> str:
+def with_saying(lexicon: Lexicon, word: str, saying: str) -> Lexicon:
+    """The lexicon as the next build would read it with `word` said as `saying`."""
+    if saying == word:
+        return lexicon
+    return Lexicon({**lexicon.entries, word: saying})
+
+
+def heard_for(sentence: str, word: str, heard: str, lexicon: Lexicon | None = None) -> str:
     """What Whisper wrote where `word` was said in `sentence`: the tokens aligned to it as
     the captions stage aligns them, with unmatched neighbours that make it a closer match
     ("sewer" of "sewer position", not "or" of "research or Neil")."""
     ref: list[str] = []
     ours: list[bool] = []
     for written in sentence.split():
-        found = word_tokens(written)
+        found = word_tokens(written, lexicon)
         ref += found
         ours += [bare(written) == word] * len(found)
     hyp = [t for w in heard.split() for t in heard_tokens(w)]
@@ -228,7 +238,7 @@ def heard_for(sentence: str, word: str, heard: str) -> str:
     mine = [i for i, (r, _) in enumerate(pairs) if r is not None and ours[r]]
     if not mine:
         return ""
-    target = "".join(word_tokens(word))
+    target = "".join(word_tokens(word, lexicon))
     lo, hi = mine[0], mine[-1]
 
     def closeness(a: int, b: int) -> float:
@@ -267,10 +277,7 @@ class RoundTrip:
     def spoken(self, sentence: str, word: str, saying: str) -> str:
         from pipeline.spoken import to_spoken
 
-        entries = dict(self.lexicon.entries)
-        if saying != word:
-            entries[word] = saying
-        return to_spoken(sentence, Lexicon(entries))
+        return to_spoken(sentence, with_saying(self.lexicon, word, saying))
 
     def __call__(self, sentence: str, word: str, saying: str) -> str:
         from pipeline.asr import load_transcriber
@@ -319,14 +326,17 @@ class Verdict:
         return self.flagged.word, self.saying
 
 
-def verify(flagged: Flagged, sentence: str, listen: Listen,
+def verify(flagged: Flagged, sentence: str, listen: Listen, lexicon: Lexicon,
            sayings: list[str] | None = None) -> Verdict:
-    """Try the sayings in order; the first one heard as the word wins."""
-    wanted = word_tokens(flagged.word)
+    """Try the sayings in order; the first one heard as the word wins (the word as the
+    captions stage would expect it with that saying in the lexicon: ROME = "word" is
+    expected as Rome)."""
     tried: list[tuple[str, str]] = []
     for saying in sayings if sayings is not None else candidate_sayings(flagged.word):
         text = listen(sentence, flagged.word, saying)
-        tried.append((saying, heard_for(sentence, flagged.word, text)))
+        expecting = with_saying(lexicon, flagged.word, saying)
+        tried.append((saying, heard_for(sentence, flagged.word, text, expecting)))
+        wanted = word_tokens(flagged.word, expecting)
         if contains([t for w in text.split() for t in heard_tokens(w)], wanted):
             return Verdict(flagged, saying, tuple(tried))
     return Verdict(flagged, None, tuple(tried))
@@ -362,14 +372,14 @@ def segment_texts(build: Path) -> dict[str, str]:
         return {}
 
 
-def suggest(flags: list[Flagged], texts: dict[str, str], listen: Listen,
+def suggest(flags: list[Flagged], texts: dict[str, str], listen: Listen, lexicon: Lexicon,
             progress: Callable[[str], None] | None = None) -> list[Verdict]:
     verdicts = []
     for n, flagged in enumerate(flags, 1):
         if progress:
             progress(f"{n}/{len(flags)} {flagged.word}")
         verdicts.append(verify(flagged, carrier(flagged.word, texts.get(flagged.segment)),
-                               listen))
+                               listen, lexicon))
     return verdicts
 
 
@@ -436,7 +446,7 @@ def suggest_command(episode_dir: Path, write: bool, model: str | None,
     overrides = {k: v for k, v in (("model", model), ("device", device)) if v is not None}
     listen = RoundTrip(lexicon, episode.settings.voice,
                        episode.settings.whisper.model_copy(update=overrides))
-    verdicts = suggest(flags, segment_texts(episode.build), listen, _stderr)
+    verdicts = suggest(flags, segment_texts(episode.build), listen, lexicon, _stderr)
     click.echo(table(verdicts))
     entries = dict(e for v in verdicts if (e := v.entry))
     if not write:

@@ -88,6 +88,9 @@ def test_heard_for_picks_what_was_written_where_the_word_was_said() -> None:
 
 def test_heard_is_compared_with_the_captions_tokens() -> None:
     assert word_tokens("EUM") == ["e", "u", "m"]
+    assert word_tokens("ROME") == ["r", "o", "m", "e"]
+    assert word_tokens("ROME", Lexicon({"ROME": "word"})) == ["rome"]  # said and written Rome
+    assert word_tokens("AI", Lexicon({"AI": "spell"})) == ["a", "i"]  # Whisper writes AI
     assert word_tokens("superposition") == ["superposition"]
     assert contains(["in", "superposition", "inside"], ["superposition"])
     assert not contains(["in", "sewer", "position"], ["superposition"])
