@@ -16,7 +16,7 @@ EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint new episode all clean script audio captions slides video \
-        review upload youtube-login feed serve publish bench doctor
+        review upload youtube-login feed serve publish bench doctor lexicon
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
@@ -70,6 +70,9 @@ serve: public/feed.xml ## Preview public/ on localhost with byte ranges
 
 publish: public/feed.xml ## Copy public/ to the destination: audio first, the feed last
 	$(PIPELINE) publish
+
+lexicon: $(B)/qa.json | $(SETUP) ## Propose lexicon entries for misheard words (ARGS=--write): EP=<slug>
+	$(PIPELINE) lexicon suggest $(E) $(ARGS)
 
 doctor: | $(SETUP) ## What this machine has and lacks, with the fix for each
 	$(PIPELINE) doctor
