@@ -6,7 +6,6 @@ write transcript.json, captions.vtt, captions.srt and qa.json.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from pipeline.asr import Transcriber, Transcription, transcribe
 from pipeline.config import WhisperSettings
 from pipeline.cues import Cue, CueRules, make_cues, violations
 from pipeline.errors import PipelineError
-from pipeline.fsutil import write_json
+from pipeline.fsutil import read_json, write_json
 from pipeline.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.spoken import to_spoken
 from pipeline.subtitles import WriteSRT, WriteVTT
@@ -35,14 +34,7 @@ _REBUILD = {"script.json": "make script", "timeline.json": "make narrate"}
 def read_build_json(path: Path, required: tuple[str, ...]) -> dict[str, Any]:
     """Read a stage's JSON output, checking the fields this stage relies on."""
     fix = f"rebuild it: {_REBUILD.get(path.name, 'make')}"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError("not found", path, fix) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"not valid JSON ({exc})", path, fix) from None
-    if not isinstance(data, dict):
-        raise PipelineError("is not a JSON object", path, fix)
+    data = read_json(path, fix, missing="not found")
     missing = [key for key in required if key not in data]
     if missing:
         raise PipelineError(f"lacks {', '.join(missing)}", path, fix)

@@ -29,6 +29,7 @@ import click
 
 from pipeline.align import align_tokens, heard_tokens
 from pipeline.errors import PipelineError
+from pipeline.fsutil import read_json
 from pipeline.lexicon import SPELL, WORD, Lexicon
 
 CONTEXT_WORDS = 6  # words of the script kept on each side of the word in the carrier
@@ -347,14 +348,7 @@ def verify(flagged: Flagged, sentence: str, listen: Listen, lexicon: Lexicon,
 def read_qa(build: Path, slug: str) -> dict[str, Any]:
     path = build / "qa.json"
     fix = f"run `make captions EP={slug}`"
-    try:
-        qa = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError("no captions QA yet", path, fix) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"not valid JSON ({exc})", path, fix) from None
-    if not isinstance(qa, dict):
-        raise PipelineError("is not a JSON object", path, fix)
+    qa = read_json(path, fix, missing="no captions QA yet")
     for key in ("heard_differently", "missed"):
         entries = qa.get(key) or []
         if not isinstance(entries, list) or not all(

@@ -138,12 +138,7 @@ def parse_loudnorm(stderr: str) -> dict[str, Any]:
 # -- the mix --------------------------------------------------------------------------------
 
 def load_timeline(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError("file not found", path, RENARRATE) from None
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"invalid JSON: {exc}", path, RENARRATE) from None
+    return fsutil.read_json(path, RENARRATE)
 
 
 def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:

@@ -8,7 +8,6 @@ their segments share the recording's span in proportion to the length of their t
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -76,12 +75,7 @@ def check_script(script: Any, path: Path) -> None:
 
 
 def load_script(path: Path) -> dict[str, Any]:
-    try:
-        script = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError("file not found", path, "run `pipeline script` first") from None
-    except json.JSONDecodeError as exc:
-        raise PipelineError(f"invalid JSON: {exc}", path, "rerun `pipeline script`") from None
+    script = fsutil.read_json(path, "run `pipeline script` first")
     check_script(script, path)
     return script
 

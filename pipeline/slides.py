@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -478,13 +477,7 @@ def jpeg_bytes(image: Image.Image, limit: int = THUMB_MAX_BYTES) -> bytes:
 
 def read_json(path: Path, stage: str) -> dict[str, Any]:
     """Read a build file, naming it and the stage that makes it when it is missing or bad."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError("file not found", path, f"run `pipeline {stage}` first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"not valid JSON: {exc}", path,
-                            f"rebuild it with `pipeline {stage}`") from None
+    return fsutil.read_json(path, f"run `pipeline {stage}` first")
 
 
 def load_artwork(episode: Episode) -> Image.Image:

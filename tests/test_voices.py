@@ -163,7 +163,7 @@ def test_script_problems_are_named(tmp_path):
     with pytest.raises(PipelineError, match="file not found.*run `pipeline script` first"):
         load_script(path)
     path.write_text("{")
-    with pytest.raises(PipelineError, match="invalid JSON"):
+    with pytest.raises(PipelineError, match="not valid JSON"):
         load_script(path)
     bad = script()
     del bad["segments"][2]["spoken"]
