@@ -59,24 +59,27 @@ def break_score(before: str, after: str | None) -> int:
     return 0
 
 
-def split_lines(words: Sequence[str], rules: CueRules) -> list[str] | None:
+def split_lines(words: Sequence[str], rules: CueRules,
+                boundaries: frozenset[int] = frozenset()) -> list[str] | None:
     """The cue's text in at most `max_lines` lines of at most `max_line` characters, broken
-    at the best place (punctuation first, then balance); None when it does not fit."""
+    at the best place (a segment boundary such as the end of a heading, punctuation, then
+    balance); None when it does not fit."""
     text = " ".join(words)
-    if len(text) <= rules.max_line:
+    if len(text) <= rules.max_line and not boundaries:
         return [text]
     if rules.max_lines < 2:
-        return None
+        return [text] if len(text) <= rules.max_line else None
     best: tuple[float, int] | None = None
     for k in range(1, len(words)):
         top, bottom = " ".join(words[:k]), " ".join(words[k:])
         if len(top) > rules.max_line or len(bottom) > rules.max_line:
             continue
-        score = 10 * break_score(words[k - 1], words[k]) - abs(len(top) - len(bottom))
+        quality = 4 if k in boundaries else break_score(words[k - 1], words[k])
+        score = 10 * quality - abs(len(top) - len(bottom))
         if best is None or score > best[0]:
             best = (score, k)
     if best is None:
-        return None
+        return [text] if len(text) <= rules.max_line else None
     k = best[1]
     return [" ".join(words[:k]), " ".join(words[k:])]
 
@@ -149,7 +152,9 @@ def pack(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
 
 def _cue(group: list[CaptionWord], rules: CueRules) -> Cue:
     texts = [w.text for w in group]
-    lines = split_lines(texts, rules) or [" ".join(texts)]
+    boundaries = frozenset(k for k in range(1, len(group))
+                           if group[k].segment != group[k - 1].segment)
+    lines = split_lines(texts, rules, boundaries) or [" ".join(texts)]
     return Cue(group[0].start, max(w.end for w in group), lines, group[0].section_index)
 
 

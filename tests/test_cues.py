@@ -180,3 +180,13 @@ def test_long_random_episodes_obey_every_rule(seed):
     for cue in cues:
         section = sections[cue.section_index]
         assert section["start"] - 5e-4 <= cue.start and cue.end <= section["end"]  # ms
+
+
+def test_a_heading_sharing_a_cue_gets_its_own_line() -> None:
+    from pipeline.cues import CueRules, split_lines
+
+    rules = CueRules()
+    words = ["First", "The", "first", "paragraph", "is", "short."]
+    assert split_lines(words, rules) == ["First The first paragraph is short."]
+    assert split_lines(words, rules, frozenset({1})) == ["First",
+                                                          "The first paragraph is short."]
