@@ -111,6 +111,8 @@ def main() -> None:
         error = wer(tokens(reference), tokens(" ".join(w.text for w in words))) if reference else 0
         print(f"{name:<34} {load:7.2f} {timed / seconds:11.3f} {untimed / seconds:11.3f} "
               f"{timed / untimed:5.2f}x {error:6.3f}")
+        print(f"summary: {args.model} {name} | {timed / seconds:.3f} s/s with word times | "
+              f"word times cost {timed / untimed:.2f}x")
     print("words / no words: seconds of compute per second of audio with and without word "
           "timestamps; cost: their ratio")
 

@@ -89,6 +89,12 @@ def main() -> None:
         audio = json.loads(timeline.read_text())["duration"]
     print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
     print(table(cold, edit, audio))
+    for stage in STAGES:
+        print(f"summary: stage {stage} | {cold[stage][1] / audio:.4f} s/s cold | "
+              f"{edit[stage][1] / audio:.4f} s/s after a one-paragraph edit")
+    cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))
+    print(f"summary: sample episode, all stages | {audio / cold_wall:.1f}x real time cold | "
+          f"the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")
 
 
 if __name__ == "__main__":

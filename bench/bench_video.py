@@ -139,6 +139,8 @@ def main() -> None:
         print(f"moviepy:        {theirs:6.1f} s  {args.duration / theirs:6.1f}x real time  "
               f"({probed_duration(other):.3f} s, {other.stat().st_size / 1e6:.1f} MB)")
         print(f"pipeline video is {theirs / ours:.1f}x faster than moviepy (target: 20x)")
+        print(f"summary: video against moviepy | {theirs / ours:.1f}x faster | "
+              f"{args.duration / ours:.1f}x real time, moviepy {args.duration / theirs:.1f}x")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ def voice_speeds() -> None:
         w2, c2 = time.perf_counter(), cpu_seconds()
         print(f"{engine:8}{(c1 - c0) / first:12.3f} ({(w1 - w0) / first:.3f})"
               f"{(c2 - c1) / warm:12.3f} ({(w2 - w1) / warm:.3f})")
+        print(f"summary: voice {engine} | {(c2 - c1) / warm:.3f} s/s warm | "
+              f"{(c1 - c0) / first:.3f} s/s on the first call")
 
 
 def default_issue() -> Path:
@@ -139,6 +141,8 @@ def episode_builds(issue: Path) -> None:
     print(f"rebuild / cold: narrate {warm[0] / cold[0]:.3f}, "
           f"narrate + master {(warm[0] + warm[1]) / (cold[0] + cold[1]):.3f}")
     print(f"mastered: {cold[3].summary()}")
+    print(f"summary: narrate after a one-paragraph edit | {warm[0] / cold[0]:.2f} of cold | "
+          f"narrate + master {(warm[0] + warm[1]) / (cold[0] + cold[1]):.2f} of cold")
 
 
 if __name__ == "__main__":

@@ -31,18 +31,40 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
     ]
 
 
+def run_bench(argv: list[str]) -> tuple[int, list[str]]:
+    """Run one bench, echoing its output; its `summary:` lines are returned."""
+    proc = subprocess.Popen([sys.executable, str(BENCH / argv[0]), *argv[1:]],
+                            stdout=subprocess.PIPE, text=True)
+    rows = []
+    for line in proc.stdout or []:
+        print(line, end="", flush=True)
+        if line.startswith("summary: "):
+            rows.append(line.removeprefix("summary: ").strip())
+    return proc.wait(), rows
+
+
+def summary_table(rows: list[str]) -> str:
+    cells = [[c.strip() for c in row.split("|")] + ["", ""] for row in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(3)]
+    return "\n".join("  ".join(c[i].ljust(widths[i]) for i in range(3)).rstrip()
+                     for c in cells)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    failed = []
+    failed, rows = [], []
     for title, argv in benches(args.quick):
         print(f"\n=== {title} ({' '.join(argv)})", flush=True)
         start = time.perf_counter()
-        code = subprocess.run([sys.executable, str(BENCH / argv[0]), *argv[1:]]).returncode
+        code, found = run_bench(argv)
+        rows += found
         print(f"--- {time.perf_counter() - start:.0f} s", flush=True)
         if code:
             failed.append(argv[0])
+    print("\n=== all figures (s/s: seconds of compute per second of audio)")
+    print(summary_table(rows))
     if failed:
         sys.exit(f"bench: failed: {', '.join(failed)}")
 
