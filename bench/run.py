@@ -4,8 +4,9 @@ compute per second of episode audio, cold and after a one-paragraph edit.
 
     python bench/run.py [--quick]
 
---quick shortens the moviepy comparison and the ASR audio (the ratios hold; the absolute
-times shrink).
+--quick shortens the ASR audio to 30 s and the video comparison to a 60 s slideshow. The
+video ratio then falls (fixed costs weigh more in a short video): the figure to quote
+is the full run's, on a 600 s episode.
 """
 
 from __future__ import annotations
