@@ -288,6 +288,12 @@ class NarrationResult:
 
 
 def _stderr(message: str) -> None:
+    """Progress on stderr: one line updated in place on a terminal, a line each in a log."""
+    counting = message.startswith("synthesising ")
+    done = counting and message.split()[-1].split("/")[0] == message.split("/")[-1]
+    if counting and sys.stderr.isatty():
+        print(f"\rnarrate: {message}", end="\n" if done else "", file=sys.stderr, flush=True)
+        return
     print(f"narrate: {message}", file=sys.stderr, flush=True)
 
 
