@@ -79,6 +79,18 @@ def is_number_or_date(word: str) -> bool:
             or word.lower().rstrip(".") in _CALENDAR)
 
 
+# British and American spellings of one word sound the same: behaviour/behavior,
+# summarise/summarize, analyse/analyze, centre/center
+_SPELLING_VARIANTS = ((r"our\b", "or"), (r"is(e|ed|es|ing|ation)\b", r"iz\1"),
+                      (r"ys(e|ed|es|ing)\b", r"yz\1"), (r"tre\b", "ter"))
+
+
+def _american(text: str) -> str:
+    for pattern, replacement in _SPELLING_VARIANTS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def skip_reason(word: str, heard: str | None, lexicon: Lexicon) -> str | None:
     """Why a flagged word is no candidate for the lexicon, or None if it is one."""
     if not _letters(word):
@@ -89,6 +101,8 @@ def skip_reason(word: str, heard: str | None, lexicon: Lexicon) -> str | None:
         return "a number or date"
     if heard is not None and _letters(heard) == _letters(word):
         return "differs only in case, spacing or punctuation"
+    if heard is not None and _american(_letters(heard)) == _american(_letters(word)):
+        return "a spelling variant of the same word"
     if word.islower() and len(word) <= 4:
         return "a short common word"  # "an" as "a", "the" dropped: Whisper's slip, not the voice's
     return None

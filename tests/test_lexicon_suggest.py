@@ -231,3 +231,12 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
     _, script = write_script(episode)  # the next build's script stage reads the new entry
     spoken = next(s["spoken"] for s in script["segments"] if s["id"] == PARAGRAPH)
     assert "in super-position inside" in spoken and "Neel Nanda" in spoken
+
+
+@pytest.mark.parametrize("word,heard", [("behaviour.", "behavior."), ("summarise", "summarize"),
+                                        ("analysed", "analyzed"), ("centre", "center")])
+def test_british_and_american_spellings_are_no_candidates(word: str, heard: str) -> None:
+    from pipeline.lexicon_cli import skip_reason
+
+    assert skip_reason(word, heard, Lexicon()) == "a spelling variant of the same word"
+    assert skip_reason("Sauer", "sours", Lexicon()) is None
