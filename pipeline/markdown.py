@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
 SKIPPED_BLOCKS = {"hr", "fence", "code_block", "front_matter"}
 
@@ -33,7 +34,8 @@ class Block:
 
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"linkify": True, "html": True})
-    return md.enable(["linkify", "table", "strikethrough"])
+    # footnote references vanish from the text; their definitions end the issue as paragraphs
+    return md.enable(["linkify", "table", "strikethrough"]).use(footnote_plugin)
 
 
 def inline_text(token: Token, links: list[Link]) -> str:
@@ -142,8 +144,22 @@ CONTAINERS = {
 }
 
 
-def blocks(markdown: str) -> list[Block]:
-    """The document's blocks in reading order."""
+def plain(markdown: str) -> str:
+    """One line of inline Markdown as plain text: '*Odd* [x](u)' -> 'Odd x'."""
+    inline = parser().parseInline(markdown)
+    return inline_text(inline[0], []) if inline else markdown
+
+
+def _is_title(tokens: list[Token], i: int, title: str | None) -> bool:
+    """A leading `# Title` that repeats the issue's title: the intro already says it."""
+    if title is None or tokens[i].tag != "h1" or i != 0:
+        return False
+    return plain(tokens[i + 1].content).casefold() == plain(title).casefold()
+
+
+def blocks(markdown: str, title: str | None = None) -> list[Block]:
+    """The document's blocks in reading order (a first `# heading` equal to `title` is
+    left out)."""
     tokens = parser().parse(markdown)
     levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     section_level = 2 if 2 in levels else min(levels, default=2)
@@ -152,7 +168,9 @@ def blocks(markdown: str) -> list[Block]:
     while i < len(tokens):
         tok = tokens[i]
         block: Block | None = None
-        if tok.type == "heading_open":
+        if tok.type == "heading_open" and _is_title(tokens, i, title):
+            i += 2
+        elif tok.type == "heading_open":
             block = _heading(tokens, i, section_level)
             i += 2
         elif tok.type in CONTAINERS:

@@ -56,3 +56,19 @@ def test_code_blocks_rules_and_images_are_not_narrated() -> None:
 def test_html_and_tables_become_text() -> None:
     md = "<div><p>Hello &amp; <b>bye</b></p></div>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     assert kinds(md) == [("paragraph", "Hello & bye"), ("paragraph", "a; b; 1; 2")]
+
+
+def test_a_leading_title_heading_is_left_out_and_footnotes_read_at_the_end() -> None:
+    md = "# My *Issue*\n\nIntro.[^n]\n\n## Section\n\nText.\n\n[^n]: The note.\n"
+    assert kinds(md) == [("section", "My Issue"), ("paragraph", "Intro."),
+                         ("section", "Section"), ("paragraph", "Text."),
+                         ("paragraph", "The note.")]
+    assert [b.text for b in blocks(md, title="My Issue")][:2] == ["Intro.", "Section"]
+    assert [b.text for b in blocks(md, title="Another title")][0] == "My Issue"
+
+
+def test_plain_inline_text() -> None:
+    from pipeline.markdown import plain
+
+    assert plain("*Odd* title with [a link](https://x.example) & `code`") == (
+        "Odd title with a link & code")

@@ -112,7 +112,7 @@ def test_unseen_markdown(project) -> None:
         """)
     _, script = write_script(episode)
     ids = [s["id"] for s in script["sections"]]
-    assert ids == ["intro", "test-issue", "funding-jobs", "funding-jobs-2", "outro"]
+    assert ids == ["intro", "funding-jobs", "funding-jobs-2", "outro"]  # "# Test Issue": title
     kinds = [s["kind"] for s in script["segments"]]
     assert kinds.count("quote") == 1 and kinds.count("list") == 1
     for seg in script["segments"]:
@@ -146,3 +146,12 @@ def test_side_by_side_columns_fit(width: int) -> None:
     lines = side_by_side(script, width).splitlines()
     assert all(len(line) <= width for line in lines)
     assert sum("│" in line for line in lines) >= 2
+
+
+def test_the_intro_says_the_title_and_summary_without_markdown(project) -> None:
+    front = ("---\ntitle: 'The *big* week'\nnumber: 2\ndate: 2024-05-17\n"
+             "summary: 'Read [the paper](https://arxiv.org/abs/1).'\n---\n")
+    episode = project.episode("# The big week\n\n## One\n\nText.\n", front=front)
+    _, script = write_script(episode)
+    assert script["segments"][0]["display"].endswith("episode 2: The big week. Read the paper.")
+    assert [s["id"] for s in script["sections"]] == ["intro", "one", "outro"]
