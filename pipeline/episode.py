@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from pipeline.config import ShowSettings, load_show, project_root
 from pipeline.errors import PipelineError
+from pipeline.markdown import plain
 
 SLUG_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_FIX = "start issue.md with front matter: ---, title/number/date/summary, ---"
@@ -39,10 +40,13 @@ class FrontMatter(BaseModel):
 
     @field_validator("title", "summary")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _plain_text(cls, value: str) -> str:
+        """One line of plain text: Markdown in it is reduced to its words, because the
+        title and summary go to ID3 tags, YouTube, the feed and the voice as they are."""
+        text = plain(value.strip()) if value.strip() else ""
+        if not text:
             raise ValueError("must not be empty")
-        return value.strip()
+        return text
 
     @field_validator("number")
     @classmethod

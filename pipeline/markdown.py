@@ -38,13 +38,15 @@ def parser() -> MarkdownIt:
     return md.enable(["linkify", "table", "strikethrough"]).use(footnote_plugin)
 
 
-def inline_text(token: Token, links: list[Link]) -> str:
-    """Plain text of an inline token: markers dropped, links kept as anchor text."""
+def inline_text(token: Token, links: list[Link], keep_html: bool = False) -> str:
+    """Plain text of an inline token: markers dropped, links kept as anchor text (and
+    inline HTML dropped, or kept as the characters written with `keep_html`)."""
+    kept = ("text", "code_inline", "html_inline") if keep_html else ("text", "code_inline")
     out: list[str] = []
     anchor_start: int | None = None
     href = ""
     for child in token.children or []:
-        if child.type in ("text", "code_inline"):
+        if child.type in kept:
             out.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
@@ -145,9 +147,10 @@ CONTAINERS = {
 
 
 def plain(markdown: str) -> str:
-    """One line of inline Markdown as plain text: '*Odd* [x](u)' -> 'Odd x'."""
+    """One line of inline Markdown as plain text: '*Odd* [x](u)' -> 'Odd x'; a '<b>'
+    written in it stays as written, since titles are not HTML."""
     inline = parser().parseInline(markdown)
-    return inline_text(inline[0], []) if inline else markdown
+    return inline_text(inline[0], [], keep_html=True) if inline else markdown
 
 
 def _is_title(tokens: list[Token], i: int, title: str | None) -> bool:

@@ -17,7 +17,7 @@ from pipeline import fsutil
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 from pipeline.lexicon import Lexicon, load_lexicon
-from pipeline.markdown import Block, blocks, plain
+from pipeline.markdown import Block, blocks
 from pipeline.spoken import to_spoken
 
 SCRIPT_VERSION = 1
@@ -32,11 +32,9 @@ def slugify(text: str) -> str:
 def render_template(template: str, episode: Episode, field: str) -> str:
     """Render the show's intro/outro template; a broken template names the setting."""
     show = episode.settings.show
-    meta = episode.meta.model_copy(update={"title": plain(episode.meta.title),
-                                           "summary": plain(episode.meta.summary)})
     try:
         text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(
-            show=show, episode=meta, listen_on=list(show.listen_on)
+            show=show, episode=episode.meta, listen_on=list(show.listen_on)
         )
     except jinja2.TemplateError as exc:
         raise PipelineError(

@@ -155,3 +155,13 @@ def test_the_intro_says_the_title_and_summary_without_markdown(project) -> None:
     _, script = write_script(episode)
     assert script["segments"][0]["display"].endswith("episode 2: The big week. Read the paper.")
     assert [s["id"] for s in script["sections"]] == ["intro", "one", "outro"]
+
+
+def test_title_and_summary_are_plain_text_everywhere(project) -> None:
+    from pipeline.episode import load_episode
+
+    front = ("---\ntitle: 'Odd: *everything* & <more> 🚀'\nnumber: 2\ndate: 2024-05-17\n"
+             "summary: 'Read [the paper](https://arxiv.org/abs/1).'\n---\n")
+    episode = load_episode(project.episode("Body.\n", front=front))
+    assert episode.meta.title == "Odd: everything & <more> 🚀"
+    assert episode.meta.summary == "Read the paper."
