@@ -38,7 +38,7 @@ from scipy.io import wavfile
 
 from pipeline import fsutil, music
 from pipeline.audio import decode, loudness, read_wav, resample, run_tool
-from pipeline.config import AudioSettings
+from pipeline.config import AudioSettings, cache_dir
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 
@@ -292,22 +292,55 @@ def shifted(settings: AudioSettings, db: float) -> AudioSettings:
                                        "true_peak_db": settings.true_peak_db + db})
 
 
+def _loss_path() -> Path:
+    return cache_dir() / "master" / "encoder-loss.json"
+
+
+def _loss_key(settings: AudioSettings) -> str:
+    return f"{settings.bitrate}-{settings.sample_rate}-{settings.channels}"
+
+
+def learned_shift(settings: AudioSettings) -> float:
+    """The shift that made the last MP3 at these encoder settings hit its target."""
+    try:
+        data = json.loads(_loss_path().read_text(encoding="utf-8"))
+        return float(data.get(_loss_key(settings), 0.0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0.0
+
+
+def remember_shift(settings: AudioSettings, shift: float) -> None:
+    path = _loss_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    fsutil.write_json(path, {**data, _loss_key(settings): round(shift, 3)})
+
+
+def _clamp(shift: float) -> float:
+    return max(-MAX_SHIFT, min(MAX_SHIFT, shift))
+
+
 def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float, str]:
     """Normalise and encode. MP3's quantiser lowers the level a little, evenly (about
-    0.45 dB at 128k mono), so when the MP3 misses the target by more than a little it is
-    encoded again with both targets moved by the miss (the linear gain then stays legal).
+    0.45 dB at 128k mono), so both targets are moved by the shift that was right last
+    time at these encoder settings; when the MP3 still misses by more than a little it is
+    encoded again with the miss added (the linear gain then stays legal).
     Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
     _say("measuring loudness and peaks")
     pre, measured = fit_limiter(wav, settings)
+    shift = learned_shift(settings)
     _say("encoding the MP3")
-    mode = _encode(wav, mp3, settings, measured, pre)
+    mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
     lufs, peak = _ebur128(mp3)
     miss = settings.loudness_lufs - lufs
     if abs(miss) > LOUDNESS_SLACK:
         _say(f"encoding the MP3 again, {miss:+.1f} dB for the encoder's loss")
-        shift = max(-MAX_SHIFT, min(MAX_SHIFT, miss))
+        shift = _clamp(shift + miss)
         mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
         lufs, peak = _ebur128(mp3)
+    remember_shift(settings, _clamp(shift + settings.loudness_lufs - lufs))
     return lufs, peak, mode
 
 

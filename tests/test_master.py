@@ -274,3 +274,13 @@ def test_shifted_targets_move_together():
         "loudnorm=I=-15.60:TP=-1.10:LRA=50:print_format=json")
     assert stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, moved) == pytest.approx(
         stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, AudioSettings()))
+
+
+@pytest.mark.slow
+def test_the_encoder_loss_is_learned_so_a_rebuild_encodes_once(mastered, capsys):
+    episode, first_output, mp = mastered
+    assert stage.learned_shift(AudioSettings()) > 0.1  # the MP3 encoder lowers the level
+    result = stage.master(load_episode(episode))
+    assert "encoding the MP3 again" not in capsys.readouterr().err
+    assert result.loudness == pytest.approx(-16.0, abs=0.2)
+    assert result.true_peak <= -1.0
