@@ -417,11 +417,6 @@ def align_segment(script_segment: dict[str, Any], timed: dict[str, Any], words: 
                                          " ".join(w.text for w in words)))
 
 
-def bind_lexicon(to_spoken: Callable[[str, Any], str], lexicon: Any) -> Normaliser:
-    """A normaliser from the script stage's `to_spoken(text, lexicon)` and a lexicon."""
-    return lambda text: to_spoken(text, lexicon)
-
-
 def identity(text: str) -> str:
     """A normaliser that leaves text as written (numbers still become words in tokens)."""
     return text

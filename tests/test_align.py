@@ -9,7 +9,6 @@ from pipeline.align import (
     align,
     align_tokens,
     assign_to_segments,
-    bind_lexicon,
     edit_distance,
     heard_tokens,
     spoken_owners,
@@ -145,8 +144,7 @@ def test_a_real_normaliser_is_used_for_display_words():
     expand = {"Dr.": "Doctor"}
     result = run(heard("Doctor Nanda offers $50,000 for work on superposition in 2023."),
                  display="Dr. Nanda offers $50,000 for work on superposition in 2023.",
-                 normalise=bind_lexicon(lambda text, lex: " ".join(
-                     lex.get(w, w) for w in text.split()), expand))
+                 normalise=lambda text: " ".join(expand.get(w, w) for w in text.split()))
     assert result.heard_differently == [] and result.raw_wer == 0
 
 
