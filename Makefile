@@ -16,7 +16,7 @@ EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint new episode all clean script audio captions slides video \
-        review upload youtube-login feed serve publish bench doctor lexicon
+        review upload youtube-login feed serve publish bench doctor lexicon artwork
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
@@ -73,6 +73,9 @@ publish: public/feed.xml ## Copy public/ to the destination: audio first, the fe
 
 lexicon: $(B)/qa.json | $(SETUP) ## Propose lexicon entries for misheard words (ARGS=--write): EP=<slug>
 	$(PIPELINE) lexicon suggest $(E) $(ARGS)
+
+artwork: | $(SETUP) ## Draw assets/artwork.png from the show title (ARGS=--size 3000)
+	$(PIPELINE) artwork $(ARGS)
 
 doctor: | $(SETUP) ## What this machine has and lacks, with the fix for each
 	$(PIPELINE) doctor

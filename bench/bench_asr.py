@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.align import tokens, wer  # noqa: E402
-from pipeline.asr.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from pipeline.asr.faster_backend import FasterWhisper  # noqa: E402
-from pipeline.asr.models import checkpoint_path, resolve_model  # noqa: E402
-from pipeline.asr.openai_backend import OpenAIWhisper  # noqa: E402
+from pipeline.speech.align import tokens, wer  # noqa: E402
+from pipeline.speech.asr.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from pipeline.speech.asr.faster_backend import FasterWhisper  # noqa: E402
+from pipeline.speech.asr.models import checkpoint_path, resolve_model  # noqa: E402
+from pipeline.speech.asr.openai_backend import OpenAIWhisper  # noqa: E402
 
 TEXT = (
     "The interpretability researcher Neel Nanda has published a list of two hundred open and "

@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.episode import load_episode  # noqa: E402
-from pipeline.slides import build_slides  # noqa: E402
-from pipeline.video import build_video  # noqa: E402
+from pipeline.stages.slides import build_slides  # noqa: E402
+from pipeline.stages.video import build_video  # noqa: E402
 
 SLUG = "2023-01-06-ai-improving-itself"
 TOPICS = ["Mechanistic interpretability", "ML improving ML", "Aligned AI is dangerous",

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import VoiceSettings  # noqa: E402
-from pipeline.voices import get_voice, installed  # noqa: E402
+from pipeline.speech.voices import get_voice, installed  # noqa: E402
 
 PARAGRAPHS = [
     "The interpretability researcher Neel Nanda has published a massive list of 200 open "
@@ -113,8 +113,8 @@ def make_project(root: Path, script: dict) -> Path:
 
 def build(episode: Path) -> tuple[float, float, object, object]:
     from pipeline.episode import load_episode
-    from pipeline.master import master
-    from pipeline.narrate import narrate
+    from pipeline.stages.master import master
+    from pipeline.stages.narrate import narrate
 
     t0 = time.perf_counter()
     narrated = narrate(load_episode(episode), progress=lambda _: None)

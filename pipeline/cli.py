@@ -14,21 +14,22 @@ from pipeline.errors import PipelineError
 
 # command name -> (module defining `command`, one line for `pipeline --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "script": ("pipeline.script", "Write build/script.json: segments with spoken text."),
-    "narrate": ("pipeline.narrate", "Synthesise or take recordings: narration and timeline."),
-    "master": ("pipeline.master", "Music, loudness, MP3 with tags and chapters."),
-    "captions": ("pipeline.captions", "Transcribe with Whisper; captions in the issue's words."),
-    "slides": ("pipeline.slides", "Render the slides and the thumbnail."),
-    "video": ("pipeline.video", "Assemble the video and the YouTube description."),
-    "review": ("pipeline.review", "Write build/review.html: everything to check first."),
-    "youtube-login": ("pipeline.youtube.auth", "Sign in to YouTube (OAuth, stored token)."),
-    "upload": ("pipeline.youtube.upload", "Upload to YouTube: resumable, never twice."),
-    "feed": ("pipeline.feed", "Build public/: the podcast feed and its files."),
-    "serve": ("pipeline.serve", "Preview public/ on localhost."),
-    "publish": ("pipeline.publish", "Copy public/ to the destination, audio first."),
-    "doctor": ("pipeline.doctor", "What this machine has and lacks, with fixes."),
-    "lexicon": ("pipeline.lexicon_cli", "Pronunciation lexicon tools."),
-    "new": ("pipeline.new", "Scaffold a new episode."),
+    "script": ("pipeline.stages.script", "Write build/script.json: segments with spoken text."),
+    "narrate": ("pipeline.stages.narrate", "Synthesise or take recordings: narration, timeline."),
+    "master": ("pipeline.stages.master", "Music, loudness, MP3 with tags and chapters."),
+    "captions": ("pipeline.stages.captions", "Whisper; captions in the issue's own words."),
+    "slides": ("pipeline.stages.slides", "Render the slides and the thumbnail."),
+    "video": ("pipeline.stages.video", "Assemble the video and the YouTube description."),
+    "review": ("pipeline.stages.review", "Write build/review.html: everything to check first."),
+    "youtube-login": ("pipeline.publish.youtube.auth", "Sign in to YouTube (OAuth, stored token)."),
+    "upload": ("pipeline.publish.youtube.upload", "Upload to YouTube: resumable, never twice."),
+    "feed": ("pipeline.publish.feed", "Build public/: the podcast feed and its files."),
+    "serve": ("pipeline.publish.serve", "Preview public/ on localhost."),
+    "publish": ("pipeline.publish.deliver", "Copy public/ to the destination, audio first."),
+    "doctor": ("pipeline.tools.doctor", "What this machine has and lacks, with fixes."),
+    "lexicon": ("pipeline.tools.lexicon_suggest", "Pronunciation lexicon tools."),
+    "new": ("pipeline.tools.new", "Scaffold a new episode."),
+    "artwork": ("pipeline.tools.artwork", "Draw the show artwork from the show title."),
 }
 
 

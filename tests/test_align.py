@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.align import (
+from pipeline.speech.align import (
     ADLIB_MIN_WORDS,
     align,
     align_tokens,
@@ -15,7 +15,7 @@ from pipeline.align import (
     tokens,
     wer,
 )
-from pipeline.asr import Word, join_pieces
+from pipeline.speech.asr import Word, join_pieces
 
 DISPLAY = "Neel Nanda offers $50,000 for work on superposition in 2023."
 SPOKEN = ("Neal Nanda offers fifty thousand dollars for work on superposition in "

@@ -12,17 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.asr import (
+from pipeline.config import WhisperSettings
+from pipeline.errors import PipelineError
+from pipeline.speech.asr import (
     Word,
     load_transcriber,
     pick_device,
     register,
     transcribe,
 )
-from pipeline.asr.audio import decode_args, load_audio, run_ffmpeg
-from pipeline.asr.convert import alignment_heads_dump, dims, read_ct2
-from pipeline.asr.faster_backend import compute_type
-from pipeline.asr.models import (
+from pipeline.speech.asr.audio import decode_args, load_audio, run_ffmpeg
+from pipeline.speech.asr.convert import alignment_heads_dump, dims, read_ct2
+from pipeline.speech.asr.faster_backend import compute_type
+from pipeline.speech.asr.models import (
     BUNDLED,
     Bundled,
     checkpoint_path,
@@ -30,9 +32,7 @@ from pipeline.asr.models import (
     installed_models,
     resolve_model,
 )
-from pipeline.asr.openai_backend import transcribe_options
-from pipeline.config import WhisperSettings
-from pipeline.errors import PipelineError
+from pipeline.speech.asr.openai_backend import transcribe_options
 
 
 @pytest.fixture(autouse=True)
@@ -210,7 +210,7 @@ def test_converted_tiny_en_matches_ctranslate2_encoder(cache):
     import torch
     import whisper
 
-    from pipeline.asr.openai_backend import load_checkpoint
+    from pipeline.speech.asr.openai_backend import load_checkpoint
 
     tiny = resolve_model("tiny.en")
     path = checkpoint_path(tiny)

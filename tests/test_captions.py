@@ -18,11 +18,11 @@ import srt
 import webvtt
 from click.testing import CliRunner
 
-from pipeline.align import tokens, wer
-from pipeline.asr import load_transcriber, transcribe
 from pipeline.config import WhisperSettings
-from pipeline.cues import Cue, violations
 from pipeline.errors import PipelineError
+from pipeline.speech.align import tokens, wer
+from pipeline.speech.asr import load_transcriber, transcribe
+from pipeline.speech.cues import Cue, violations
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +147,7 @@ def cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stage(project, cache):
     """Run `pipeline captions <episode>` once; keep its output."""
-    from pipeline.captions import command
+    from pipeline.stages.captions import command
 
     result = CliRunner().invoke(command, [str(project), "--device", "cpu"])
     assert result.exit_code == 0, result.output
@@ -229,7 +229,7 @@ def test_vtt_parses_with_webvtt_py_and_matches_srt(stage, project):
 
 
 def test_missing_audio_is_one_clear_error(project, cache, tmp_path):
-    from pipeline.captions import build_captions
+    from pipeline.stages.captions import build_captions
 
     build = tmp_path / "build"
     build.mkdir()
@@ -265,7 +265,7 @@ def test_unknown_model_names_the_installed_ones(cache):
      "timeline.json: has no times for segment 'intro/intro-1' of script.json"),
 ])
 def test_bad_inputs_are_one_clear_line(project, tmp_path, name, content, expected):
-    from pipeline.captions import build_captions
+    from pipeline.stages.captions import build_captions
 
     build = tmp_path / "build"
     shutil.copytree(project / "build", build)

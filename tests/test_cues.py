@@ -9,9 +9,9 @@ import pytest
 import srt
 import webvtt
 
-from pipeline.align import CaptionWord
-from pipeline.cues import Cue, CueRules, break_score, make_cues, split_lines, violations
-from pipeline.subtitles import WriteSRT, WriteVTT, timestamp
+from pipeline.speech.align import CaptionWord
+from pipeline.speech.cues import Cue, CueRules, break_score, make_cues, split_lines, violations
+from pipeline.speech.subtitles import WriteSRT, WriteVTT, timestamp
 
 TEXT = ("Interpretability researchers have published a list of two hundred open problems, "
         "each small enough for a weekend. The list covers toy models, superposition and "
@@ -146,8 +146,8 @@ VOCABULARY = ("the model has published a list of two hundred open problems and r
 
 def random_episode(seed: int) -> tuple[list[CaptionWord], list[dict]]:
     """Forty segments in eight sections at varied pace, some words missed or misheard."""
-    from pipeline.align import align
-    from pipeline.asr import Word
+    from pipeline.speech.align import align
+    from pipeline.speech.asr import Word
 
     rng = random.Random(seed)
     vocab = VOCABULARY.split()
@@ -183,7 +183,7 @@ def test_long_random_episodes_obey_every_rule(seed):
 
 
 def test_a_heading_sharing_a_cue_gets_its_own_line() -> None:
-    from pipeline.cues import CueRules, split_lines
+    from pipeline.speech.cues import CueRules, split_lines
 
     rules = CueRules()
     words = ["First", "The", "first", "paragraph", "is", "short."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.cli import main
-from pipeline.doctor import check_encoders, check_tools, encoders_argv, table
+from pipeline.tools.doctor import check_encoders, check_tools, encoders_argv, table
 
 
 def run_doctor(capsys: pytest.CaptureFixture[str], root) -> tuple[int, str, str]:

@@ -19,10 +19,11 @@ import podcastparser
 import pytest
 from PIL import Image
 
-from pipeline import feed, publish
 from pipeline.cli import main
 from pipeline.errors import PipelineError
-from pipeline.serve import make_server
+from pipeline.publish import deliver as publish
+from pipeline.publish import feed
+from pipeline.publish.serve import make_server
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/mlaisu/podcast"  # the base_url in assets/show.toml

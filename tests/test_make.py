@@ -120,7 +120,7 @@ def test_the_real_chain_gives_captions_in_the_script_words_on_time(built: Path) 
 
     import webvtt
 
-    from pipeline.align import edit_distance, tokens
+    from pipeline.speech.align import edit_distance, tokens
 
     build = built / "episodes" / EPISODES[1] / "build"
     script = json.loads((build / "script.json").read_text())

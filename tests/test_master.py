@@ -17,12 +17,12 @@ from narrate_fixtures import make_project
 from PIL import Image
 from scipy.signal import resample_poly
 
-from pipeline import master as stage
-from pipeline import music
 from pipeline.config import AudioSettings
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.narrate import narrate
+from pipeline.media import music
+from pipeline.stages import master as stage
+from pipeline.stages.narrate import narrate
 
 LOUDNORM_STDERR = """[Parsed_loudnorm_0 @ 0x55] \n{\n\t"input_i" : "-27.61",
 \t"input_tp" : "-4.47",\n\t"input_lra" : "18.06",\n\t"input_thresh" : "-39.20",

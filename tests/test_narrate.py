@@ -17,9 +17,9 @@ from scipy.io import wavfile
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.narrate import narrate
-from pipeline.recordings import match_section
-from pipeline.voices import REGISTRY
+from pipeline.media.recordings import match_section
+from pipeline.speech.voices import REGISTRY
+from pipeline.stages.narrate import narrate
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import pytest
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.new import full_slug, scaffold
-from pipeline.script import write_script
+from pipeline.stages.script import write_script
+from pipeline.tools.new import full_slug, scaffold
 
 TODAY = dt.date(2024, 5, 17)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import feed, publish
 from pipeline.errors import PipelineError
+from pipeline.publish import deliver as publish
+from pipeline.publish import feed
 
 FEED_URL = "https://example.org/p/feed.xml"
 NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)

@@ -22,10 +22,11 @@ import review_fixtures as fx
 from click.testing import CliRunner
 from PIL import Image
 
-from pipeline import feed, review
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.serve import RangeRequestHandler
+from pipeline.publish import feed
+from pipeline.publish.serve import RangeRequestHandler
+from pipeline.stages import review
 
 BODY = """
 ## Tom & Jerry

@@ -9,7 +9,7 @@ import pytest
 from conftest import SEED
 
 from pipeline.cli import main
-from pipeline.script import side_by_side, write_script
+from pipeline.stages.script import side_by_side, write_script
 
 FORBIDDEN = re.compile(r"[0-9*_#\[\]`]|https?:|www\.|\.(com|org|ai|net)\b")
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.serve import RangeNotSatisfiable, byte_range, make_server
+from pipeline.publish.serve import RangeNotSatisfiable, byte_range, make_server
 
 AUDIO = bytes(range(256)) * 40  # 10,240 bytes, every offset distinguishable mod 256
 

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
-from pipeline import slides
-from pipeline.artwork import draw_artwork
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.stages import slides
+from pipeline.tools.artwork import draw_artwork
 from tests.slide_fixtures import DURATION, REPO, SEGMENTS, make_episode, script_json, timeline_json
 
 REGULAR = str(REPO / "assets/fonts/DejaVuSans.ttf")
@@ -207,7 +207,7 @@ def test_missing_artwork_names_the_file_and_the_generator(tmp_path: Path) -> Non
     issue = folder / "issue.md"
     issue.write_text(issue.read_text().replace(
         "summary:", "settings:\n  show:\n    artwork: nope.png\nsummary:"), encoding="utf-8")
-    with pytest.raises(PipelineError, match=r"nope\.png.*pipeline\.artwork"):
+    with pytest.raises(PipelineError, match=r"nope\.png.*make artwork"):
         slides.build_slides(load_episode(folder))
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import emoji
 import pytest
 
-from pipeline.lexicon import Lexicon, load_lexicon
-from pipeline.spoken import number_words, site_name, to_spoken
+from pipeline.speech.lexicon import Lexicon, load_lexicon
+from pipeline.speech.spoken import number_words, site_name, to_spoken
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).with_name("data") / "seed_000_ai_improving_itself.txt"

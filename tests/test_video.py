@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from pipeline import video
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.slides import build_slides
+from pipeline.stages import video
+from pipeline.stages.slides import build_slides
 from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
 
 FPS = 30

@@ -12,10 +12,10 @@ import pytest
 
 from pipeline.config import VoiceSettings
 from pipeline.errors import PipelineError
-from pipeline.narrate import split_text
-from pipeline.voicecache import VoiceCache, cache_key
-from pipeline.voices import REGISTRY, get_voice, installed, register
-from pipeline.voices.espeak import espeak_argv, wav_samples
+from pipeline.speech.voicecache import VoiceCache, cache_key
+from pipeline.speech.voices import REGISTRY, get_voice, installed, register
+from pipeline.speech.voices.espeak import espeak_argv, wav_samples
+from pipeline.stages.narrate import split_text
 
 
 def test_espeak_argv_reads_text_from_stdin():
@@ -157,7 +157,7 @@ def test_voice_cache_never_shows_a_half_entry_to_a_concurrent_reader(tmp_path):
 def test_script_problems_are_named(tmp_path):
     from narrate_fixtures import script
 
-    from pipeline.narrate import load_script
+    from pipeline.stages.narrate import load_script
 
     path = tmp_path / "script.json"
     with pytest.raises(PipelineError, match="file not found.*run `pipeline script` first"):
@@ -183,7 +183,7 @@ def test_script_problems_are_named(tmp_path):
 def test_a_long_segment_is_planned_as_several_chunks(tmp_path):
     from narrate_fixtures import script
 
-    from pipeline.narrate import MAX_CHARS, plan
+    from pipeline.stages.narrate import MAX_CHARS, plan
 
     long = " ".join(f"This is sentence number {n} of a long paragraph." for n in range(30))
     data = script({"robots/paragraph-1": long})
@@ -200,7 +200,7 @@ def test_a_long_segment_is_planned_as_several_chunks(tmp_path):
 def test_two_recordings_for_one_section_are_refused(tmp_path):
     from narrate_fixtures import SECTIONS
 
-    from pipeline.recordings import find_recordings
+    from pipeline.media.recordings import find_recordings
 
     (tmp_path / "1.wav").write_bytes(b"")
     (tmp_path / "robots.flac").write_bytes(b"")

@@ -23,8 +23,8 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.config import load_show
 from pipeline.errors import PipelineError
-from pipeline.youtube import auth, metadata, resumable
-from pipeline.youtube.client import discovery_document, strip_secrets
+from pipeline.publish.youtube import auth, metadata, resumable
+from pipeline.publish.youtube.client import discovery_document, strip_secrets
 from tests.youtube_standin import Fault, Hold, StandIn
 
 REPO = Path(__file__).resolve().parents[1]

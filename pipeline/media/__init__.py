@@ -1,0 +1,1 @@
+"""Media libraries: the ffmpeg layer, audio helpers, music, recordings, text fitting."""

@@ -1,0 +1,1 @@
+"""Publishing: YouTube, the feed and its ledger, serve, publish."""

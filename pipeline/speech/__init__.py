@@ -1,0 +1,1 @@
+"""Speech: voices, ASR backends, spoken text, lexicon, alignment, cues."""

@@ -1,0 +1,158 @@
+"""Speech recognition behind one small protocol, with backends registered in one table.
+
+`transcribe(audio_path, settings)` decodes the audio once (ffmpeg), picks the device and
+the model, and returns every recognised word with its start, end and probability. A
+backend is a factory `(model, device, language) -> Transcriber`; a test registers a fake
+the same way the real ones are registered.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from pipeline.config import WhisperSettings
+from pipeline.errors import PipelineError
+from pipeline.speech.asr.audio import SAMPLE_RATE, load_audio
+from pipeline.speech.asr.models import ResolvedModel, default_model, resolve_model
+
+Progress = Callable[[float, float], None]  # (seconds done, seconds in all)
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as the model wrote it, leading space removed
+    start: float  # seconds from the start of the audio
+    end: float
+    probability: float
+
+
+def join_pieces(pieces: list[tuple[str, float, float, float]]) -> list[Word]:
+    """Words from Whisper's word pieces: a piece without a leading space ("$50" then
+    ",000") continues the word before it."""
+    words: list[Word] = []
+    for text, start, end, probability in pieces:
+        if words and text and not text[0].isspace():
+            last = words[-1]
+            words[-1] = Word(last.text + text, last.start, max(last.end, end),
+                             min(last.probability, probability))
+        elif text.strip():
+            words.append(Word(text.strip(), start, end, probability))
+    return words
+
+
+class Transcriber(Protocol):
+    backend: str
+    device: str
+    model: str
+
+    def transcribe(self, audio: np.ndarray, progress: Progress | None = None) -> list[Word]:
+        """Words of 16 kHz mono float32 audio, in time order."""
+        ...
+
+
+Factory = Callable[[ResolvedModel, str, str], Transcriber]
+
+# backend name -> "module:factory"; loaded on first use so one backend's imports stay lazy
+BACKENDS: dict[str, str | Factory] = {
+    "openai-whisper": "pipeline.speech.asr.openai_backend:OpenAIWhisper",
+    "faster-whisper": "pipeline.speech.asr.faster_backend:FasterWhisper",
+}
+
+
+def register(name: str, factory: Factory) -> None:
+    """Add or replace a backend."""
+    BACKENDS[name] = factory
+    _loaded.cache_clear()
+
+
+def _factory(name: str) -> Factory:
+    entry = BACKENDS.get(name)
+    if entry is None:
+        raise PipelineError(f"unknown transcription backend '{name}'", None,
+                            f"set whisper.backend to one of: {', '.join(BACKENDS)}")
+    if isinstance(entry, str):
+        module, attr = entry.split(":")
+        return getattr(importlib.import_module(module), attr)
+    return entry
+
+
+def pick_device(requested: str, cuda_available: bool) -> tuple[str, str | None]:
+    """The device to run on, and a note when CUDA was asked for but is absent."""
+    if requested == "cuda" and not cuda_available:
+        return "cpu", "CUDA was asked for but no CUDA device is present: using the CPU"
+    if requested == "auto":
+        return ("cuda" if cuda_available else "cpu"), None
+    return requested, None
+
+
+def cuda_available(backend: str) -> bool:
+    """Whether the backend's own runtime sees a CUDA device."""
+    if backend == "faster-whisper":
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass(frozen=True)
+class Transcription:
+    words: list[Word]
+    backend: str
+    model: str
+    device: str
+    audio_seconds: float
+    compute_seconds: float  # loading the model excluded
+    load_seconds: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def speed(self) -> float:
+        """Seconds of compute per second of audio."""
+        return self.compute_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded(backend: str, model: ResolvedModel, device: str, language: str) -> Transcriber:
+    """One loaded model per process and configuration (loading takes seconds)."""
+    return _factory(backend)(model, device, language)
+
+
+def load_transcriber(settings: WhisperSettings) -> tuple[Transcriber, tuple[str, ...]]:
+    """Build the configured backend on the chosen device; notes say what was decided."""
+    device, note = pick_device(settings.device, cuda_available(settings.backend))
+    model = resolve_model(settings.model or default_model(device))
+    transcriber = _loaded(settings.backend, model, device, settings.language)
+    return transcriber, tuple(n for n in (note,) if n)
+
+
+def transcribe(audio_path: Path, settings: WhisperSettings,
+               progress: Progress | None = None,
+               transcriber: Transcriber | None = None,
+               on_note: Callable[[str], None] | None = None) -> Transcription:
+    """Recognise every word of an audio file with the configured backend; `on_note` hears
+    decisions as they are taken (CUDA absent, so the CPU)."""
+    audio = load_audio(audio_path)
+    notes: tuple[str, ...] = ()
+    started = time.perf_counter()
+    if transcriber is None:
+        transcriber, notes = load_transcriber(settings)
+    if on_note is not None:
+        for note in notes:
+            on_note(note)
+    loaded = time.perf_counter()
+    words = transcriber.transcribe(audio, progress)
+    done = time.perf_counter()
+    return Transcription(words=words, backend=transcriber.backend, model=transcriber.model,
+                         device=transcriber.device, audio_seconds=len(audio) / SAMPLE_RATE,
+                         compute_seconds=done - loaded, load_seconds=loaded - started,
+                         notes=notes)

@@ -1,0 +1,59 @@
+"""Caption files: one writer class per format, a stream layer (`write_result(cues, file)`)
+under a path layer (`writer(cues, path)`, atomic), as in openai-whisper's utils.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.speech.cues import Cue
+from pipeline.util.fsutil import atomic_path
+
+
+def timestamp(seconds: float, decimal_marker: str = ".") -> str:
+    """HH:MM:SS.mmm (or with a comma for SRT)."""
+    millis = max(0, int(seconds * 1000 + 0.5))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_marker}{millis:03d}"
+
+
+class SubtitleWriter:
+    extension: str = ""
+
+    def write_result(self, cues: list[Cue], file: TextIO) -> None:
+        raise NotImplementedError
+
+    def __call__(self, cues: list[Cue], path: Path | str) -> Path:
+        """Write the cues to `path` atomically; return the path."""
+        path = Path(path)
+        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as file:
+            self.write_result(cues, file)
+        return path
+
+
+def _escape_vtt(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class WriteVTT(SubtitleWriter):
+    extension = "vtt"
+
+    def write_result(self, cues: list[Cue], file: TextIO) -> None:
+        file.write("WEBVTT\n\n")
+        for cue in cues:
+            file.write(f"{timestamp(cue.start)} --> {timestamp(cue.end)}\n")
+            file.write("\n".join(_escape_vtt(line) for line in cue.lines) + "\n\n")
+
+
+class WriteSRT(SubtitleWriter):
+    extension = "srt"
+
+    def write_result(self, cues: list[Cue], file: TextIO) -> None:
+        for index, cue in enumerate(cues, 1):
+            file.write(f"{index}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n")
+            file.write("\n".join(cue.lines) + "\n\n")
+
+
+WRITERS: dict[str, type[SubtitleWriter]] = {"vtt": WriteVTT, "srt": WriteSRT}

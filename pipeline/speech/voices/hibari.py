@@ -1,0 +1,55 @@
+"""hibari: the default voice (neural, Apache-2.0, weights inside the package)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.config import VoiceSettings
+from pipeline.errors import PipelineError
+from pipeline.speech.voices import missing_engine
+
+INSTALL = "pip install hibari-tts"
+
+
+def installed_voices() -> list[str]:
+    """hibari voices present on disk: the bundled one and any already in hibari's cache.
+    Others would download on first use, which the pipeline never does by itself."""
+    from hibari.voices import VOICES, voice_path
+
+    have = []
+    for name in VOICES:
+        try:
+            voice_path(name, download_missing=False)
+        except FileNotFoundError:
+            continue
+        have.append(name)
+    return have
+
+
+class HibariVoice:
+    engine = "hibari"
+
+    def __init__(self, name: str = "") -> None:
+        try:
+            import hibari
+            from hibari.voices import DEFAULT
+        except ImportError:
+            raise missing_engine("hibari", INSTALL) from None
+        self.name = name or DEFAULT
+        have = installed_voices()
+        if self.name not in have:
+            raise PipelineError(
+                f"hibari has no installed voice '{self.name}' (installed: {', '.join(have)})",
+                fix="set [voice] name in assets/show.toml to one of those",
+            )
+        self.sample_rate = hibari.SAMPLE_RATE
+        self.version = f"hibari-tts {hibari.__version__} {self.name}"
+        self._tts = None
+
+    def synthesize(self, text: str, settings: VoiceSettings) -> np.ndarray:
+        if self._tts is None:
+            from hibari import Hibari
+
+            self._tts = Hibari(voice=self.name, threads=1)
+        audio = self._tts(text, speed=settings.speed, seed=settings.seed)
+        return np.asarray(audio, dtype=np.float32)

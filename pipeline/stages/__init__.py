@@ -1,0 +1,1 @@
+"""The stages: each reads and writes build files, never imports another stage."""

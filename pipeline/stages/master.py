@@ -1,0 +1,383 @@
+"""Stage `master`: build/narration.wav + build/timeline.json -> build/episode.mp3 (music,
+loudness, ID3 tags, chapters) + build/chapters.json (Podcasting 2.0 JSON chapters).
+
+Loudness: ffmpeg's loudnorm in two passes, linear mode. The mix is first brought to the
+target loudness (pyloudnorm), so what is left is the peaks: linear mode refuses a gain that
+would push the true peak over the ceiling, and synthetic speech has sharp peaks (hibari's
+are about 22 dB above its loudness). So a limiter (alimiter, delay compensated) sits in
+front of loudnorm in both passes, and its ceiling is lowered until pass one's measurement
+allows a linear gain; pass two then applies that one gain and encodes the MP3.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TDRC,
+    TIT2,
+    TPE1,
+    TRCK,
+    CTOCFlags,
+)
+from scipy.io import wavfile
+
+from pipeline.config import AudioSettings, cache_dir
+from pipeline.episode import Episode, load_episode
+from pipeline.errors import PipelineError
+from pipeline.media import music
+from pipeline.media.audio import decode, loudness, read_wav, resample, run_tool
+from pipeline.util import fsutil
+
+MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
+MP3_MARGIN = 0.5  # dB kept below the true-peak ceiling for the MP3 encoder's overshoot
+CHAPTERS_VERSION = "1.2.0"
+RENARRATE = "run `pipeline narrate` again"
+FIX = "check that ffmpeg has loudnorm, alimiter and libmp3lame (apt-get install ffmpeg)"
+LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
+MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
+LIMITER_TRIES = 6  # measurements at most while lowering the limiter's ceiling
+LIMITER_HEADROOM = 0.3  # dB: the limiter's first ceiling, under loudnorm's true-peak target
+SILENT_LUFS = -69.0  # a mix quieter than this is taken for silence
+SPEECH_SAMPLE = 120  # seconds of narration measured to set the music's level
+# Lowering the ceiling also lowers the loudness (which the linear gain then makes up, peaks
+# included); seen on hibari speech: about 0.4 dB per dB, so each step goes 1/(1-0.4) further.
+LIMITER_STEP = 1.6
+
+
+# -- ffmpeg argv (pure) ---------------------------------------------------------------------
+
+def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> str:
+    """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS (delay
+    compensated, so times are kept); nothing when the peaks are fine."""
+    if ceiling_db is None:
+        return ""
+    limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
+    level = min(64.0, max(0.015625, 10 ** (gain_db / 20)))
+    return f"alimiter=level_in={level:.6f}:limit={limit:.6f}:level=disabled:latency=1,"
+
+
+def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
+    """How many dB the true peak would exceed loudnorm's ceiling after the linear gain
+    (loudnorm falls back to dynamic mode when this is positive)."""
+    gain = audio.loudness_lufs - float(measured["input_i"])
+    return float(measured["input_tp"]) + gain - (audio.true_peak_db - MP3_MARGIN)
+
+
+def loudnorm_filter(audio: AudioSettings, measured: dict[str, Any] | None = None) -> str:
+    """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with."""
+    target_tp = audio.true_peak_db - MP3_MARGIN
+    opts = [f"I={audio.loudness_lufs:.2f}", f"TP={target_tp:.2f}"]
+    if measured is None:
+        opts.append("LRA=50")
+    else:
+        # linear mode is refused when the measured range exceeds the target range
+        lra = min(50.0, max(1.0, float(measured["input_lra"]) + 1))
+        opts += [f"LRA={lra:.1f}", f"measured_I={measured['input_i']}",
+                 f"measured_TP={measured['input_tp']}", f"measured_LRA={measured['input_lra']}",
+                 f"measured_thresh={measured['input_thresh']}",
+                 f"offset={measured['target_offset']}", "linear=true"]
+    return "loudnorm=" + ":".join(opts + ["print_format=json"])
+
+
+def measure_argv(src: Path | str, audio: AudioSettings, pre: str = "") -> list[str]:
+    """Pass one: measure the loudness, write nothing. loudnorm's first pass leaves the
+    last seconds it holds at the end of the stream unmeasured: padding it with silence,
+    which the loudness gate ignores, gets all of the audio measured."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src),
+            "-af", pre + "apad=pad_dur=3," + loudnorm_filter(audio), "-f", "null", "-"]
+
+
+def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
+                measured: dict[str, Any], pre: str = "") -> list[str]:
+    """Pass two: one linear gain, then an MP3 with fixed flags and no tags of its own."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", str(src),
+            "-af", pre + loudnorm_filter(audio, measured),
+            "-ar", str(audio.sample_rate), "-ac", str(audio.channels),
+            "-c:a", "libmp3lame", "-b:a", audio.bitrate, "-map_metadata", "-1",
+            "-id3v2_version", "0", "-write_id3v1", "0", "-bitexact", "-f", "mp3", str(dst)]
+
+
+def ebur128_argv(src: Path | str, pre: str = "") -> list[str]:
+    """Integrated loudness and true peak (ITU-R BS.1770) of a file, after `pre` if given:
+    a quarter of loudnorm's time, so the limiter is fitted with it."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src),
+            "-af", pre + "ebur128=peak=true", "-f", "null", "-"]
+
+
+def parse_ebur128(stderr: str) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) from the summary ebur128 prints last."""
+    found = [re.findall(rf"{key}:\s+(-?[\d.]+|-inf) {unit}", stderr)
+             for key, unit in (("I", "LUFS"), ("Peak", "dBFS"))]
+    if not all(found):
+        raise PipelineError("ffmpeg's ebur128 printed no summary")
+    return float(found[0][-1]), float(found[1][-1])
+
+
+def parse_loudnorm(stderr: str) -> dict[str, Any]:
+    """The JSON block loudnorm prints at the end of ffmpeg's stderr."""
+    blocks = re.findall(r"\{[^{}]*\}", stderr)
+    if not blocks:
+        raise PipelineError("ffmpeg's loudnorm printed no measurement")
+    return json.loads(blocks[-1])
+
+
+# -- the mix --------------------------------------------------------------------------------
+
+def load_timeline(path: Path) -> dict[str, Any]:
+    return fsutil.read_json(path, RENARRATE)
+
+
+def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
+    level = loudness(bed, rate)
+    if level is None or speech_lufs is None:
+        return 0.1
+    return float(10 ** ((speech_lufs - MUSIC_BELOW - level) / 20))
+
+
+def own_music(assets: Path, name: str) -> Path | None:
+    """The producer's `assets/<name>.*` music file, if there is one."""
+    found = sorted(p for p in assets.glob(f"{name}.*") if p.is_file())
+    return found[0] if found else None
+
+
+def _source(assets: Path | None, name: str, rate: int) -> music.Source:
+    path = own_music(assets, name) if assets else None
+    return decode(path, rate, "export it again as WAV or FLAC") if path else None
+
+
+def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int,
+        assets: Path | None = None) -> np.ndarray:
+    """The episode before loudness: the narration at its offset, music under its edges."""
+    total = int(round(lay.duration * rate))
+    out = np.zeros(total, np.float32)
+    start = int(round(lay.offset * rate))
+    out[start : start + len(narration)] = narration[: total - start]
+    if not lay.music:
+        return out
+    speech_lufs = loudness(narration[: SPEECH_SAMPLE * rate], rate)
+    intro = music.intro_bed(lay, rate, seed, _source(assets, "intro", rate))
+    out[: len(intro)] += _music_gain(intro[:start], speech_lufs, rate) * intro[:total]
+    at, outro = music.outro_bed(lay.offset + len(narration) / rate, lay, rate, seed,
+                                _source(assets, "outro", rate))
+    alone = outro[int(music.RISE_UNDER * rate): len(outro) - int(music.FADE_OUT * rate)]
+    gain = _music_gain(alone, speech_lufs, rate)
+    out[at : at + len(outro)] += gain * outro[: total - at]
+    return out
+
+
+# -- tags -----------------------------------------------------------------------------------
+
+def chapters_json(timeline: dict[str, Any]) -> dict[str, Any]:
+    """Podcasting 2.0 JSON chapters, one per section."""
+    return {"version": CHAPTERS_VERSION,
+            "chapters": [{"startTime": s["start"], "endTime": s["end"], "title": s["title"]}
+                         for s in timeline["sections"]]}
+
+
+def _cover(episode: Episode) -> APIC | None:
+    path = episode.assets / episode.settings.show.artwork
+    if not path.is_file():
+        _say(f"warning: {path} not found; the MP3 has no cover art")
+        return None
+    mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+    return APIC(encoding=3, mime=mime, type=3, desc="Cover", data=path.read_bytes())
+
+
+def id3_tags(episode: Episode, timeline: dict[str, Any]) -> ID3:
+    """Title, artist, album, date, track, comment, cover and one chapter per section."""
+    show, meta = episode.settings.show, episode.meta
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=meta.title))
+    tags.add(TPE1(encoding=3, text=show.author))
+    tags.add(TALB(encoding=3, text=show.title))
+    tags.add(TDRC(encoding=3, text=meta.date.isoformat()))
+    tags.add(TRCK(encoding=3, text=str(meta.number)))
+    tags.add(COMM(encoding=3, lang="eng", desc="", text=meta.summary))
+    if cover := _cover(episode):
+        tags.add(cover)
+    ids = [f"chp{i}" for i in range(len(timeline["sections"]))]
+    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                  child_element_ids=ids, sub_frames=[TIT2(encoding=3, text="Chapters")]))
+    for cid, section in zip(ids, timeline["sections"], strict=True):
+        tags.add(CHAP(element_id=cid, start_time=int(round(section["start"] * 1000)),
+                      end_time=int(round(section["end"] * 1000)),
+                      sub_frames=[TIT2(encoding=3, text=section["title"])]))
+    return tags
+
+
+# -- the stage ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MasterResult:
+    duration: float
+    loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
+    true_peak: float  # dBTP, the same
+    mode: str  # loudnorm's normalization_type: linear or dynamic
+    synthesised: int
+    cached: int
+    recorded: int
+
+    def summary(self) -> str:
+        return (f"master: {self.duration:.1f} s, {self.loudness:.1f} LUFS, "
+                f"{self.true_peak:.1f} dBTP ({self.mode}); segments: {self.synthesised} "
+                f"synthesised, {self.cached} from cache, {self.recorded} recorded")
+
+
+def _say(message: str) -> None:
+    print(f"master: {message}", file=sys.stderr, flush=True)
+
+
+def _measure(wav: Path, settings: AudioSettings, pre: str) -> dict[str, Any]:
+    proc = run_tool(measure_argv(wav, settings, pre), "loudness measurement failed", wav, FIX)
+    return parse_loudnorm(proc.stderr.decode("utf-8", "replace"))
+
+
+def _ebur128(src: Path, pre: str = "") -> tuple[float, float]:
+    proc = run_tool(ebur128_argv(src, pre), "loudness measurement failed", src, FIX)
+    return parse_ebur128(proc.stderr.decode("utf-8", "replace"))
+
+
+def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) -> float:
+    """The limiter's next ceiling (dBFS, after its gain) given how far the peaks were over."""
+    if ceiling is None:
+        return settings.true_peak_db - MP3_MARGIN - LIMITER_HEADROOM
+    return ceiling - LIMITER_STEP * excess - 0.1
+
+
+def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[str, dict[str, Any]]:
+    """The limiter that lets loudnorm stay linear, and pass one's measurement through it.
+    The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
+    lufs, peak = _ebur128(wav)
+    if lufs < SILENT_LUFS:
+        raise PipelineError("the narration is silent", wav, RENARRATE)
+    gain, ceiling, pre = settings.loudness_lufs - lufs, None, ""
+    for attempt in range(LIMITER_TRIES):
+        excess = peak + settings.loudness_lufs - lufs - (settings.true_peak_db - MP3_MARGIN)
+        if excess <= 0:
+            measured = _measure(wav, settings, pre)
+            excess = linear_excess(measured, settings)
+            if excess <= 0 or attempt == LIMITER_TRIES - 1:
+                return pre, measured
+        ceiling = next_ceiling(ceiling, excess, settings)
+        pre = limiter_filter(ceiling, gain)
+        lufs, peak = _ebur128(wav, pre)
+    return pre, _measure(wav, settings, pre)
+
+
+def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
+            pre: str) -> str:
+    """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
+    proc = run_tool(encode_argv(wav, dst, settings, measured, pre), "MP3 encoding failed",
+                    dst, FIX)
+    return parse_loudnorm(proc.stderr.decode("utf-8", "replace")).get("normalization_type", "?")
+
+
+def shifted(settings: AudioSettings, db: float) -> AudioSettings:
+    """Loudness and peak targets both moved by `db`."""
+    return settings.model_copy(update={"loudness_lufs": settings.loudness_lufs + db,
+                                       "true_peak_db": settings.true_peak_db + db})
+
+
+def _loss_path() -> Path:
+    return cache_dir() / "master" / "encoder-loss.json"
+
+
+def _loss_key(settings: AudioSettings) -> str:
+    return f"{settings.bitrate}-{settings.sample_rate}-{settings.channels}"
+
+
+def learned_shift(settings: AudioSettings) -> float:
+    """The shift that made the last MP3 at these encoder settings hit its target."""
+    try:
+        data = json.loads(_loss_path().read_text(encoding="utf-8"))
+        return float(data.get(_loss_key(settings), 0.0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0.0
+
+
+def remember_shift(settings: AudioSettings, shift: float) -> None:
+    path = _loss_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    fsutil.write_json(path, {**data, _loss_key(settings): round(shift, 3)})
+
+
+def _clamp(shift: float) -> float:
+    return max(-MAX_SHIFT, min(MAX_SHIFT, shift))
+
+
+def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float, str]:
+    """Normalise and encode. MP3's quantiser lowers the level a little, evenly (about
+    0.45 dB at 128k mono), so both targets are moved by the shift that was right last
+    time at these encoder settings; when the MP3 still misses by more than a little it is
+    encoded again with the miss added (the linear gain then stays legal).
+    Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
+    _say("measuring loudness and peaks")
+    pre, measured = fit_limiter(wav, settings)
+    shift = learned_shift(settings)
+    _say("encoding the MP3")
+    mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
+    lufs, peak = _ebur128(mp3)
+    miss = settings.loudness_lufs - lufs
+    if abs(miss) > LOUDNESS_SLACK:
+        _say(f"encoding the MP3 again, {miss:+.1f} dB for the encoder's loss")
+        shift = _clamp(shift + miss)
+        mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
+        lufs, peak = _ebur128(mp3)
+    remember_shift(settings, _clamp(shift + settings.loudness_lufs - lufs))
+    return lufs, peak, mode
+
+
+def _check(timeline: dict[str, Any], lay: music.Layout, path: Path) -> None:
+    if abs(timeline.get("duration", -1) - lay.duration) > 0.002:
+        raise PipelineError("timeline.json does not match narration.wav", path, RENARRATE)
+
+
+def master(episode: Episode) -> MasterResult:
+    """Write build/episode.mp3 and build/chapters.json for `episode`."""
+    settings = episode.settings.audio
+    timeline = load_timeline(episode.build / "timeline.json")
+    wav_path = episode.build / "narration.wav"
+    if not wav_path.is_file():
+        raise PipelineError("file not found", wav_path, RENARRATE)
+    narration, rate = read_wav(wav_path)
+    lay = music.layout(len(narration) / rate, settings)
+    _check(timeline, lay, episode.build / "timeline.json")
+    out_rate = settings.sample_rate
+    mixed = mix(resample(narration, rate, out_rate), lay, out_rate, episode.settings.voice.seed,
+                episode.assets)
+    with tempfile.TemporaryDirectory(prefix="master-") as tmp:
+        mix_path = Path(tmp) / "mix.wav"
+        wavfile.write(mix_path, out_rate, mixed)  # float: peaks over full scale survive
+        with fsutil.atomic_path(episode.build / "episode.mp3") as mp3:
+            lufs, peak, mode = encode(mix_path, mp3, settings)
+            id3_tags(episode, timeline).save(mp3, v2_version=3)
+    fsutil.write_json(episode.build / "chapters.json", chapters_json(timeline))
+    sources = [s["source"] == "recording" or s["cached"] for s in timeline["segments"]]
+    recorded = sum(1 for s in timeline["segments"] if s["source"] == "recording")
+    return MasterResult(lay.duration, lufs, peak, mode, sources.count(False),
+                        sources.count(True) - recorded, recorded)
+
+
+@click.command("master")
+@click.argument("episode_dir", type=click.Path(file_okay=False, path_type=Path))
+def command(episode_dir: Path) -> None:
+    """Music, loudness, MP3, tags and chapters: build/episode.mp3 and build/chapters.json."""
+    click.echo(master(load_episode(episode_dir)).summary())

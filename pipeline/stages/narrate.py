@@ -1,0 +1,334 @@
+"""Stage `narrate`: build/script.json -> build/narration.wav + build/timeline.json.
+
+Each segment's spoken text is cut at sentence boundaries into chunks; each chunk comes from
+the voice cache or is synthesised (independent chunks in parallel processes). Sections the
+producer recorded come from `recordings/` instead, levelled to match the synthetic voice;
+their segments share the recording's span in proportion to the length of their text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from pipeline.config import VoiceSettings
+from pipeline.episode import Episode, load_episode
+from pipeline.errors import PipelineError
+from pipeline.media import music
+from pipeline.media.audio import loudness, resample, trim, write_wav
+from pipeline.media.recordings import find_recordings, load_recording
+from pipeline.speech.voicecache import VoiceCache, cache_key
+from pipeline.speech.voices import REGISTRY, Voice, get_voice
+from pipeline.util import fsutil
+
+MAX_CHARS = 400  # longer spoken text is cut at sentence ends into chunks of about this
+CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment
+FALLBACK_LUFS = -20.0  # recordings' level when nothing is synthesised to match
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+
+Progress = Callable[[str], None]
+
+
+def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
+    """Cut text at sentence ends into chunks of at most `limit` characters (a longer
+    sentence stays whole)."""
+    chunks: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text.strip())):
+        if not sentence:
+            continue
+        if chunks and len(chunks[-1]) + 1 + len(sentence) <= limit:
+            chunks[-1] = f"{chunks[-1]} {sentence}"
+        else:
+            chunks.append(sentence)
+    return chunks
+
+
+SECTION_FIELDS = ("index", "id", "title")
+SEGMENT_FIELDS = ("id", "kind", "section", "section_index", "spoken")
+
+
+def check_script(script: Any, path: Path) -> None:
+    """The fields narrate relies on (docs/FORMATS.md); the first one missing is the error."""
+    fix = "rerun `pipeline script`"
+    if not isinstance(script, dict) or not script.get("segments") or not script.get("sections"):
+        raise PipelineError("the script has no sections or segments", path, fix)
+    ids = {section.get("id") for section in script["sections"]}
+    for kind, items, fields in (("section", script["sections"], SECTION_FIELDS),
+                                ("segment", script["segments"], SEGMENT_FIELDS)):
+        for n, item in enumerate(items):
+            missing = [f for f in fields if f not in item]
+            if missing:
+                raise PipelineError(f"{kind} {n} has no '{missing[0]}'", path, fix)
+    for seg in script["segments"]:
+        if seg["section"] not in ids:
+            raise PipelineError(f"segment {seg['id']} names an unknown section "
+                                f"'{seg['section']}'", path, fix)
+
+
+def load_script(path: Path) -> dict[str, Any]:
+    script = fsutil.read_json(path, "run `pipeline script` first")
+    check_script(script, path)
+    return script
+
+
+# -- synthesis ------------------------------------------------------------------------------
+
+_worker_voice: Voice | None = None
+
+
+def _init_worker(engine: str, name: str) -> None:
+    global _worker_voice
+    _worker_voice = get_voice(engine, name)
+
+
+def _synth_in_worker(text: str, settings: VoiceSettings) -> np.ndarray:
+    assert _worker_voice is not None
+    return _worker_voice.synthesize(text, settings)
+
+
+def _workers(jobs: int | None, count: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(jobs or cores or 1, count))
+
+
+def _synth_error(text: str, exc: Exception) -> PipelineError:
+    return PipelineError(f"synthesis failed for “{text[:60]}”: {exc}",
+                         fix="check the voice settings; the cache and earlier outputs are kept")
+
+
+def synthesise(texts: dict[str, str], voice: Voice, settings: VoiceSettings, cache: VoiceCache,
+               progress: Progress, jobs: int | None = None) -> None:
+    """Synthesise each key's text into the cache, on all cores; a failure stops the run
+    after the chunks already done are cached."""
+    total = len(texts)
+    workers = _workers(jobs, total)
+    # a voice registered as an object (a plugin or test fake) cannot travel to a new process
+    if workers == 1 or callable(REGISTRY.get(voice.engine)):
+        for done, (key, text) in enumerate(texts.items(), 1):
+            progress(f"synthesising {done}/{total}")
+            try:
+                cache.put(key, voice.synthesize(text, settings))
+            except Exception as exc:  # any engine failure, reported as one line
+                raise _synth_error(text, exc) from exc
+        return
+    ctx = get_context("spawn")  # the engines' thread pools do not survive a fork
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(voice.engine, voice.name)) as pool:
+        futures = {pool.submit(_synth_in_worker, text, settings): key
+                   for key, text in texts.items()}
+        for done, future in enumerate(as_completed(futures), 1):
+            key = futures[future]
+            try:
+                cache.put(key, future.result())
+            except Exception as exc:
+                for other in futures:
+                    other.cancel()
+                raise _synth_error(texts[key], exc) from exc
+            progress(f"synthesising {done}/{total}")
+
+
+# -- assembly -------------------------------------------------------------------------------
+
+@dataclass
+class Span:
+    segment: dict[str, Any]
+    start: int  # samples in narration.wav
+    end: int
+    cached: bool
+    source: str
+
+
+@dataclass
+class Track:
+    rate: int
+    parts: list[np.ndarray] = field(default_factory=list)
+    length: int = 0
+
+    def add(self, audio: np.ndarray) -> int:
+        start = self.length
+        self.parts.append(np.asarray(audio, dtype=np.float32))
+        self.length += len(audio)
+        return start
+
+    def pause(self, seconds: float) -> None:
+        if self.length:
+            self.add(np.zeros(int(round(seconds * self.rate)), np.float32))
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+
+
+@dataclass
+class Plan:
+    """What narrate will synthesise: the chunks each segment needs, and those not cached."""
+    chunks: dict[str, list[str]]  # segment id -> cache keys, in order
+    texts: dict[str, str]  # cache key -> text, for every chunk of the episode
+    missing: dict[str, str] = field(default_factory=dict)  # keys not in the cache yet
+
+
+def plan(script: dict[str, Any], voice: Voice, settings: VoiceSettings, cache: VoiceCache,
+         recordings: dict[str, Path]) -> Plan:
+    chunks: dict[str, list[str]] = {}
+    texts: dict[str, str] = {}
+    for seg in script["segments"]:
+        if seg["section"] in recordings:
+            continue
+        keys = []
+        for text in split_text(seg["spoken"]):
+            key = cache_key(text, voice.version, settings)
+            texts[key] = text
+            keys.append(key)
+        chunks[seg["id"]] = keys
+    missing = {k: t for k, t in texts.items() if not cache.path(k).is_file()}
+    return Plan(chunks, texts, missing)
+
+
+def _segment_audio(keys: list[str], cache: VoiceCache, voice_rate: int,
+                   rate: int) -> np.ndarray:
+    track = Track(rate)
+    for key in keys:
+        audio = cache.get(key)
+        if audio is None:
+            raise PipelineError(f"voice cache entry {key[:12]} vanished during the build",
+                                cache.path(key), "run narrate again")
+        track.pause(CHUNK_PAUSE)
+        track.add(resample(trim(audio, voice_rate), voice_rate, rate))
+    return track.audio()
+
+
+def _level(recorded: dict[str, np.ndarray], synth: list[np.ndarray], rate: int) -> None:
+    """Gain each recording so its loudness matches the synthetic voice's."""
+    target = loudness(np.concatenate(synth), rate) if synth else None
+    for section, audio in recorded.items():
+        level = loudness(audio, rate)
+        if level is not None:
+            recorded[section] = audio * np.float32(10 ** (((target or FALLBACK_LUFS) - level) / 20))
+
+
+def _proportional(segments: list[dict[str, Any]], start: int, end: int) -> list[Span]:
+    """Segments sharing a recorded span in proportion to their spoken text's length."""
+    weights = np.array([max(1, len(s["spoken"])) for s in segments], dtype=float)
+    edges = start + np.round(np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
+                             * (end - start)).astype(int)
+    return [Span(s, int(a), int(b), False, "recording")
+            for s, a, b in zip(segments, edges[:-1], edges[1:], strict=True)]
+
+
+def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSettings,
+             cache: VoiceCache, recorded: dict[str, np.ndarray], rate: int,
+             fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
+    """Join everything at `rate`: the narration, each segment's span, each section's start."""
+    seg_audio = {sid: _segment_audio(keys, cache, voice.sample_rate, rate)
+                 for sid, keys in p.chunks.items()}
+    _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
+    track, spans, starts = Track(rate), [], []
+    for section in script["sections"]:
+        segments = [s for s in script["segments"] if s["section"] == section["id"]]
+        track.pause(settings.section_pause)
+        starts.append(track.length)
+        if section["id"] in recorded:
+            begin = track.add(recorded[section["id"]])
+            spans += _proportional(segments, begin, track.length)
+            continue
+        for i, seg in enumerate(segments):
+            if i:
+                track.pause(settings.paragraph_pause)
+            begin = track.add(seg_audio[seg["id"]])
+            cached = not fresh.intersection(p.chunks[seg["id"]])
+            spans.append(Span(seg, begin, track.length, cached, voice.engine))
+    audio = track.audio()
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    if peak > 0.99:  # a loud recording: scale all down rather than clip
+        audio *= np.float32(0.99 / peak)
+    return audio, spans, starts
+
+
+def timeline(script: dict[str, Any], spans: list[Span], starts: list[int], rate: int,
+             lay: music.Layout) -> dict[str, Any]:
+    """timeline.json: times in the final episode (see docs/FORMATS.md)."""
+    def at(sample: int) -> float:
+        return round(lay.offset + sample / rate, 3)
+
+    segments = [{"id": s.segment["id"], "section": s.segment["section"],
+                 "section_index": s.segment["section_index"], "kind": s.segment["kind"],
+                 "start": at(s.start), "end": at(s.end), "cached": s.cached, "source": s.source}
+                for s in spans]
+    section_starts = [0.0] + [at(x) for x in starts[1:]]
+    ends = section_starts[1:] + [lay.duration]
+    sections = [{"id": sec["id"], "title": sec["title"], "start": a, "end": b}
+                for sec, a, b in zip(script["sections"], section_starts, ends, strict=True)]
+    return {"version": 1, "duration": lay.duration, "narration_offset": lay.offset,
+            "segments": segments, "sections": sections}
+
+
+# -- the stage ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NarrationResult:
+    segments: int
+    synthesised: int  # segments with at least one chunk synthesised in this run
+    cached: int
+    recorded: int
+    seconds: float  # length of narration.wav
+    chunks_synthesised: int
+
+    def summary(self) -> str:
+        return (f"narrate: {self.segments} segments ({self.synthesised} synthesised, "
+                f"{self.cached} from cache, {self.recorded} recorded), "
+                f"{self.seconds:.1f} s of narration")
+
+
+def _stderr(message: str) -> None:
+    """Progress on stderr: one line updated in place on a terminal, a line each in a log."""
+    counting = message.startswith("synthesising ")
+    done = counting and message.split()[-1].split("/")[0] == message.split("/")[-1]
+    if counting and sys.stderr.isatty():
+        print(f"\rnarrate: {message}", end="\n" if done else "", file=sys.stderr, flush=True)
+        return
+    print(f"narrate: {message}", file=sys.stderr, flush=True)
+
+
+def narrate(episode: Episode, jobs: int | None = None,
+            progress: Progress = _stderr) -> NarrationResult:
+    """Write build/narration.wav and build/timeline.json for `episode`."""
+    settings = episode.settings.voice
+    script = load_script(episode.build / "script.json")
+    voice = get_voice(settings.engine, settings.name)
+    cache = VoiceCache()
+    recordings = find_recordings(episode.dir / "recordings", script["sections"])
+    # a producer's recordings keep the show's rate; the voice alone keeps its own
+    rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
+    recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
+    p = plan(script, voice, settings, cache, recordings)
+    if p.missing:
+        synthesise(p.missing, voice, settings, cache, progress, jobs)
+    audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
+                                    set(p.missing))
+    lay = music.layout(len(audio) / rate, episode.settings.audio)
+    data = timeline(script, spans, starts, rate, lay)
+    with fsutil.atomic_path(episode.build / "narration.wav") as tmp:
+        write_wav(tmp, audio, rate)
+    fsutil.write_json(episode.build / "timeline.json", data)
+    fresh = sum(1 for s in spans if s.source != "recording" and not s.cached)
+    recorded = sum(1 for s in spans if s.source == "recording")
+    return NarrationResult(len(spans), fresh, len(spans) - fresh - recorded, recorded,
+                           round(len(audio) / rate, 3), len(p.missing))
+
+
+@click.command("narrate")
+@click.argument("episode_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--jobs", "-j", type=int, default=None, help="Processes (default: all cores).")
+def command(episode_dir: Path, jobs: int | None) -> None:
+    """Speak the script: build/narration.wav and build/timeline.json."""
+    result = narrate(load_episode(episode_dir), jobs=jobs)
+    click.echo(result.summary())

@@ -1,0 +1,1 @@
+"""The producer's tools beside the stages: doctor, new, lexicon suggest, artwork."""

@@ -1,0 +1,63 @@
+"""`pipeline new`: scaffold an episode folder from the template, dated today."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import click
+import jinja2
+import yaml
+
+from pipeline.config import project_root
+from pipeline.episode import SLUG_RE, check_slug
+from pipeline.errors import PipelineError
+from pipeline.util import fsutil
+
+
+def full_slug(name: str, today: dt.date) -> str:
+    """'ai-news' -> '2024-05-17-ai-news'; a name that already starts with a date is kept."""
+    name = name.strip().lower()
+    return name if re.match(r"^\d{4}-\d{2}-\d{2}-", name) else f"{today.isoformat()}-{name}"
+
+
+def next_number(episodes: Path) -> int:
+    """One more than the highest episode number found in the existing issues' front matter."""
+    numbers = [0]
+    for issue in episodes.glob("*/issue.md"):
+        head = issue.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+        try:
+            data = yaml.safe_load(head.removeprefix("---"))
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("number"), int):
+            numbers.append(data["number"])
+    return max(numbers) + 1
+
+
+def scaffold(root: Path, name: str, today: dt.date) -> Path:
+    """Create `episodes/<slug>/issue.md`; refuse to touch an existing episode."""
+    slug = full_slug(name, today)
+    folder = root / "episodes" / slug
+    check_slug(slug, folder)
+    if (folder / "issue.md").exists():
+        raise PipelineError("episode already exists", folder / "issue.md", "pick another name")
+    template_path = root / "assets" / "templates" / "issue.md.j2"
+    try:
+        template = jinja2.Template(template_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("template not found", template_path, "restore it from git") from None
+    words = SLUG_RE.match(slug) and slug[11:].replace("-", " ")
+    text = template.render(title=str(words).capitalize(), number=next_number(root / "episodes"),
+                           date=slug[:10])
+    fsutil.write_text(folder / "issue.md", text)
+    return folder
+
+
+@click.command("new")
+@click.argument("name")
+def command(name: str) -> None:
+    """Scaffold episodes/<YYYY-MM-DD-name>/issue.md from assets/templates/issue.md.j2."""
+    folder = scaffold(project_root(), name, dt.date.today())
+    click.echo(f"new episode: {folder / 'issue.md'}")

@@ -1,0 +1,1 @@
+"""Base helpers: atomic files, progress, platform limits, time codes, hashing."""
