@@ -10,7 +10,6 @@ Everything is built in a temporary copy of the project; the repository is not to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -21,6 +20,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pipeline.formats import Timeline  # noqa: E402
+
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
 
 
@@ -85,8 +88,7 @@ def main() -> None:
         cold = build(root, slug)
         edit_one_paragraph(root / "episodes" / slug / "issue.md")
         edit = build(root, slug)
-        timeline = root / "episodes" / slug / "build" / "timeline.json"
-        audio = json.loads(timeline.read_text())["duration"]
+        audio = Timeline.read(root / "episodes" / slug / "build").duration
     print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
     print(table(cold, edit, audio))
     for stage in STAGES:

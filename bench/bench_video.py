@@ -12,7 +12,7 @@ of real time and the ratio. Not a timed test: run it by hand on an idle machine.
 from __future__ import annotations
 
 import argparse
-import json
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -24,6 +24,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.episode import load_episode  # noqa: E402
+from pipeline.formats import (  # noqa: E402
+    EpisodeInfo,
+    Script,
+    Section,
+    Segment,
+    ShowInfo,
+    Slides,
+    TimedSection,
+    TimedSegment,
+    Timeline,
+)
 from pipeline.stages.slides import build_slides  # noqa: E402
 from pipeline.stages.video import build_video  # noqa: E402
 
@@ -33,13 +44,18 @@ TOPICS = ["Mechanistic interpretability", "ML improving ML", "Aligned AI is dang
 ISSUE = "---\ntitle: AI Improving Itself\nnumber: 1\ndate: 2023-01-06\nsummary: Bench.\n---\nx\n"
 
 
-def segment(sid: str, kind: str, text: str, start: float, end: float) -> dict:
-    return {"id": sid, "kind": kind, "section": sid.split("/")[0], "section_index": 0,
-            "display": text, "spoken": text, "links": [], "items": [],
-            "start": round(start, 3), "end": round(end, 3)}
+def segment(sid: str, kind: str, text: str, start: float,
+            end: float) -> tuple[Segment, TimedSegment]:
+    section = sid.split("/")[0]
+    return (Segment(id=sid, kind=kind, section=section, section_index=0, display=text,
+                    spoken=text),
+            TimedSegment(id=sid, section=section, section_index=0, kind=kind,
+                         start=round(start, 3), end=round(end, 3), cached=True,
+                         source="hibari"))
 
 
-def plan(duration: float) -> tuple[list[tuple[str, str, str]], list[dict]]:
+def plan(duration: float) -> tuple[list[tuple[str, str, str]],
+                                   list[tuple[Segment, TimedSegment]]]:
     """Sections intro, six topics and outro, each a heading and two paragraphs."""
     ids = ["intro"] + [t.lower().replace(" ", "-") for t in TOPICS] + ["outro"]
     titles = ["Introduction", *TOPICS, "Outro"]
@@ -63,23 +79,19 @@ def make_episode(root: Path, duration: float) -> Path:
     build = root / "episodes" / SLUG / "build"
     build.mkdir(parents=True)
     (build.parent / "issue.md").write_text(ISSUE, encoding="utf-8")
-    script = {"version": 1,
-              "episode": {"slug": SLUG, "title": "AI Improving Itself", "number": 1,
-                          "date": "2023-01-06", "summary": "Bench."},
-              "show": {"title": "ML & AI Safety Updates", "author": "x", "language": "en"},
-              "sections": [{"index": n, "id": i, "title": t, "kind": k}
-                           for n, (i, t, k) in enumerate(sections)],
-              "segments": [{k: v for k, v in s.items() if k not in ("start", "end")}
-                           for s in segments]}
-    starts = [0.0] + [next(s["start"] for s in segments if s["section"] == i)
-                      for i, _, _ in sections[1:]]
-    timeline = {"version": 1, "duration": duration, "narration_offset": 0.3,
-                "segments": [{k: s[k] for k in ("id", "section", "kind", "start", "end")}
-                             for s in segments],
-                "sections": [{"id": i, "title": t, "start": a, "end": b} for (i, t, _), a, b
-                             in zip(sections, starts, [*starts[1:], duration], strict=True)]}
-    (build / "script.json").write_text(json.dumps(script), encoding="utf-8")
-    (build / "timeline.json").write_text(json.dumps(timeline), encoding="utf-8")
+    episode = EpisodeInfo(slug=SLUG, title="AI Improving Itself", number=1,
+                          date=dt.date(2023, 1, 6), summary="Bench.")
+    Script(episode=episode, show=ShowInfo(title="ML & AI Safety Updates", author="x",
+                                          language="en"),
+           sections=[Section(index=n, id=i, title=t, kind=k)
+                     for n, (i, t, k) in enumerate(sections)],
+           segments=[s for s, _ in segments]).write(build)
+    timed = [s for _, s in segments]
+    starts = [0.0] + [next(s.start for s in timed if s.section == i) for i, _, _ in sections[1:]]
+    Timeline(duration=duration, narration_offset=0.3, segments=timed,
+             sections=[TimedSection(id=i, title=t, start=a, end=b) for (i, t, _), a, b
+                       in zip(sections, starts, [*starts[1:], duration], strict=True)]
+             ).write(build)
     cues = "".join(f"\n{c * 5 // 60:02d}:{c * 5 % 60:02d}.000 --> {c * 5 // 60:02d}:"
                    f"{c * 5 % 60 + 4:02d}.000\nCue {c}\n" for c in range(int(duration // 5)))
     (build / "captions.vtt").write_text("WEBVTT\n" + cues, encoding="utf-8")
@@ -95,8 +107,8 @@ def make_episode(root: Path, duration: float) -> Path:
 def moviepy_video(build: Path, out: Path) -> None:
     from moviepy import AudioFileClip, ImageClip, concatenate_videoclips
 
-    slides = json.loads((build / "slides.json").read_text(encoding="utf-8"))["slides"]
-    clips = [ImageClip(str(build / s["file"]), duration=s["end"] - s["start"]) for s in slides]
+    slides = Slides.read(build).slides
+    clips = [ImageClip(str(build / s.file), duration=s.end - s.start) for s in slides]
     audio = AudioFileClip(str(build / "episode.mp3"))
     movie = concatenate_videoclips(clips).with_audio(audio)
     movie.write_videofile(str(out), fps=30, codec="libx264", audio_codec="aac",
@@ -126,7 +138,7 @@ def main() -> None:
         build_video(episode, echo=lambda _line: None)
         ours = time.monotonic() - began
         out = episode.build / "video.mp4"
-        print(f"episode: {args.duration:.0f} s, {len(manifest['slides'])} slides, "
+        print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "
               f"{os.cpu_count()} CPUs; slides drawn in {slides_s:.1f} s")
         print(f"pipeline video: {ours:6.1f} s  {args.duration / ours:6.1f}x real time  "
               f"({probed_duration(out):.3f} s, {out.stat().st_size / 1e6:.1f} MB)")

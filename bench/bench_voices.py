@@ -14,7 +14,7 @@ bench does not depend on the script stage; everything is built in a temporary fo
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
 import re
 import resource
@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import VoiceSettings  # noqa: E402
+from pipeline.formats import EpisodeInfo, Script, Section, Segment, ShowInfo  # noqa: E402
 from pipeline.speech.voices import get_voice, installed  # noqa: E402
 
 PARAGRAPHS = [
@@ -79,35 +80,37 @@ def is_heading(line: str) -> bool:
     return line.startswith("#") or (len(line) < 60 and not re.search(r"[.!?:]$", line))
 
 
-def sample_script(text: str) -> dict:
+def sample_script(text: str) -> Script:
     """Sections at headings (Markdown ## or short lines without end punctuation)."""
     lines = [ln.strip() for ln in text.split("---")[-1].splitlines() if ln.strip()]
-    sections = [{"index": 0, "id": "intro", "title": "Introduction", "kind": "intro"}]
-    segments = []
+    sections = [Section(index=0, id="intro", title="Introduction", kind="intro")]
+    segments: list[Segment] = []
     for line in lines[1:]:
         if is_heading(line):
             title = line.lstrip("# ")
             sid = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
-            sections.append({"index": len(sections), "id": f"{sid}-{len(sections)}",
-                             "title": title, "kind": "body"})
+            sections.append(Section(index=len(sections), id=f"{sid}-{len(sections)}",
+                                    title=title, kind="body"))
         sec = sections[-1]
         kind = "heading" if is_heading(line) else "paragraph"
-        n = sum(1 for s in segments if s["section"] == sec["id"]) + 1
+        n = sum(1 for s in segments if s.section == sec.id) + 1
         plain = re.sub(r"[*_`#>\[\]]|\(http[^)]*\)", "", line).strip()
-        segments.append({"id": f"{sec['id']}/{kind}-{n}", "kind": kind, "section": sec["id"],
-                         "section_index": sec["index"], "display": plain, "spoken": plain,
-                         "links": [], "items": []})
-    return {"version": 1, "sections": sections, "segments": segments}
+        segments.append(Segment(id=f"{sec.id}/{kind}-{n}", kind=kind, section=sec.id,
+                                section_index=sec.index, display=plain, spoken=plain))
+    episode = EpisodeInfo(slug="2023-01-06-bench", title="Bench", number=1,
+                          date=dt.date(2023, 1, 6), summary="Bench.")
+    show = ShowInfo(title="Bench", author="Bench", language="en")
+    return Script(episode=episode, show=show, sections=sections, segments=segments)
 
 
-def make_project(root: Path, script: dict) -> Path:
+def make_project(root: Path, script: Script) -> Path:
     (root / "assets").mkdir(parents=True)
     shutil.copy(REPO / "assets" / "show.toml", root / "assets" / "show.toml")
     episode = root / "episodes" / "2023-01-06-bench"
     (episode / "build").mkdir(parents=True)
     (episode / "issue.md").write_text("---\ntitle: Bench\nnumber: 1\ndate: 2023-01-06\n"
                                       "summary: Bench.\n---\n\nBody.\n", encoding="utf-8")
-    (episode / "build" / "script.json").write_text(json.dumps(script), encoding="utf-8")
+    script.write(episode / "build")
     return episode
 
 
@@ -129,9 +132,10 @@ def episode_builds(issue: Path) -> None:
         os.environ["PIPELINE_CACHE_DIR"] = str(Path(tmp) / "cache")
         episode = make_project(Path(tmp) / "project", script)
         cold = build(episode)
-        para = next(s for s in script["segments"] if s["kind"] == "paragraph")
-        para["spoken"] += " This sentence was added in an edit."
-        (episode / "build" / "script.json").write_text(json.dumps(script), encoding="utf-8")
+        para = next(s for s in script.segments if s.kind == "paragraph")
+        edited = para.model_copy(update={"spoken": para.spoken + " This sentence was added."})
+        segments = [edited if s is para else s for s in script.segments]
+        script.model_copy(update={"segments": segments}).write(episode / "build")
         warm = build(episode)
     print(f"\nepisode from {issue.name}: {cold[2].segments} segments, "
           f"{cold[3].duration:.1f} s of audio, {os.cpu_count()} cores")

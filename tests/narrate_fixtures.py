@@ -1,12 +1,13 @@
 """A tiny project for the narrate and master tests: assets/show.toml copied from the
-repository, one episode, and a hand-written script.json following docs/FORMATS.md."""
+repository, one episode, and its script.json built as the typed model the script stage writes."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
-from typing import Any
+
+from pipeline.formats import Script
+from tests import builders as build
 
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "2023-01-06-test"
@@ -25,11 +26,6 @@ Hello.
 Robots learn.
 """
 
-SECTIONS = [
-    {"index": 0, "id": "intro", "title": "Introduction", "kind": "intro"},
-    {"index": 1, "id": "robots", "title": "Robots", "kind": "body"},
-    {"index": 2, "id": "outro", "title": "Outro", "kind": "outro"},
-]
 
 SEGMENTS = [
     ("intro", 0, "intro", "intro/intro-1", "Welcome to the test show, episode three."),
@@ -40,18 +36,15 @@ SEGMENTS = [
 ]
 
 
-def script(edits: dict[str, str] | None = None) -> dict[str, Any]:
+def script(edits: dict[str, str] | None = None) -> Script:
     edits = edits or {}
-    segments = [{"id": sid, "kind": kind, "section": sec, "section_index": idx,
-                 "display": edits.get(sid, text), "spoken": edits.get(sid, text),
-                 "links": [], "items": []}
-                for sec, idx, kind, sid, text in SEGMENTS]
-    return {"version": 1,
-            "episode": {"slug": SLUG, "title": "A Test Episode", "number": 3,
-                        "date": "2023-01-06", "summary": "Two short sections."},
-            "show": {"title": "ML & AI Safety Updates", "author": "Apart Research",
-                     "language": "en"},
-            "sections": SECTIONS, "segments": segments}
+    segments = [build.segment(sid, edits.get(sid, text), section_index=idx)
+                for _, idx, _, sid, text in SEGMENTS]
+    return build.script(segments, {"intro": "Introduction"}, title="A Test Episode", slug=SLUG,
+                        summary="Two short sections.")
+
+
+SECTIONS = script().sections
 
 
 def make_project(root: Path, edits: dict[str, str] | None = None,
@@ -68,8 +61,7 @@ def make_project(root: Path, edits: dict[str, str] | None = None,
 
 
 def write_script(episode: Path, edits: dict[str, str] | None = None) -> None:
-    text = json.dumps(script(edits), indent=2)
-    (episode / "build" / "script.json").write_text(text, encoding="utf-8")
+    script(edits).write(episode / "build")
 
 
 def copy_artwork(root: Path, src: Path) -> None:

@@ -1,25 +1,36 @@
 """Small real inputs for the review page, made by hand after docs/FORMATS.md and the other
 stages' writers: a 12 s H.264 High + AAC-LC MP4, an MP3, a WebVTT file with a known number
-of cues, slides, and the JSON files (timeline, chapters, script, qa)."""
+of cues, slides, and the stage files (timeline, chapters, script, qa) built as models."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 from PIL import Image
 
+from pipeline.formats import (
+    QA,
+    Chapter,
+    Chapters,
+    LexiconCandidate,
+    Script,
+    SegmentQA,
+    ShowInfo,
+    SlideEntry,
+    Slides,
+    Stretch,
+    TimedSection,
+    Timeline,
+)
+from tests import builders as build
+
 DURATION = 12.0
 SLUG = "2024-05-17-test-issue"
 TRICKY = 'Tom & Jerry <b>not bold</b> "quoted"'
 
-SECTIONS = [
-    {"index": 0, "id": "intro", "title": "Introduction", "kind": "intro"},
-    {"index": 1, "id": "interpretability", "title": TRICKY, "kind": "body"},
-    {"index": 2, "id": "outro", "title": "Outro", "kind": "outro"},
-]
+TITLES = {"intro": "Introduction", "interpretability": TRICKY, "outro": "Outro"}
 SEGMENTS = [
     ("intro/intro-1", "intro", 0, "intro", 0.5, 3.5,
      "Welcome to the show, episode 3: Test Issue."),
@@ -32,14 +43,10 @@ SECTION_TIMES = [("intro", "Introduction", 0.0, 4.0), ("interpretability", TRICK
                  ("outro", "Outro", 9.0, DURATION)]
 # Whisper heard "Welcome" as "Well come" and the second "Neel" (at 7.8 s: not the first one,
 # which it heard right) as "Neil"; it did not hear "lists" at all.
-HEARD = [
-    {"segment": "intro/intro-1", "display": "Welcome", "expected": "welcome",
-     "heard": "Well come", "start": 0.5},
-    {"segment": "interpretability/paragraph-1", "display": "Neel", "expected": "neel",
-     "heard": "Neil", "start": 7.8},
-]
-MISSED = [{"segment": "interpretability/paragraph-1", "display": "lists", "expected": "lists"}]
-STRETCHES = [{"segment": "outro/outro-1", "start": 10.2, "end": 11.0, "text": "see you soon"}]
+HEARD = [build.heard("Welcome", "Well come", "intro/intro-1", 0.5),
+         build.heard("Neel", "Neil", "interpretability/paragraph-1", 7.8)]
+MISSED = [build.missed("lists", "interpretability/paragraph-1")]
+STRETCHES = [Stretch(segment="outro/outro-1", start=10.2, end=11.0, text="see you soon")]
 CUES = [
     (0.5, 2.0, "Welcome to the show,"), (2.0, 3.5, "episode 3: Test Issue."),
     (4.0, 5.0, "Tom &amp; Jerry &lt;b&gt;not bold&lt;/b&gt; \"quoted\""),
@@ -91,53 +98,38 @@ def srt_text(cues: list[tuple[float, float, str]] = CUES) -> str:
                      for i, (a, b, text) in enumerate(cues, 1))
 
 
-def script_json() -> dict:
-    segments = [{"id": i, "kind": kind, "section": sec, "section_index": idx, "display": text,
-                 "spoken": text.lower(), "links": [], "items": []}
-                for i, sec, idx, kind, _, _, text in SEGMENTS]
-    return {"version": 1,
-            "episode": {"slug": SLUG, "title": "Test Issue", "number": 3, "date": "2024-05-17",
-                        "summary": "A short test issue."},
-            "show": {"title": "ML & AI Safety Updates", "author": "Apart", "language": "en"},
-            "sections": SECTIONS, "segments": segments}
+def script_file() -> Script:
+    segments = [build.segment(i, text, text.lower(), idx) for i, _, idx, _, _, _, text in SEGMENTS]
+    return build.script(segments, TITLES, show=ShowInfo(title="ML & AI Safety Updates",
+                                                        author="Apart", language="en"))
 
 
-def timeline_json() -> dict:
-    return {"version": 1, "duration": DURATION, "narration_offset": 0.5,
-            "segments": [{"id": i, "section": sec, "section_index": idx, "kind": kind,
-                          "start": a, "end": b, "cached": True, "source": "hibari"}
-                         for i, sec, idx, kind, a, b, _ in SEGMENTS],
-            "sections": [{"id": i, "title": t, "start": a, "end": b}
-                         for i, t, a, b in SECTION_TIMES]}
+def timeline_file() -> Timeline:
+    sections = [TimedSection(id=i, title=t, start=a, end=b) for i, t, a, b in SECTION_TIMES]
+    return build.timeline([build.timed(i, a, b, idx) for i, _, idx, _, a, b, _ in SEGMENTS],
+                          DURATION, sections)
 
 
-def chapters_json() -> dict:
-    return {"version": "1.2.0", "chapters": [{"startTime": a, "endTime": b, "title": t}
-                                             for _, t, a, b in SECTION_TIMES]}
+def chapters_file() -> Chapters:
+    return Chapters(chapters=[Chapter(startTime=a, endTime=b, title=t)
+                              for _, t, a, b in SECTION_TIMES])
 
 
-def qa_json() -> dict:
-    return {"version": 1, "model": "tiny.en", "backend": "openai-whisper", "device": "cpu",
-            "seconds_per_audio_second": 0.15, "raw_wer": 0.0931, "corrected_wer": 0.0125,
-            "segments": [{"id": i, "raw_wer": 0.2 if "paragraph" in i else 0.0, "words": 10,
-                          "errors": 2 if "paragraph" in i else 0, "heard": text.lower()}
-                         for i, _, _, _, _, _, text in SEGMENTS],
-            "lexicon_candidates": [{"word": "Neel", "heard": "Neil", "count": 1}],
-            "heard_differently": HEARD, "missed": MISSED, "dropped_count": 0, "dropped": [],
-            "flagged_stretches": STRETCHES, "cues": len(CUES), "cue_rule_violations": [],
-            "notes": []}
+def qa_file() -> QA:
+    return build.qa(
+        HEARD, MISSED, STRETCHES, raw_wer=0.0931, corrected_wer=0.0125,
+        segments=[SegmentQA(id=i, raw_wer=0.2 if "paragraph" in i else 0.0, words=10,
+                            errors=2 if "paragraph" in i else 0, heard=text.lower())
+                  for i, _, _, _, _, _, text in SEGMENTS],
+        lexicon_candidates=[LexiconCandidate(word="Neel", heard="Neil", count=1)],
+        cues=len(CUES))
 
 
-def slides_json() -> dict:
-    return {"version": 1, "width": 320, "height": 180, "duration": DURATION,
-            "slides": [{"index": n, "file": f"slides/{n:03d}.png",
-                        "kind": ("title", "section", "outro")[n - 1], "section": sec,
-                        "title": title, "segments": [], "start": a, "end": b}
-                       for n, (sec, title, a, b) in enumerate(SECTION_TIMES, 1)]}
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+def slides_file() -> Slides:
+    return Slides(width=320, height=180, duration=DURATION, slides=[
+        SlideEntry(index=n, file=f"slides/{n:03d}.png", kind=("title", "section", "outro")[n - 1],
+                   section=sec, title=title, segments=[], start=a, end=b)
+        for n, (sec, title, a, b) in enumerate(SECTION_TIMES, 1)])
 
 
 def fill_build(build: Path, media: dict[str, Path]) -> Path:
@@ -147,10 +139,9 @@ def fill_build(build: Path, media: dict[str, Path]) -> Path:
     shutil.copy(media["mp3"], build / "episode.mp3")
     (build / "captions.vtt").write_text(vtt_text(), encoding="utf-8")
     (build / "captions.srt").write_text(srt_text(), encoding="utf-8")
-    for name, data in (("script.json", script_json()), ("timeline.json", timeline_json()),
-                       ("chapters.json", chapters_json()), ("qa.json", qa_json()),
-                       ("slides.json", slides_json())):
-        write_json(build / name, data)
+    for stage_file in (script_file(), timeline_file(), chapters_file(), qa_file(),
+                       slides_file()):
+        stage_file.write(build)
     for n, colour in enumerate(((30, 60, 120), (120, 40, 40), (40, 110, 60)), 1):
         Image.new("RGB", (320, 180), colour).save(build / "slides" / f"{n:03d}.png")
     Image.new("RGB", (1280, 720), (30, 60, 120)).save(build / "thumbnail.jpg", quality=80)

@@ -16,6 +16,7 @@ from pipeline.speech.align import (
     wer,
 )
 from pipeline.speech.asr import Word, join_pieces
+from tests import builders as build
 
 DISPLAY = "Neel Nanda offers $50,000 for work on superposition in 2023."
 SPOKEN = ("Neal Nanda offers fifty thousand dollars for work on superposition in "
@@ -30,9 +31,8 @@ def heard(text: str, start: float = 1.0, step: float = 0.4) -> list[Word]:
 
 def run(words: list[Word], display: str = DISPLAY, spoken: str = SPOKEN,
         normalise=lambda text: text):
-    script = {"segments": [{"id": "s/paragraph-1", "section_index": 1, "display": display,
-                            "spoken": spoken}]}
-    timeline = {"segments": [{"id": "s/paragraph-1", "start": 1.0, "end": 7.0}]}
+    script = build.script([build.segment("s/paragraph-1", display, spoken)])
+    timeline = build.timeline([build.timed("s/paragraph-1", 1.0, 7.0)], 8.0)
     return align(script, timeline, words, normalise)
 
 
@@ -81,8 +81,8 @@ def test_captions_carry_display_spelling_with_heard_times():
     assert [w.source for w in result.words][:2] == ["corrected", "heard"]
     assert result.words[1].start == pytest.approx(1.4)
     assert result.words[3].end == pytest.approx(2.5)
-    assert result.heard_differently[0]["display"] == "Neel"
-    assert result.heard_differently[0]["heard"] == "Neil"
+    assert result.heard_differently[0].display == "Neel"
+    assert result.heard_differently[0].heard == "Neil"
     assert not result.dropped and not result.stretches
 
 
@@ -93,7 +93,7 @@ def test_missed_words_are_interpolated_between_neighbours():
     assert work.source == on.source == "interpolated"
     assert by_text["for"].end <= work.start < work.end <= on.start < on.end
     assert on.end <= by_text["superposition"].start
-    assert [m["display"] for m in result.missed] == ["work", "on"]
+    assert [m.display for m in result.missed] == ["work", "on"]
     assert [w.text for w in result.words] == DISPLAY.split()
 
 
@@ -107,7 +107,7 @@ def test_segment_with_nothing_heard_is_spread_over_its_time():
 def test_extra_words_are_dropped_and_counted():
     result = run(heard("Neal Nanda um offers $50,000 for work on uh superposition in 2023."))
     assert [w.text for w in result.words] == DISPLAY.split()
-    assert [d["word"] for d in result.dropped] == ["um", "uh"]
+    assert [d.word for d in result.dropped] == ["um", "uh"]
     assert not result.stretches
 
 
@@ -118,8 +118,8 @@ def test_ad_lib_stretch_is_kept_and_flagged():
     texts = [w.text for w in result.words]
     assert texts == DISPLAY.split()[:4] + adlib.split() + DISPLAY.split()[4:]
     assert [w.source for w in result.words if w.source == "adlib"] == ["adlib"] * 9
-    assert len(result.stretches) == 1 and result.stretches[0]["text"] == adlib
-    assert result.stretches[0]["start"] == pytest.approx(2.6)
+    assert len(result.stretches) == 1 and result.stretches[0].text == adlib
+    assert result.stretches[0].start == pytest.approx(2.6)
     assert not result.dropped
     starts = [w.start for w in result.words]
     assert starts == sorted(starts)
@@ -129,7 +129,7 @@ def test_misheard_word_in_two_pieces_takes_both_pieces_times():
     result = run(heard("Neal Nanda offers $50,000 for work on sewer position in 2023."))
     word = next(w for w in result.words if w.text == "superposition")
     assert word.start == pytest.approx(3.8) and word.end == pytest.approx(4.5)
-    assert result.heard_differently[-1]["heard"] == "sewer position"
+    assert result.heard_differently[-1].heard == "sewer position"
     assert not result.dropped
 
 
@@ -149,7 +149,7 @@ def test_a_real_normaliser_is_used_for_display_words():
 
 
 def test_words_go_to_the_segment_they_are_heard_in():
-    segments = [{"start": 0.0, "end": 2.0}, {"start": 3.0, "end": 5.0}]
+    segments = [build.timed("s/paragraph-1", 0.0, 2.0), build.timed("s/paragraph-2", 3.0, 5.0)]
     words = [Word("a", 0.1, 0.4, 1), Word("b", 2.1, 2.3, 1), Word("c", 2.6, 2.9, 1),
              Word("d", 4.0, 4.2, 1)]
     buckets = assign_to_segments(words, segments)

@@ -6,7 +6,6 @@ The model is loaded once for this module (the stage keeps a loaded model per pro
 from __future__ import annotations
 
 import html
-import json
 import shutil
 import subprocess
 import wave
@@ -20,9 +19,11 @@ from click.testing import CliRunner
 
 from pipeline.config import WhisperSettings
 from pipeline.errors import PipelineError
+from pipeline.formats import QA, Timeline, Transcript
 from pipeline.speech.align import tokens, wer
 from pipeline.speech.asr import load_transcriber, transcribe
 from pipeline.speech.cues import Cue, violations
+from tests import builders as build
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 SLUG = "2023-01-06-captions-test"
 VOICE_RATE = 24000
 
-SECTIONS = [
-    {"index": 0, "id": "intro", "title": "Introduction", "kind": "intro"},
-    {"index": 1, "id": "interpretability", "title": "Interpretability", "kind": "body"},
-]
+TITLES = {"intro": "Introduction", "interpretability": "Interpretability"}
 SEGMENTS = [
     ("intro/intro-1", "intro", 0, "intro",
      "Welcome to ML & AI Safety Updates, episode 1.",
@@ -76,48 +74,31 @@ def to_mp3(wav: Path, mp3: Path) -> None:
                     "-ar", "44100", "-b:a", "64k", str(mp3)], check=True)
 
 
-def narrate(voice, build: Path) -> None:
+def narrate(voice, folder: Path) -> None:
     """What the script and narrate stages hand over: script.json, timeline.json and the
     audio, made here from real speech so this test does not depend on those stages."""
     clips, timed, t = [], [], 0.0
     previous_section = None
-    for seg_id, section, index, kind, _display, spoken in SEGMENTS:
+    for seg_id, section, index, _kind, _display, spoken in SEGMENTS:
         if previous_section is not None:
             pause = PAUSE["segment"] if section == previous_section else PAUSE["section"]
             clips.append(np.zeros(int(pause * VOICE_RATE), dtype=np.float32))
             t += pause
         clip = trim(voice(spoken, seed=0))
         clips.append(clip)
-        timed.append({"id": seg_id, "section": section, "section_index": index, "kind": kind,
-                      "start": round(t, 3), "end": round(t + len(clip) / VOICE_RATE, 3),
-                      "cached": False, "source": "hibari"})
+        timed.append(build.timed(seg_id, round(t, 3), round(t + len(clip) / VOICE_RATE, 3),
+                                 index, cached=False))
         t += len(clip) / VOICE_RATE
         previous_section = section
     clips.append(np.zeros(int(0.5 * VOICE_RATE), dtype=np.float32))
     duration = round(t + 0.5, 3)
-    build.mkdir(parents=True, exist_ok=True)
-    write_wav(build / "narration.wav", np.concatenate(clips))
-    to_mp3(build / "narration.wav", build / "episode.mp3")
-    starts = [0.0] + [next(s["start"] for s in timed if s["section_index"] == sec["index"])
-                      for sec in SECTIONS[1:]]
-    sections = [{"id": sec["id"], "title": sec["title"], "start": start,
-                 "end": starts[i + 1] if i + 1 < len(starts) else duration}
-                for i, (sec, start) in enumerate(zip(SECTIONS, starts, strict=True))]
-    timeline = {"version": 1, "duration": duration, "narration_offset": 0.0,
-                "segments": timed, "sections": sections}
-    script = {
-        "version": 1,
-        "episode": {"slug": SLUG, "title": "Captions test", "number": 1, "date": "2023-01-06",
-                    "summary": "A test."},
-        "show": {"title": "ML & AI Safety Updates", "author": "Apart Research",
-                 "language": "en"},
-        "sections": SECTIONS,
-        "segments": [{"id": s[0], "kind": s[3], "section": s[1], "section_index": s[2],
-                      "display": s[4], "spoken": s[5], "links": [], "items": []}
-                     for s in SEGMENTS],
-    }
-    (build / "timeline.json").write_text(json.dumps(timeline), encoding="utf-8")
-    (build / "script.json").write_text(json.dumps(script), encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_wav(folder / "narration.wav", np.concatenate(clips))
+    to_mp3(folder / "narration.wav", folder / "episode.mp3")
+    build.timeline(timed, duration, offset=0.0, titles=TITLES).write(folder)
+    segments = [build.segment(s[0], s[4], s[5], s[2]) for s in SEGMENTS]
+    build.script(segments, TITLES, title="Captions test", slug=SLUG, number=1,
+                 summary="A test.").write(folder)
 
 
 @pytest.fixture(scope="module")
@@ -176,11 +157,11 @@ def test_summary_line_names_model_device_speed_wer_and_cues(stage):
 
 
 def test_transcript_has_every_word_with_times_and_probability(stage, project):
-    transcript = json.loads(build_file(project, "transcript.json").read_text())
-    words = transcript["words"]
-    assert transcript["model"] == "tiny.en" and len(words) >= 30
-    assert all(0 <= w["start"] <= w["end"] <= 30 and 0 <= w["probability"] <= 1 for w in words)
-    assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+    transcript = Transcript.read(build_file(project, "transcript.json").parent)
+    words = transcript.words
+    assert transcript.model == "tiny.en" and len(words) >= 30
+    assert all(0 <= w.start <= w.end <= 30 and 0 <= w.probability <= 1 for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
 
 
 def parsed_srt(project: Path) -> list[srt.Subtitle]:
@@ -188,14 +169,14 @@ def parsed_srt(project: Path) -> list[srt.Subtitle]:
 
 
 def test_caption_text_is_the_script_display_text(stage, project):
-    qa = json.loads(build_file(project, "qa.json").read_text())
+    qa = QA.read(build_file(project, "qa.json").parent)
     display = " ".join(s[4] for s in SEGMENTS)
     shown = " ".join(sub.content.replace("\n", " ") for sub in parsed_srt(project))
     assert shown == display
-    assert qa["corrected_wer"] <= 0.02
-    assert 0 <= qa["raw_wer"] < 0.5  # reported, and the model heard most of it
-    assert {s["id"] for s in qa["segments"]} == {s[0] for s in SEGMENTS}
-    assert qa["dropped_count"] == len(qa["dropped"]) and qa["flagged_stretches"] == []
+    assert qa.corrected_wer <= 0.02
+    assert 0 <= qa.raw_wer < 0.5  # reported, and the model heard most of it
+    assert {s.id for s in qa.segments} == {s[0] for s in SEGMENTS}
+    assert qa.dropped_count == len(qa.dropped) and qa.flagged_stretches == []
 
 
 def test_every_cue_obeys_the_style_rules(stage, project):
@@ -203,18 +184,18 @@ def test_every_cue_obeys_the_style_rules(stage, project):
             for s in parsed_srt(project)]
     assert len(cues) >= 3
     assert violations(cues) == []
-    qa = json.loads(build_file(project, "qa.json").read_text())
-    assert qa["cue_rule_violations"] == [] and qa["cues"] == len(cues)
+    qa = QA.read(build_file(project, "qa.json").parent)
+    assert qa.cue_rule_violations == [] and qa.cues == len(cues)
 
 
 def test_no_cue_crosses_a_section_and_sections_start_on_time(stage, project):
-    timeline = json.loads(build_file(project, "timeline.json").read_text())
+    timeline = Timeline.read(build_file(project, "timeline.json").parent)
     cues = parsed_srt(project)
-    for section in timeline["sections"]:
-        inside = [c for c in cues if section["start"] <= c.start.total_seconds() < section["end"]]
-        assert inside, section["id"]
-        assert abs(inside[0].start.total_seconds() - section["start"]) <= 0.3, section["id"]
-        assert all(c.end.total_seconds() <= section["end"] for c in inside), section["id"]
+    for section in timeline.sections:
+        inside = [c for c in cues if section.start <= c.start.total_seconds() < section.end]
+        assert inside, section.id
+        assert abs(inside[0].start.total_seconds() - section.start) <= 0.3, section.id
+        assert all(c.end.total_seconds() <= section.end for c in inside), section.id
 
 
 def test_vtt_parses_with_webvtt_py_and_matches_srt(stage, project):
@@ -257,11 +238,13 @@ def test_unknown_model_names_the_installed_ones(cache):
 
 @pytest.mark.parametrize(("name", "content", "expected"), [
     ("timeline.json", "{not json", "timeline.json: not valid JSON"),
-    ("timeline.json", "[]", "timeline.json: is not a JSON object"),
-    ("script.json", '{"sections": []}', "script.json: lacks segments (rebuild it: make script)"),
-    ("timeline.json", '{"segments": [{"id": "x"}], "sections": []}',
-     "timeline.json: segments[0] lacks start, end (rebuild it: make narrate)"),
-    ("timeline.json", '{"segments": [], "sections": []}',
+    ("timeline.json", "[]", "timeline.json: not a JSON object"),
+    ("script.json", '{"sections": []}', "script.json: episode: field required (rebuild it: "
+                                        "make script"),
+    ("timeline.json", '{"duration": 1, "narration_offset": 0, "segments": [{"id": "x"}], '
+                      '"sections": []}',
+     "timeline.json: segments[0].section: field required (rebuild it: make narrate"),
+    ("timeline.json", '{"duration": 1, "narration_offset": 0, "segments": [], "sections": []}',
      "timeline.json: has no times for segment 'intro/intro-1' of script.json"),
 ])
 def test_bad_inputs_are_one_clear_line(project, tmp_path, name, content, expected):

@@ -9,14 +9,21 @@ import pytest
 import srt
 import webvtt
 
+from pipeline.formats import TimedSection
 from pipeline.speech.align import CaptionWord
 from pipeline.speech.cues import Cue, CueRules, break_score, make_cues, split_lines, violations
-from pipeline.speech.subtitles import WriteSRT, WriteVTT, timestamp
+from pipeline.speech.subtitles import WriteSRT, WriteVTT
+from pipeline.util.timecode import timestamp
+from tests import builders as build
 
 TEXT = ("Interpretability researchers have published a list of two hundred open problems, "
         "each small enough for a weekend. The list covers toy models, superposition and "
         "circuits in language models; it also says which ones are easy, which ones are hard, "
         "and where to start if you are new to the field.")
+
+
+def span(start: float, end: float) -> TimedSection:
+    return TimedSection(id="s", title="S", start=start, end=end)
 
 
 def words(text: str, start: float = 0.0, rate: float = 0.35, section: int = 0,
@@ -48,7 +55,7 @@ def test_lines_fit_and_break_at_punctuation():
 
 
 def test_long_text_makes_cues_that_obey_every_rule():
-    cues = make_cues(words(TEXT), [{"start": 0.0, "end": 100.0}])
+    cues = make_cues(words(TEXT), [span(0.0, 100.0)])
     assert len(cues) >= 4
     assert violations(cues) == []
     assert " ".join(c.text for c in cues) == TEXT
@@ -62,7 +69,7 @@ def test_no_cue_spans_two_sections():
                   segment="a/paragraph-1")
     second = words("and the second one starts at once.", first[-1].end + 0.3, section=1,
                    segment="b/paragraph-1")
-    sections = [{"start": 0.0, "end": second[0].start}, {"start": second[0].start, "end": 20}]
+    sections = [span(0.0, second[0].start), span(second[0].start, 20)]
     cues = make_cues(first + second, sections)
     assert violations(cues) == []
     for cue in cues:
@@ -74,7 +81,7 @@ def test_no_cue_spans_two_sections():
 def test_fast_speech_is_held_longer_where_the_pause_allows():
     quick = words("Extraordinarily complicated mechanisms.", 0.0, rate=0.2)
     later = words("Then silence.", 6.0)
-    cues = make_cues(quick + later, [{"start": 0.0, "end": 20.0}])
+    cues = make_cues(quick + later, [span(0.0, 20.0)])
     first = cues[0]
     assert first.text == "Extraordinarily complicated mechanisms."
     assert len(first.text) / (first.end - first.start) <= 20.0 + 1e-6
@@ -83,7 +90,7 @@ def test_fast_speech_is_held_longer_where_the_pause_allows():
 
 def test_slow_speech_stays_within_seven_seconds_and_keeps_a_gap():
     slow = words("one two three four five six seven eight nine ten eleven twelve", rate=1.0)
-    cues = make_cues(slow, [{"start": 0.0, "end": 20.0}])
+    cues = make_cues(slow, [span(0.0, 20.0)])
     assert violations(cues) == []
     assert all(c.end - c.start <= 7.0 for c in cues) and len(cues) >= 2
     assert all(b.start - a.end >= 2 / 30 - 1e-6 for a, b in zip(cues, cues[1:], strict=False))
@@ -92,7 +99,7 @@ def test_slow_speech_stays_within_seven_seconds_and_keeps_a_gap():
 def test_heading_gets_its_own_cue():
     heading = words("Interpretability", 0.0, rate=0.9, segment="s/heading-1")
     body = words("The researchers published a list.", 1.5, segment="s/paragraph-1")
-    cues = make_cues(heading + body, [{"start": 0.0, "end": 20.0}])
+    cues = make_cues(heading + body, [span(0.0, 20.0)])
     assert [c.text for c in cues] == ["Interpretability", "The researchers published a list."]
 
 
@@ -144,7 +151,7 @@ VOCABULARY = ("the model has published a list of two hundred open problems and r
               "labs study circuits superposition features")
 
 
-def random_episode(seed: int) -> tuple[list[CaptionWord], list[dict]]:
+def random_episode(seed: int) -> tuple[list[CaptionWord], list[TimedSection]]:
     """Forty segments in eight sections at varied pace, some words missed or misheard."""
     from pipeline.speech.align import align
     from pipeline.speech.asr import Word
@@ -158,16 +165,15 @@ def random_episode(seed: int) -> tuple[list[CaptionWord], list[dict]]:
         for i in range(rng.randint(1, 9), n, rng.randint(2, 12)):
             ws[i] += rng.choice([",", ".", ""])
         seg_id, pace = f"s{k // 5}/paragraph-{k}", rng.uniform(0.2, 0.5)
-        segments.append({"id": seg_id, "section_index": k // 5, "display": " ".join(ws) + ".",
-                         "spoken": " ".join(ws) + "."})
-        timed.append({"id": seg_id, "start": t, "end": t + n * pace})
+        segments.append(build.segment(seg_id, " ".join(ws) + ".", section_index=k // 5))
+        timed.append(build.timed(seg_id, t, t + n * pace, section_index=k // 5))
         heard += [Word(w if rng.random() > 0.05 else "xyz", t + i * pace,
                        t + (i + 1) * pace - 0.02, 0.9)
                   for i, w in enumerate(ws) if rng.random() > 0.05]
         t += n * pace + rng.choice([0.6, 1.2])
-    starts = [0.0] + [timed[5 * s]["start"] for s in range(1, 8)] + [t]
-    sections = [{"start": starts[s], "end": starts[s + 1]} for s in range(8)]
-    aligned = align({"segments": segments}, {"segments": timed}, heard)
+    starts = [0.0] + [timed[5 * s].start for s in range(1, 8)] + [t]
+    sections = [span(starts[s], starts[s + 1]) for s in range(8)]
+    aligned = align(build.script(segments), build.timeline(timed, t, sections), heard)
     return aligned.words, sections
 
 
@@ -179,7 +185,7 @@ def test_long_random_episodes_obey_every_rule(seed):
     assert violations(cues) == []
     for cue in cues:
         section = sections[cue.section_index]
-        assert section["start"] - 5e-4 <= cue.start and cue.end <= section["end"]  # ms
+        assert section.start - 5e-4 <= cue.start and cue.end <= section.end  # ms
 
 
 def test_a_heading_sharing_a_cue_gets_its_own_line() -> None:

@@ -3,13 +3,13 @@ real round trip (hibari speaks, tiny.en transcribes) with --write into a throwaw
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
 from pipeline.config import VoiceSettings, WhisperSettings
+from pipeline.formats import HeardDifferently
 from pipeline.speech.lexicon import Lexicon, load_lexicon
 from pipeline.stages.script import write_script
 from pipeline.tools.lexicon_suggest import (
@@ -26,6 +26,7 @@ from pipeline.tools.lexicon_suggest import (
     syllables,
     word_tokens,
 )
+from tests import builders as build
 
 PARAGRAPH = "interpretability/paragraph-1"
 
@@ -99,13 +100,12 @@ def test_heard_is_compared_with_the_captions_tokens() -> None:
 
 # --- which flagged words are candidates ------------------------------------------------
 
-def _heard(display: str, heard: str, segment: str = PARAGRAPH) -> dict:
-    return {"segment": segment, "display": display, "expected": display.lower(),
-            "heard": heard, "start": 1.0}
+def _heard(display: str, heard: str, segment: str = PARAGRAPH) -> HeardDifferently:
+    return build.heard(display, heard, segment)
 
 
 def test_flagged_words_are_grouped_counted_and_filtered() -> None:
-    qa = {"heard_differently": [
+    qa = build.qa(heard_differently=[
         _heard("superposition,", "sewer position", "a/paragraph-1"),
         _heard("Neel", "Neil"),
         _heard("Neel's", "Neil's"),
@@ -119,10 +119,10 @@ def test_flagged_words_are_grouped_counted_and_filtered() -> None:
         _heard("superposition", "super position"),  # spacing only: the voice said it right
         _heard("Safety", "safety."),  # case only
         _heard("with", "within"),  # a short common word: Whisper's slip
-    ], "missed": [
-        {"segment": PARAGRAPH, "display": "the", "expected": "the"},  # a short word missed
-        {"segment": PARAGRAPH, "display": "Vasquez", "expected": "vasquez"},
-    ]}
+    ], missed_words=[
+        build.missed("the", PARAGRAPH),  # a short word missed
+        build.missed("Vasquez", PARAGRAPH),
+    ])
     lexicon = Lexicon({"AI": "spell", "GPU": "spell"})
     flags = flagged_words(qa, lexicon)
     assert [(f.word, f.count, f.heard, f.segment) for f in flags] == [
@@ -144,8 +144,9 @@ def test_no_qa_json_says_to_run_the_captions_stage(project, capsys) -> None:
 
 @pytest.mark.parametrize(("text", "says"), [
     ("{not json", "not valid JSON"),
-    ('{"heard_differently": [{"heard": "Neil"}]}', "'heard_differently' is not a list"),
-    ('{"missed": "Neel"}', "'missed' is not a list"),
+    ('{"heard_differently": [{"heard": "Neil"}]}', "model: field required"),
+    (build.qa().model_dump_json().replace('"missed":[]', '"missed":"Neel"'),
+     "missed: input should be a valid list"),
 ])
 def test_broken_qa_json_is_one_line_too(project, capsys, text: str, says: str) -> None:
     episode = project.episode("## Interpretability\n\nA paragraph.\n")
@@ -161,8 +162,7 @@ def test_broken_qa_json_is_one_line_too(project, capsys, text: str, says: str) -
 def test_nothing_to_suggest_when_every_flag_is_skipped(project, capsys) -> None:
     episode = project.episode("## Interpretability\n\nA paragraph.\n")
     (episode / "build").mkdir()
-    qa = {"heard_differently": [_heard("AI", "A.I."), _heard("2023", "2020")], "missed": []}
-    (episode / "build" / "qa.json").write_text(json.dumps(qa), encoding="utf-8")
+    build.qa([_heard("AI", "A.I."), _heard("2023", "2020")]).write(episode / "build")
     before = (project.assets / "pronunciations.toml").read_bytes()
     main(["lexicon", "suggest", str(episode), "--write"])
     assert "nothing to suggest" in capsys.readouterr().out
@@ -180,10 +180,8 @@ The researcher Neel Nanda found features in superposition inside small models.
 
 def _flag_words(episode: Path) -> None:
     """What the captions stage wrote for this paragraph with hibari and tiny.en."""
-    qa = {"version": 1, "heard_differently": [
-        _heard("Neel", "Neil"), _heard("superposition", "sewer position"),
-        _heard("superposition", "sewer position")], "missed": []}
-    (episode / "build" / "qa.json").write_text(json.dumps(qa), encoding="utf-8")
+    build.qa([_heard("Neel", "Neil"), _heard("superposition", "sewer position"),
+              _heard("superposition", "sewer position")]).write(episode / "build")
 
 
 def _suggest(episode: Path, capsys, *extra: str) -> str:
@@ -229,7 +227,7 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
     assert load_lexicon(toml).entries["superposition"] == "super-position"
 
     _, script = write_script(episode)  # the next build's script stage reads the new entry
-    spoken = next(s["spoken"] for s in script["segments"] if s["id"] == PARAGRAPH)
+    spoken = next(s.spoken for s in script.segments if s.id == PARAGRAPH)
     assert "in super-position inside" in spoken and "Neel Nanda" in spoken
 
 

@@ -116,27 +116,25 @@ def test_a_paragraph_edit_resynthesises_one_segment_of_one_episode(built: Path) 
 @pytest.mark.slow
 def test_the_real_chain_gives_captions_in_the_script_words_on_time(built: Path) -> None:
     import html
-    import json
 
     import webvtt
 
+    from pipeline.formats import QA, Script, Timeline
     from pipeline.speech.align import edit_distance, tokens
 
     build = built / "episodes" / EPISODES[1] / "build"
-    script = json.loads((build / "script.json").read_text())
-    timeline = json.loads((build / "timeline.json").read_text())
+    script, timeline = Script.read(build), Timeline.read(build)
     cues = list(webvtt.read(str(build / "captions.vtt")))
-    said = tokens(" ".join(seg["display"] for seg in script["segments"]))
+    said = tokens(" ".join(seg.display for seg in script.segments))
     shown = tokens(html.unescape(" ".join(cue.text for cue in cues)))  # VTT escapes &
     assert edit_distance(said, shown) / len(said) <= 0.02
-    qa = json.loads((build / "qa.json").read_text())
-    assert 0 <= qa["corrected_wer"] <= 0.02 and qa["raw_wer"] >= qa["corrected_wer"]
+    qa = QA.read(build)
+    assert 0 <= qa.corrected_wer <= 0.02 and qa.raw_wer >= qa.corrected_wer
     starts = sorted(seconds(c.start) for c in cues)
-    for section in script["sections"]:
-        first = min(s["start"] for s in timeline["segments"]
-                    if s["section_index"] == section["index"])
+    for section in script.sections:
+        first = min(s.start for s in timeline.segments if s.section_index == section.index)
         cue = next(start for start in starts if start >= first - 0.3)
-        assert abs(cue - first) <= 0.3, (section["id"], cue, first)
+        assert abs(cue - first) <= 0.3, (section.id, cue, first)
 
 
 def seconds(stamp: str) -> float:

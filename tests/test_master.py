@@ -3,7 +3,6 @@ the MP3 decoded by ffmpeg here, loudness by pyloudnorm, true peak 4x oversampled
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -20,9 +19,11 @@ from scipy.signal import resample_poly
 from pipeline.config import AudioSettings
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
 from pipeline.stages import master as stage
 from pipeline.stages.narrate import narrate
+from tests import builders
 
 LOUDNORM_STDERR = """[Parsed_loudnorm_0 @ 0x55] \n{\n\t"input_i" : "-27.61",
 \t"input_tp" : "-4.47",\n\t"input_lra" : "18.06",\n\t"input_thresh" : "-39.20",
@@ -107,9 +108,10 @@ def test_music_is_seeded_original_and_laid_out():
 
 
 def test_chapters_json():
-    timeline = {"sections": [{"id": "a", "title": "A", "start": 0.0, "end": 5.5},
-                             {"id": "b", "title": "B", "start": 5.5, "end": 9.0}]}
-    assert stage.chapters_json(timeline) == {"version": "1.2.0", "chapters": [
+    sections = [TimedSection(id="a", title="A", start=0.0, end=5.5),
+                TimedSection(id="b", title="B", start=5.5, end=9.0)]
+    timeline = builders.timeline([builders.timed("a/paragraph-1", 1.0, 5.0)], 9.0, sections)
+    assert Chapters.of(timeline).dump() == {"version": "1.2.0", "chapters": [
         {"startTime": 0.0, "endTime": 5.5, "title": "A"},
         {"startTime": 5.5, "endTime": 9.0, "title": "B"}]}
 
@@ -137,8 +139,8 @@ def decoded(mp3: Path) -> np.ndarray:
     return np.frombuffer(pcm.stdout, "<f4").astype(np.float64)
 
 
-def timeline(episode: Path) -> dict:
-    return json.loads((episode / "build" / "timeline.json").read_text())
+def timeline(episode: Path) -> Timeline:
+    return Timeline.read(episode / "build")
 
 
 @pytest.mark.slow
@@ -157,25 +159,25 @@ def test_mp3_format_and_duration_match_the_timeline(mastered):
     episode, _, _ = mastered
     info = MP3(episode / "build" / "episode.mp3").info
     assert (info.sample_rate, info.bitrate, info.channels) == (44100, 128000, 1)
-    assert info.length == pytest.approx(timeline(episode)["duration"], abs=0.1)
+    assert info.length == pytest.approx(timeline(episode).duration, abs=0.1)
     assert len(decoded(episode / "build" / "episode.mp3")) / 44100 == pytest.approx(
-        timeline(episode)["duration"], abs=0.1)
+        timeline(episode).duration, abs=0.1)
 
 
 @pytest.mark.slow
 def test_timeline_times_are_where_the_words_are_in_the_mp3(mastered):
     episode, _, _ = mastered
     audio = decoded(episode / "build" / "episode.mp3")
-    segs = timeline(episode)["segments"]
+    segs = timeline(episode).segments
 
     def rms(a: float, b: float) -> float:
         return float(np.sqrt(np.mean(audio[int(a * 44100): int(b * 44100)] ** 2)))
 
-    robots = [s for s in segs if s["section"] == "robots"]  # far from the music
+    robots = [s for s in segs if s.section == "robots"]  # far from the music
     for a, b in zip(robots, robots[1:], strict=False):
-        pause = rms(a["end"] + 0.05, b["start"] - 0.05)
-        assert rms(a["start"], a["end"]) > 10 * pause
-        assert rms(b["start"], b["end"]) > 10 * pause
+        pause = rms(a.end + 0.05, b.start - 0.05)
+        assert rms(a.start, a.end) > 10 * pause
+        assert rms(b.start, b.end) > 10 * pause
     assert rms(0.5, 3.5) > 0.01  # the intro music plays before the first word
 
 
@@ -193,10 +195,10 @@ def test_id3_tags_and_chapters_read_back(mastered):
     art = tags.getall("APIC")[0]
     assert art.mime == "image/png"
     assert art.data == (episode.parent.parent / "assets" / "artwork.png").read_bytes()
-    sections = timeline(episode)["sections"]
+    sections = timeline(episode).sections
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
     assert [(c.start_time, c.end_time, str(c.sub_frames["TIT2"])) for c in chaps] == [
-        (round(s["start"] * 1000), round(s["end"] * 1000), s["title"]) for s in sections]
+        (round(s.start * 1000), round(s.end * 1000), s.title) for s in sections]
     toc = tags.getall("CTOC")[0]
     assert toc.child_element_ids == [c.element_id for c in chaps]
 
@@ -204,12 +206,12 @@ def test_id3_tags_and_chapters_read_back(mastered):
 @pytest.mark.slow
 def test_chapters_json_matches_the_timeline(mastered):
     episode, _, _ = mastered
-    data = json.loads((episode / "build" / "chapters.json").read_text())
-    sections = timeline(episode)["sections"]
-    assert data["version"] == "1.2.0"
-    assert [(c["startTime"], c["title"]) for c in data["chapters"]] == [
-        (s["start"], s["title"]) for s in sections]
-    assert data["chapters"][0]["startTime"] == 0
+    data = Chapters.read(episode / "build")
+    sections = timeline(episode).sections
+    assert data.version == "1.2.0"
+    assert [(c.startTime, c.title) for c in data.chapters] == [
+        (s.start, s.title) for s in sections]
+    assert data.chapters[0].startTime == 0
 
 
 @pytest.mark.slow
@@ -250,7 +252,7 @@ def test_the_producers_own_intro_music_is_used(mastered):
         (assets / "intro.flac").unlink()
     own = decoded(episode / "build" / "episode.mp3")
     assert dominant_hz(own, 0.5, 3.5) == pytest.approx(1000, abs=2)
-    outro_start = timeline(episode)["segments"][-1]["end"] + 0.5
+    outro_start = timeline(episode).segments[-1].end + 0.5
     assert abs(dominant_hz(own, outro_start, outro_start + 2) - 1000) > 20  # still generated
 
 
@@ -261,9 +263,9 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     from scipy.io import wavfile
 
     wavfile.write(build / "narration.wav", 24000, np.zeros(24000, np.int16))
-    (build / "timeline.json").write_text(json.dumps({"duration": 99.0, "sections": []}))
+    builders.timeline([builders.timed("robots/paragraph-1", 1.0, 2.0)], 99.0).write(build)
     (build / "episode.mp3").write_bytes(b"an earlier good file")
-    with pytest.raises(PipelineError, match="timeline.json does not match narration.wav"):
+    with pytest.raises(PipelineError, match="timeline.json: does not match narration.wav.*narrate"):
         stage.master(load_episode(episode))
     assert (build / "episode.mp3").read_bytes() == b"an earlier good file"
 

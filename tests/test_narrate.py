@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from scipy.io import wavfile
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
 from pipeline.stages.narrate import narrate
@@ -37,8 +37,8 @@ def built(tmp_path_factory):
         yield episode, result, lines, mp
 
 
-def timeline(episode: Path) -> dict:
-    return json.loads((episode / "build" / "timeline.json").read_text())
+def timeline(episode: Path) -> Timeline:
+    return Timeline.read(episode / "build")
 
 
 def read_narration(episode: Path) -> tuple[int, np.ndarray]:
@@ -58,25 +58,25 @@ def test_timeline_times_follow_the_narration_with_pauses(built):
     data = timeline(episode)
     rate, audio = read_narration(episode)
     assert rate == 24000  # hibari's own rate
-    segs, offset = data["segments"], data["narration_offset"]
-    assert [s["id"] for s in segs][0] == "intro/intro-1" and len(segs) == 5
-    assert segs[0]["start"] == offset
-    assert segs[-1]["end"] == pytest.approx(offset + len(audio) / rate, abs=0.002)
-    assert data["duration"] > segs[-1]["end"]
-    gaps = [b["start"] - a["end"] for a, b in zip(segs, segs[1:], strict=False)]
+    segs, offset = data.segments, data.narration_offset
+    assert [s.id for s in segs][0] == "intro/intro-1" and len(segs) == 5
+    assert segs[0].start == offset
+    assert segs[-1].end == pytest.approx(offset + len(audio) / rate, abs=0.002)
+    assert data.duration > segs[-1].end
+    gaps = [b.start - a.end for a, b in zip(segs, segs[1:], strict=False)]
     # paragraph pause 0.6 inside "robots", section pause 1.2 between sections
     assert gaps == pytest.approx([1.2, 0.6, 0.6, 1.2], abs=0.002)
     for seg in segs:  # speech inside each span, silence in the pauses
-        a, b = (int((seg[k] - offset) * rate) for k in ("start", "end"))
+        a, b = (int((t - offset) * rate) for t in (seg.start, seg.end))
         assert np.sqrt(np.mean(audio[a:b] ** 2)) > 0.02
     for a_seg, b_seg in zip(segs, segs[1:], strict=False):
-        a, b = (int((t - offset) * rate) for t in (a_seg["end"] + 0.01, b_seg["start"] - 0.01))
+        a, b = (int((t - offset) * rate) for t in (a_seg.end + 0.01, b_seg.start - 0.01))
         assert np.max(np.abs(audio[a:b])) < 0.01
-    sections = data["sections"]
-    assert [s["id"] for s in sections] == ["intro", "robots", "outro"]
-    assert sections[0]["start"] == 0.0 and sections[-1]["end"] == data["duration"]
-    assert sections[1]["start"] == segs[1]["start"] and sections[0]["end"] == segs[1]["start"]
-    assert all(s["source"] == "hibari" and s["cached"] is False for s in segs)
+    sections = data.sections
+    assert [s.id for s in sections] == ["intro", "robots", "outro"]
+    assert sections[0].start == 0.0 and sections[-1].end == data.duration
+    assert sections[1].start == segs[1].start and sections[0].end == segs[1].start
+    assert all(s.source == "hibari" and s.cached is False for s in segs)
 
 
 def test_second_build_synthesises_nothing_and_is_byte_identical(built):
@@ -86,7 +86,7 @@ def test_second_build_synthesises_nothing_and_is_byte_identical(built):
     result = narrate(load_episode(episode), progress=lines.append)
     assert (result.synthesised, result.cached, lines) == (0, 5, [])
     assert (episode / "build" / "narration.wav").read_bytes() == before
-    assert all(s["cached"] for s in timeline(episode)["segments"])
+    assert all(s.cached for s in timeline(episode).segments)
 
 
 def test_same_input_with_an_empty_cache_gives_the_same_bytes(built, tmp_path):
@@ -109,7 +109,7 @@ def test_editing_one_paragraph_synthesises_that_segment_only(built):
         result = narrate(load_episode(episode), progress=lines.append)
         assert (result.synthesised, result.cached, result.chunks_synthesised) == (1, 4, 1)
         assert lines == ["synthesising 1/1"]
-        fresh = [s["id"] for s in timeline(episode)["segments"] if not s["cached"]]
+        fresh = [s.id for s in timeline(episode).segments if not s.cached]
         assert fresh == ["robots/paragraph-2"]
     finally:
         write_script(episode)
@@ -167,7 +167,8 @@ def make_recording(path: Path, seconds: float = 2.0, volume: float = 0.5) -> Non
 
 
 def test_match_section_by_number_or_id():
-    sections = [{"index": 0, "id": "intro"}, {"index": 1, "id": "robots"}]
+    sections = [Section(index=0, id="intro", title="Introduction", kind="intro"),
+                Section(index=1, id="robots", title="Robots", kind="body")]
     assert [match_section(s, sections) for s in ("1", "01", "robots", "0", "7", "x")] == [
         "robots", "robots", "robots", "intro", None, None]
 
@@ -181,25 +182,25 @@ def test_a_recorded_section_replaces_synthesis_and_is_levelled(built, tmp_path):
     result = narrate(load_episode(other), progress=lines.append)
     assert (result.recorded, result.cached, result.synthesised) == (3, 2, 0)
     data = timeline(other)
-    robots = [s for s in data["segments"] if s["section"] == "robots"]
-    assert all(s["source"] == "recording" and not s["cached"] for s in robots)
+    robots = [s for s in data.segments if s.section == "robots"]
+    assert all(s.source == "recording" and not s.cached for s in robots)
     # the recording's trimmed 2 s, shared in proportion to the spoken text
-    assert robots[-1]["end"] - robots[0]["start"] == pytest.approx(2.0, abs=0.05)
-    spans = np.array([s["end"] - s["start"] for s in robots])
+    assert robots[-1].end - robots[0].start == pytest.approx(2.0, abs=0.05)
+    spans = np.array([s.end - s.start for s in robots])
     lengths = np.array([len("Robots."), len("Robots learn to stack blocks."),
                         len("They also fold towels, slowly.")])
     assert spans / spans.sum() == pytest.approx(lengths / lengths.sum(), abs=0.002)
-    assert [b["start"] for b in robots[1:]] == [a["end"] for a in robots[:-1]]
+    assert [b.start for b in robots[1:]] == [a.end for a in robots[:-1]]
     rate, audio = read_narration(other)
     assert rate == 44100  # the show's rate, so a human recording keeps its bandwidth
-    off = data["narration_offset"]
+    off = data.narration_offset
 
     def lufs(a: float, b: float) -> float:
         return pyloudnorm.Meter(rate).integrated_loudness(
             audio[int((a - off) * rate): int((b - off) * rate)])
 
-    voice = lufs(data["segments"][0]["start"], data["segments"][0]["end"])
-    assert lufs(robots[0]["start"], robots[-1]["end"]) == pytest.approx(voice, abs=1.5)
+    voice = lufs(data.segments[0].start, data.segments[0].end)
+    assert lufs(robots[0].start, robots[-1].end) == pytest.approx(voice, abs=1.5)
 
 
 @pytest.mark.parametrize("name, content, message", [

@@ -23,7 +23,7 @@ def test_scaffold_is_a_valid_episode_numbered_after_the_last(project) -> None:
     assert episode.meta.date == TODAY
     assert episode.meta.title == "Agents everywhere"
     _, script = write_script(folder)
-    assert [s["kind"] for s in script["sections"]] == ["intro", "body", "body", "outro"]
+    assert [s.kind for s in script.sections] == ["intro", "body", "body", "outro"]
 
 
 def test_scaffold_refuses_an_existing_episode_and_bad_names(project) -> None:

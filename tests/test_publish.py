@@ -12,23 +12,24 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PipelineError
+from pipeline.formats import Ledger, LedgerShow, PendingEpisode, PendingLedger
 from pipeline.publish import deliver as publish
-from pipeline.publish import feed
+from pipeline.publish.ledger import item_guid, ledger_digest, podcast_guid
 
 FEED_URL = "https://example.org/p/feed.xml"
 NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)
 
 
-SHOW = feed.LedgerShow(feed_url=FEED_URL, guid=feed.podcast_guid(FEED_URL))
+SHOW = LedgerShow(feed_url=FEED_URL, guid=podcast_guid(FEED_URL))
 
 
 def pending_text(built_against: str = "") -> bytes:
     """public/.ledger.toml as `pipeline feed` writes it, for one never-published episode."""
-    episode = feed.PendingEpisode(
-        slug="2024-05-10-a", number=1, guid=feed.item_guid(SHOW.guid, "2024-05-10-a"),
+    episode = PendingEpisode(
+        slug="2024-05-10-a", number=1, guid=item_guid(SHOW.guid, "2024-05-10-a"),
         enclosure_url="https://example.org/p/2024-05-10-a/episode.mp3", sha256="a" * 64)
-    ledger = feed.PendingLedger(built_against=built_against, show=SHOW, episodes=[episode])
-    return feed.ledger_text(ledger).encode()
+    ledger = PendingLedger(built_against=built_against, show=SHOW, episodes=[episode])
+    return ledger.text().encode()
 
 
 def make_public(root: Path) -> Path:
@@ -149,9 +150,9 @@ def test_rsync_missing_leaves_the_ledger_as_it_was(tmp_path: Path,
 
 def test_an_unwritable_destination_is_one_line_and_leaves_the_ledger(tmp_path: Path) -> None:
     public = make_public(tmp_path)
-    feed.write_ledger(ledger(tmp_path), feed.Ledger(show=SHOW))  # the show, no episode yet
+    Ledger(show=SHOW).write_toml(ledger(tmp_path))  # the show, no episode yet
     committed = ledger(tmp_path).read_bytes()
-    (public / ".ledger.toml").write_bytes(pending_text(feed.ledger_digest(ledger(tmp_path))))
+    (public / ".ledger.toml").write_bytes(pending_text(ledger_digest(ledger(tmp_path))))
     blocker = tmp_path / "site"
     blocker.write_text("a file where the folder should be", encoding="utf-8")
     with pytest.raises(PipelineError, match="cannot write 2024-05-10-a/episode.mp3") as caught:

@@ -24,9 +24,11 @@ from PIL import Image
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import HeardDifferently
 from pipeline.publish import feed
 from pipeline.publish.serve import RangeRequestHandler
 from pipeline.stages import review
+from pipeline.util.timecode import clock
 
 BODY = """
 ## Tom & Jerry
@@ -145,33 +147,35 @@ def test_parse_ebur128_of_silence_has_no_figures() -> None:
     assert loud.times == [] and loud.true_peak is None and loud.integrated == -70.0
 
 
-def _marked(spans: list[dict]) -> list[tuple[int, str, str]]:
-    words = [s for s in spans if s["word"]]
-    return [(i, w["text"], w["kind"]) for i, w in enumerate(words) if w["kind"] != "plain"]
+def _marked(spans: list[review.WordSpan]) -> list[tuple[int, str, str]]:
+    words = [s for s in spans if s.word]
+    return [(i, w.text, w.kind) for i, w in enumerate(words) if w.kind != "plain"]
 
 
 def test_mark_words_places_a_repeated_word_by_the_time_it_was_heard() -> None:
     display = fx.SEGMENTS[2][6]
-    heard = [e for e in fx.HEARD if e["segment"].endswith("paragraph-1")]
+    heard = [e for e in fx.HEARD if e.segment.endswith("paragraph-1")]
     spans = review.mark_words(display, heard, fx.MISSED, 5.2, 8.6)
-    assert "".join(s["text"] for s in spans) == display  # nothing lost, spacing kept
+    assert "".join(s.text for s in spans) == display  # nothing lost, spacing kept
     assert _marked(spans) == [(2, "lists", "missed"), (9, "Neel", "heard")]
-    assert spans[[i for i, s in enumerate(spans) if s["kind"] == "heard"][0]]["heard"] == "Neil"
+    assert next(s for s in spans if s.kind == "heard").heard == "Neil"
 
 
 def test_mark_words_honours_an_index_and_falls_back_to_word_order() -> None:
     display = "the cat and the hat and the bat"
-    by_index = review.mark_words(display, [{"display": "the", "heard": "a", "index": 6}], [])
+    def entry(word: str, said: str, index: int | None = None) -> HeardDifferently:
+        return HeardDifferently(segment="s/paragraph-1", display=word, expected=word,
+                                heard=said, start=0.0, index=index)
+
+    by_index = review.mark_words(display, [entry("the", "a", 6)], [])
     assert _marked(by_index) == [(6, "the", "heard")]
-    in_order = review.mark_words(display, [{"display": "the", "heard": "a"},
-                                           {"display": "the", "heard": "duh"}], [])
+    in_order = review.mark_words(display, [entry("the", "a"), entry("the", "duh")], [])
     assert _marked(in_order) == [(0, "the", "heard"), (3, "the", "heard")]
-    assert _marked(review.mark_words(display, [{"display": "dog", "heard": "fog"}], [])) == []
+    assert _marked(review.mark_words(display, [entry("dog", "fog")], [])) == []
 
 
 def test_clock_and_time_labels() -> None:
-    assert [review.clock(s) for s in (0, 7.9, 754, 3723)] == ["0:00", "0:07", "12:34",
-                                                             "1:02:03"]
+    assert [clock(s) for s in (0, 7.9, 754, 3723)] == ["0:00", "0:07", "12:34", "1:02:03"]
     assert [review.tick_step(d) for d in (12, 60, 600, 3600)] == [1, 5, 60, 300]
 
 
@@ -202,10 +206,9 @@ def test_page_has_video_with_track_chapters_and_marked_words(episode_dir: Path) 
     assert page.one("audio")["attrs"]["src"] == "episode.mp3"
 
     chapters = page.find("button", class_="chapter")
-    expected = fx.chapters_json()["chapters"]
-    assert [float(b["attrs"]["data-start"]) for b in chapters] == [c["startTime"]
-                                                                   for c in expected]
-    assert [b["text"].split(None, 1)[1] for b in chapters] == [c["title"] for c in expected]
+    expected = fx.chapters_file().chapters
+    assert [float(b["attrs"]["data-start"]) for b in chapters] == [c.startTime for c in expected]
+    assert [b["text"].split(None, 1)[1] for b in chapters] == [c.title for c in expected]
     assert fx.TRICKY in chapters[1]["text"]  # escaped in the HTML, the same text to a reader
 
     heard = page.find("mark", class_="heard")
@@ -260,7 +263,7 @@ def test_a_loudness_miss_is_marked_bad(episode_dir: Path) -> None:
     assert (loud.integrated, loud.true_peak) == (-19.0, -0.5)
     rows = review.qa_figures(loud, review.read_inputs(episode_dir / "build", fx.SLUG),
                              load_episode(episode_dir))
-    status = {row["label"]: row["status"] for row in rows}
+    status = {row.label: row.status for row in rows}
     assert status["Integrated loudness"] == "bad" and status["True peak"] == "bad"
     assert status["Stretches heard but not in the script"] == "bad"
     assert status["Cue rule violations"] == "ok"
@@ -304,8 +307,8 @@ def test_youtube_text_as_uploaded_with_its_limits(episode_dir: Path) -> None:
     assert page.one("pre", id="youtube-title")["text"] == fx.YOUTUBE_TITLE.strip()
     assert page.one("pre", id="youtube-description")["text"] == fx.YOUTUBE_DESCRIPTION
     (episode_dir / "build" / "youtube-title.txt").write_text("A <b> title " + "x" * 100)
-    rows = review.youtube_text(review.read_inputs(episode_dir / "build", fx.SLUG))["checks"]
-    assert [r["status"] for r in rows] == ["bad", "ok", "bad"]
+    rows = review.youtube_text(review.read_inputs(episode_dir / "build", fx.SLUG)).checks
+    assert [r.status for r in rows] == ["bad", "ok", "bad"]
 
 
 # ---------------------------------------------------------------- what is missing or broken
@@ -315,9 +318,9 @@ def test_an_episode_with_only_a_script_gets_a_page_naming_what_is_missing(
         project, media: dict[str, Path]) -> None:
     folder = project.episode(BODY, slug=fx.SLUG)
     (folder / "build").mkdir()
-    fx.write_json(folder / "build" / "script.json", fx.script_json())
+    fx.script_file().write(folder / "build")
     result, page = build_page(folder)
-    missing = {item["file"]: item["command"] for item in result.missing}
+    missing = {item.file: item.command for item in result.missing}
     assert missing["video.mp4"] == f"make video EP={fx.SLUG}"
     assert missing["episode.mp3"] == f"make master EP={fx.SLUG}"
     assert "script.json" not in missing
@@ -427,9 +430,9 @@ def check_in_browser(context, address: str) -> tuple[object, list[str]]:
     assert page.evaluate(f"{VIDEO}.readyState") >= 2
     cue = page.evaluate(f"{VIDEO}.textTracks[0].cues[2].text")
     assert cue == 'Tom &amp; Jerry &lt;b&gt;not bold&lt;/b&gt; "quoted"'
-    for index, chapter in enumerate(fx.chapters_json()["chapters"][::-1]):
+    for index, chapter in enumerate(fx.chapters_file().chapters[::-1]):
         page.click(f"button.chapter >> nth={len(fx.SECTION_TIMES) - 1 - index}")
-        assert page.evaluate(f"{VIDEO}.currentTime") == pytest.approx(chapter["startTime"],
+        assert page.evaluate(f"{VIDEO}.currentTime") == pytest.approx(chapter.startTime,
                                                                     abs=0.05)
     return page, errors
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from conftest import SEED
 
 from pipeline.cli import main
+from pipeline.formats import Script
 from pipeline.stages.script import side_by_side, write_script
+from tests import builders as build
 
 FORBIDDEN = re.compile(r"[0-9*_#\[\]`]|https?:|www\.|\.(com|org|ai|net)\b")
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
@@ -17,7 +18,7 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
 def test_sample_sections_in_order(project) -> None:
     _, script = write_script(project.sample())
-    body = [s["title"] for s in script["sections"] if s["kind"] == "body"]
+    body = [s.title for s in script.sections if s.kind == "body"]
     assert body == [
         "Mechanistic interpretability",
         "ML improving ML",
@@ -25,9 +26,9 @@ def test_sample_sections_in_order(project) -> None:
         "Deep learning research and other news",
         "Opportunities",
     ]
-    assert script["sections"][0]["kind"] == "intro"
-    assert script["sections"][-1]["kind"] == "outro"
-    assert [s["index"] for s in script["sections"]] == list(range(len(script["sections"])))
+    assert script.sections[0].kind == "intro"
+    assert script.sections[-1].kind == "outro"
+    assert [s.index for s in script.sections] == list(range(len(script.sections)))
 
 
 def seed_sentences() -> list[str]:
@@ -40,7 +41,7 @@ def seed_sentences() -> list[str]:
 
 def test_every_sentence_of_the_issue_is_in_a_display_text(project) -> None:
     _, script = write_script(project.sample())
-    display = " ".join(seg["display"] for seg in script["segments"])
+    display = " ".join(seg.display for seg in script.segments)
     missing = [s for s in seed_sentences() if s not in display]
     assert len(seed_sentences()) > 60
     assert missing == []
@@ -48,47 +49,47 @@ def test_every_sentence_of_the_issue_is_in_a_display_text(project) -> None:
 
 def test_spoken_text_has_no_digits_urls_markers_or_emoji(project) -> None:
     _, script = write_script(project.sample())
-    for seg in script["segments"]:
-        assert seg["spoken"].strip(), seg["id"]
-        assert not FORBIDDEN.search(seg["spoken"]), (seg["id"], seg["spoken"])
-        assert not EMOJI.search(seg["spoken"]), seg["id"]
-    spoken = " ".join(seg["spoken"] for seg in script["segments"])
+    for seg in script.segments:
+        assert seg.spoken.strip(), seg.id
+        assert not FORBIDDEN.search(seg.spoken), (seg.id, seg.spoken)
+        assert not EMOJI.search(seg.spoken), seg.id
+    spoken = " ".join(seg.spoken for seg in script.segments)
     assert "fifty thousand dollars" in spoken
     assert "two hundred open and concrete problems" in spoken
 
 
 def test_segments_carry_links_and_list_items(project) -> None:
     _, script = write_script(project.sample())
-    news = [s for s in script["segments"] if s["section"] == "deep-learning-research-and-other-news"
-            and s["kind"] == "list"]
-    assert len(news) == 1 and len(news[0]["items"]) == 8
-    urls = [link["url"] for seg in script["segments"] for link in seg["links"]]
+    news = [s for s in script.segments if s.section == "deep-learning-research-and-other-news"
+            and s.kind == "list"]
+    assert len(news) == 1 and len(news[0].items) == 8
+    urls = [link.url for seg in script.segments for link in seg.links]
     assert "https://arxiv.org/abs/2202.05262" in urls
-    rome = next(link for seg in script["segments"] for link in seg["links"]
-                if link["url"].endswith("2202.05262"))
-    assert rome["text"] == "ROME paper"
+    rome = next(link for seg in script.segments for link in seg.links
+                if link.url.endswith("2202.05262"))
+    assert rome.text == "ROME paper"
 
 
 def test_ids_unique_and_stable_across_an_edit(project) -> None:
     episode = project.sample()
     _, before = write_script(episode)
-    ids = [s["id"] for s in before["segments"]]
+    ids = [s.id for s in before.segments]
     assert len(ids) == len(set(ids))
     issue = episode / "issue.md"
     issue.write_text(issue.read_text().replace("massive list", "huge list"))
     _, after = write_script(episode)
-    assert [s["id"] for s in after["segments"]] == ids
-    changed = [a["id"] for a, b in zip(after["segments"], before["segments"], strict=True)
-               if a["spoken"] != b["spoken"]]
+    assert [s.id for s in after.segments] == ids
+    changed = [a.id for a, b in zip(after.segments, before.segments, strict=True)
+               if a.spoken != b.spoken]
     assert changed == ["mechanistic-interpretability/paragraph-1"]
 
 
 def test_intro_and_outro_from_the_show_templates(project) -> None:
     _, script = write_script(project.sample())
-    intro, outro = script["segments"][0], script["segments"][-1]
-    assert intro["display"].startswith("Welcome to ML & AI Safety Updates, episode 1: AI "
+    intro, outro = script.segments[0], script.segments[-1]
+    assert intro.display.startswith("Welcome to ML & AI Safety Updates, episode 1: AI "
                                        "Improving Itself.")
-    assert "YouTube and Spotify" in outro["display"]
+    assert "YouTube and Spotify" in outro.display
 
 
 def test_unseen_markdown(project) -> None:
@@ -111,13 +112,13 @@ def test_unseen_markdown(project) -> None:
         The *second* section has the same title (it happens).
         """)
     _, script = write_script(episode)
-    ids = [s["id"] for s in script["sections"]]
+    ids = [s.id for s in script.sections]
     assert ids == ["intro", "funding-jobs", "funding-jobs-2", "outro"]  # "# Test Issue": title
-    kinds = [s["kind"] for s in script["segments"]]
+    kinds = [s.kind for s in script.segments]
     assert kinds.count("quote") == 1 and kinds.count("list") == 1
-    for seg in script["segments"]:
-        assert not FORBIDDEN.search(seg["spoken"]), seg["spoken"]
-        assert not EMOJI.search(seg["spoken"]), seg["spoken"]
+    for seg in script.segments:
+        assert not FORBIDDEN.search(seg.spoken), seg.spoken
+        assert not EMOJI.search(seg.spoken), seg.spoken
 
 
 def test_twenty_thousand_words(project) -> None:
@@ -125,9 +126,9 @@ def test_twenty_thousand_words(project) -> None:
     body = "".join(f"## Part {i}\n\n" + (para + "\n\n") * 10 for i in range(1, 16))
     episode = project.episode(body)
     _, script = write_script(episode)
-    words = sum(len(s["display"].split()) for s in script["segments"])
+    words = sum(len(s.display.split()) for s in script.segments)
     assert words > 20_000
-    assert len([s for s in script["sections"] if s["kind"] == "body"]) == 15
+    assert len([s for s in script.sections if s.kind == "body"]) == 15
 
 
 def test_cli_show_prints_side_by_side(project, capsys) -> None:
@@ -136,13 +137,13 @@ def test_cli_show_prints_side_by_side(project, capsys) -> None:
     out = capsys.readouterr()
     assert "│" in out.out and "fifty thousand dollars" in out.out
     assert "segments in 5 sections" in out.err
-    script = json.loads((episode / "build" / "script.json").read_text())
-    assert script["episode"]["slug"] == "2023-01-06-ai-improving-itself"
+    script = Script.read(episode / "build")
+    assert script.episode.slug == "2023-01-06-ai-improving-itself"
 
 
 @pytest.mark.parametrize("width", [60, 120])
 def test_side_by_side_columns_fit(width: int) -> None:
-    script = {"segments": [{"id": "a/b-1", "display": "word " * 50, "spoken": "say " * 60}]}
+    script = build.script([build.segment("a/paragraph-1", "word " * 50, "say " * 60)])
     lines = side_by_side(script, width).splitlines()
     assert all(len(line) <= width for line in lines)
     assert sum("│" in line for line in lines) >= 2
@@ -153,8 +154,8 @@ def test_the_intro_says_the_title_and_summary_without_markdown(project) -> None:
              "summary: 'Read [the paper](https://arxiv.org/abs/1).'\n---\n")
     episode = project.episode("# The big week\n\n## One\n\nText.\n", front=front)
     _, script = write_script(episode)
-    assert script["segments"][0]["display"].endswith("episode 2: The big week. Read the paper.")
-    assert [s["id"] for s in script["sections"]] == ["intro", "one", "outro"]
+    assert script.segments[0].display.endswith("episode 2: The big week. Read the paper.")
+    assert [s.id for s in script.sections] == ["intro", "one", "outro"]
 
 
 def test_title_and_summary_are_plain_text_everywhere(project) -> None:

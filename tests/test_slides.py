@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,18 @@ from PIL import Image, ImageDraw
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import EpisodeInfo, Script, Slides, Timeline
 from pipeline.stages import slides
 from pipeline.tools.artwork import draw_artwork
-from tests.slide_fixtures import DURATION, REPO, SEGMENTS, make_episode, script_json, timeline_json
+from pipeline.util.text import ELLIPSIS
+from tests.slide_fixtures import (
+    DURATION,
+    REPO,
+    SEGMENTS,
+    make_episode,
+    script_file,
+    timeline_file,
+)
 
 REGULAR = str(REPO / "assets/fonts/DejaVuSans.ttf")
 BOLD = str(REPO / "assets/fonts/DejaVuSans-Bold.ttf")
@@ -70,7 +79,7 @@ def test_fit_text_shrinks_before_cutting_and_cuts_with_an_ellipsis() -> None:
     size, lines = slides.fit_text("Short title", BOLD, box, 96, 24)
     assert size == 96 and lines == ["Short title"]
     size, lines = slides.fit_text("word " * 400, BOLD, box, 96, 24)
-    assert size == 24 and lines[-1].endswith(slides.ELLIPSIS)
+    assert size == 24 and lines[-1].endswith(ELLIPSIS)
 
 
 def test_long_word_is_cut_into_pieces_that_fit() -> None:
@@ -84,36 +93,36 @@ def test_key_point_is_the_first_sentence_shortened() -> None:
     assert slides.key_point("First one. Second one.") == "First one."
     long = "Word " * 60 + "end. Next."
     point = slides.key_point(long)
-    assert point.endswith(slides.ELLIPSIS) and len(point) <= slides.KEY_POINT_CHARS + 1
+    assert point.endswith(ELLIPSIS) and len(point) <= slides.KEY_POINT_CHARS + 1
 
 
 def test_plan_times_each_slide_by_its_segments(theme: slides.Theme, tmp_path: Path) -> None:
-    planned = slides.plan_slides(script_json(), timeline_json(), theme, tmp_path / "t.json")
-    starts = {s["id"]: s["start"] for s in SEGMENTS}
+    planned = slides.plan_slides(script_file(), timeline_file(), theme)
+    starts = {s.id: s.start for s in SEGMENTS}
     assert [s.kind for s in planned] == ["title", "section", "section", "outro"]
     assert planned[0].start == 0.0 and planned[-1].end == DURATION
     for before, after in zip(planned, planned[1:], strict=False):
         assert before.end == after.start == starts[after.segments[0]]
     shown = [sid for s in planned for sid in s.segments]
-    assert shown == [s["id"] for s in SEGMENTS]
+    assert shown == [s.id for s in SEGMENTS]
 
 
-def long_list_script(items: int) -> tuple[dict, dict]:
-    script, timeline = script_json(), timeline_json()
-    news = next(s for s in script["segments"] if s["id"] == "in-other-news/list-1")
-    news["items"] = [f"Item {n}: Zoë Ñandú Łukasz wrote a long piece about evaluations, "
-                     f"oversight and interpretability of large models number {n}."
-                     for n in range(items)]
-    return script, timeline
+def long_list_script(items: int) -> tuple[Script, Timeline]:
+    script, timeline = script_file(), timeline_file()
+    texts = [f"Item {n}: Zoë Ñandú Łukasz wrote a long piece about evaluations, "
+             f"oversight and interpretability of large models number {n}." for n in range(items)]
+    segments = [s.model_copy(update={"items": texts}) if s.id == "in-other-news/list-1" else s
+                for s in script.segments]
+    return script.model_copy(update={"segments": segments}), timeline
 
 
 def test_long_lists_are_paged_and_every_page_fits(theme: slides.Theme, tmp_path: Path) -> None:
     script, timeline = long_list_script(14)
-    planned = slides.plan_slides(script, timeline, theme, tmp_path / "t.json")
+    planned = slides.plan_slides(script, timeline, theme)
     news = [s for s in planned if s.section == "in-other-news"]
     assert len(news) >= 2
     assert sum(len(s.bullets) for s in news) == 14
-    segment = next(s for s in SEGMENTS if s["id"] == "in-other-news/list-1")
+    segment = next(s for s in SEGMENTS if s.id == "in-other-news/list-1")
     for page in news:
         assert page.pages == len(news)
         image, placed = slides.render_section(theme, page, "ML & AI Safety Updates")
@@ -121,13 +130,14 @@ def test_long_lists_are_paged_and_every_page_fits(theme: slides.Theme, tmp_path:
         drawn = [p for p in placed if p.size == theme.spec("section", "bullets").max]
         assert len(drawn) == len(page.bullets)
     for page in news[1:]:
-        assert segment["start"] < page.start < segment["end"]
+        assert segment.start < page.start < segment.end
         assert page.segments == ["in-other-news/list-1"]
 
 
 def test_hard_text_fits_on_every_kind_of_slide(theme: slides.Theme) -> None:
     art = Image.new("RGB", (1400, 1400), "red")
-    info = {"title": HARD_TEXTS[2], "number": 123, "date": "2023-01-06"}
+    info = EpisodeInfo(slug="2023-01-06-x", title=HARD_TEXTS[2], number=123,
+                       date=dt.date(2023, 1, 6), summary="")
     image, placed = slides.render_title(theme, info, HARD_TEXTS[1], art)
     assert_inside(image, placed)
     slide = slides.Slide("section", "s", HARD_TEXTS[0],
@@ -147,12 +157,11 @@ def test_hard_text_fits_on_every_kind_of_slide(theme: slides.Theme) -> None:
 def test_build_writes_slides_manifest_and_thumbnail(episode) -> None:
     manifest = slides.build_slides(episode)
     build = episode.build
-    on_disk = json.loads((build / "slides.json").read_text(encoding="utf-8"))
-    assert on_disk == manifest
+    assert Slides.read(build) == manifest
     assert sorted(p.name for p in (build / "slides").iterdir()) == [
-        f"{n:03d}.png" for n in range(1, len(manifest["slides"]) + 1)]
-    for entry in manifest["slides"]:
-        with Image.open(build / entry["file"]) as image:
+        f"{n:03d}.png" for n in range(1, len(manifest.slides) + 1)]
+    for entry in manifest.slides:
+        with Image.open(build / entry.file) as image:
             assert image.size == (1920, 1080) and image.mode == "RGB"
     thumb = build / "thumbnail.jpg"
     with Image.open(thumb) as image:
@@ -179,15 +188,14 @@ def test_missing_font_names_the_file(tmp_path: Path) -> None:
 
 def test_missing_timeline_names_the_file_and_stage(episode) -> None:
     (episode.build / "timeline.json").unlink()
-    with pytest.raises(PipelineError, match=r"timeline\.json.*pipeline narrate"):
+    with pytest.raises(PipelineError, match=r"timeline\.json.*make narrate EP="):
         slides.build_slides(episode)
     assert not (episode.build / "slides.json").exists()
 
 
 def test_segment_missing_from_timeline_is_an_error(episode) -> None:
-    timeline = timeline_json()
-    timeline["segments"] = timeline["segments"][:-1]
-    (episode.build / "timeline.json").write_text(json.dumps(timeline), encoding="utf-8")
+    timeline = timeline_file()
+    timeline.model_copy(update={"segments": timeline.segments[:-1]}).write(episode.build)
     with pytest.raises(PipelineError, match="outro/outro-1"):
         slides.build_slides(episode)
 

@@ -14,6 +14,8 @@ from PIL import Image
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import Link, Script, SlideEntry, Slides, TimedSection, Timeline
+from pipeline.publish.youtube import describe
 from pipeline.stages import video
 from pipeline.stages.slides import build_slides
 from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
@@ -27,8 +29,10 @@ QUIET = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
 
 
 def test_frame_cuts_round_to_frames_and_split_whole_gops() -> None:
-    slides = [{"file": "slides/001.png", "start": 0.0}, {"file": "slides/002.png", "start": 3.5},
-              {"file": "slides/003.png", "start": 7.234}, {"file": "slides/004.png", "start": 7.24}]
+    starts = [0.0, 3.5, 7.234, 7.24]
+    slides = [SlideEntry(index=n, file=f"slides/{n:03d}.png", kind="section", section="s",
+                         title="S", segments=[], start=start, end=end)
+              for n, (start, end) in enumerate(zip(starts, [*starts[1:], 12.0], strict=True), 1)]
     cuts = video.frame_cuts(slides, 12.0, Path("/b"), ENC)
     assert cuts == [
         video.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
@@ -95,7 +99,7 @@ def test_small_helpers() -> None:
     assert video.missing_encoders(listing) == ["MP4 subtitle encoder mov_text"]
     assert video.missing_encoders(" A..... aac  AAC\n S..... mov_text x\n") == [
         "H.264 video encoder libx264"]
-    assert video.hashtag("AI safety") == "#AISafety"
+    assert describe.hashtag("AI safety") == "#AISafety"
 
 
 def test_progress_prints_lines_as_parts_advance() -> None:
@@ -108,19 +112,21 @@ def test_progress_prints_lines_as_parts_advance() -> None:
     assert 9 <= len(lines) <= 11
 
 
-def sections(*starts: float) -> list[dict]:
-    return [{"id": f"s{n}", "title": f"Section {n}", "start": s} for n, s in enumerate(starts)]
+def sections(*starts: float, end: float = 4000.0) -> list[TimedSection]:
+    ends = [*starts[1:], end]
+    return [TimedSection(id=f"s{n}", title=f"Section {n}", start=s, end=e)
+            for n, (s, e) in enumerate(zip(starts, ends, strict=True))]
 
 
 def test_chapters_follow_youtube_rules() -> None:
-    found, why = video.chapters(sections(0, 15, 40, 90), 120)
+    found, why = describe.chapters(sections(0, 15, 40, 90), 120)
     assert why == ""
     assert [(c.time, c.title) for c in found] == [
         ("0:00", "Section 0"), ("0:15", "Section 1"), ("0:40", "Section 2"), ("1:30", "Section 3")]
 
 
 def test_short_sections_join_their_neighbours() -> None:
-    found, _ = video.chapters(sections(0, 4, 30, 31, 60, 115), 120)
+    found, _ = describe.chapters(sections(0, 4, 30, 31, 60, 115), 120)
     starts = [c.start for c in found]
     assert starts[0] == 0 and starts == sorted(starts)
     ends = [*starts[1:], 120]
@@ -129,13 +135,14 @@ def test_short_sections_join_their_neighbours() -> None:
 
 
 def test_too_few_chapters_are_left_out_with_a_reason() -> None:
-    found, why = video.chapters(sections(0, 20), 60)
+    found, why = describe.chapters(sections(0, 20), 60)
     assert found == [] and "YouTube needs 3" in why
 
 
 def test_chapter_titles_and_times() -> None:
-    long = {"id": "x", "title": "A <very> long section title " * 4, "start": 3725.0}
-    found, _ = video.chapters([*sections(0, 20), long], 4000)
+    long = TimedSection(id="x", title="A <very> long section title " * 4, start=3725.0,
+                        end=4000.0)
+    found, _ = describe.chapters([*sections(0, 20), long], 4000)
     assert found[-1].time == "1:02:05"
     assert len(found[-1].title) <= 49 and "<" not in found[-1].title
 
@@ -148,12 +155,15 @@ def episode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_description_stays_within_youtube_limits(episode) -> None:
-    script = json.loads((episode.build / "script.json").read_text(encoding="utf-8"))
-    script["episode"]["title"] = "<b>Title</b> " * 20
-    script["segments"][0]["links"] = [{"text": f"<link {n}> ünïcödé", "url": f"https://e.org/{n}"}
-                                      for n in range(400)]
-    timeline = {"duration": 300.0, "sections": sections(0, 60, 120, 200)}
-    title, description, why = video.youtube_texts(episode, script, timeline)
+    script = Script.read(episode.build)
+    links = [Link(text=f"<link {n}> ünïcödé", url=f"https://e.org/{n}") for n in range(400)]
+    first = script.segments[0].model_copy(update={"links": links})
+    script = script.model_copy(update={
+        "episode": script.episode.model_copy(update={"title": "<b>Title</b> " * 20}),
+        "segments": [first, *script.segments[1:]]})
+    timeline = Timeline.read(episode.build).model_copy(
+        update={"duration": 300.0, "sections": sections(0, 60, 120, 200, end=300.0)})
+    title, description, why = describe.youtube_texts(episode, script, timeline)
     assert len(title) <= 100 and len(description.encode()) <= 5000 and why == ""
     for text in (title, description):
         assert "<" not in text and ">" not in text
@@ -166,13 +176,13 @@ def test_description_stays_within_youtube_limits(episode) -> None:
 
 def test_missing_template_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match=r"nothing\.j2"):
-        video.render_template(tmp_path, "nothing.j2", {})
+        describe.render_template(tmp_path, "nothing.j2", {})
 
 
 def test_missing_captions_names_the_file(episode) -> None:
     (episode.build / "captions.vtt").unlink()
     (episode.build / "episode.mp3").write_bytes(b"")  # present, so the captions are named
-    with pytest.raises(PipelineError, match=r"captions\.vtt.*pipeline captions"):
+    with pytest.raises(PipelineError, match=r"captions\.vtt.*make captions EP="):
         video.build_video(episode)
     assert not (episode.build / "video.mp4").exists()
 
@@ -304,15 +314,14 @@ def test_moov_first_and_no_edit_lists(built) -> None:
 def test_keyframes_and_pictures_change_with_the_timeline(built) -> None:
     folder, _ = built
     path = folder / "video.mp4"
-    timeline = json.loads((folder / "timeline.json").read_text(encoding="utf-8"))
-    starts = {s["id"]: s["start"] for s in timeline["segments"]}
-    slides = json.loads((folder / "slides.json").read_text(encoding="utf-8"))["slides"]
-    changes = [starts[s["segments"][0]] for s in slides[1:]]
+    starts = Timeline.read(folder).times()
+    slides = Slides.read(folder).slides
+    changes = [starts[s.segments[0]][0] for s in slides[1:]]
     packets = probe(path, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
     keys = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
     for change in changes:
         assert min(abs(k - change) for k in keys) <= 1 / FPS, change
-    pictures = [Image.open(folder / s["file"]).convert("L").resize((32, 18)).tobytes()
+    pictures = [Image.open(folder / s.file).convert("L").resize((32, 18)).tobytes()
                 for s in slides]
     numbers = sorted({n for c in changes for n in (round(c * FPS) - 1, round(c * FPS))})
     shown = [nearest(f, pictures) for f in frames_gray(path, numbers)]

@@ -157,27 +157,29 @@ def test_voice_cache_never_shows_a_half_entry_to_a_concurrent_reader(tmp_path):
 def test_script_problems_are_named(tmp_path):
     from narrate_fixtures import script
 
-    from pipeline.stages.narrate import load_script
+    from pipeline.formats import Script
 
-    path = tmp_path / "script.json"
-    with pytest.raises(PipelineError, match="file not found.*run `pipeline script` first"):
-        load_script(path)
+    build = tmp_path / "episodes" / "2024-05-17-x" / "build"
+    build.mkdir(parents=True)
+    path = build / "script.json"
+    with pytest.raises(PipelineError, match="not found.*make script EP=2024-05-17-x"):
+        Script.read(build)
     path.write_text("{")
-    with pytest.raises(PipelineError, match="not valid JSON"):
-        load_script(path)
-    bad = script()
+    with pytest.raises(PipelineError, match="not valid JSON.*make script EP=2024-05-17-x"):
+        Script.read(build)
+    bad = script().model_dump(mode="json")
     del bad["segments"][2]["spoken"]
     path.write_text(json.dumps(bad))
-    with pytest.raises(PipelineError, match="segment 2 has no 'spoken'") as err:
-        load_script(path)
+    with pytest.raises(PipelineError, match=r"segments\[2\]\.spoken: field required") as err:
+        Script.read(build)
     assert err.value.path == str(path)
-    bad = script()
+    bad = script().model_dump(mode="json")
     bad["segments"][0]["section"] = "nowhere"
     path.write_text(json.dumps(bad))
     with pytest.raises(PipelineError, match="unknown section 'nowhere'"):
-        load_script(path)
-    path.write_text(json.dumps(script()))
-    assert len(load_script(path)["segments"]) == 5
+        Script.read(build)
+    script().write(build)
+    assert len(Script.read(build).segments) == 5
 
 
 def test_a_long_segment_is_planned_as_several_chunks(tmp_path):

@@ -23,6 +23,7 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.config import load_show
 from pipeline.errors import PipelineError
+from pipeline.formats import YouTubeRecord
 from pipeline.publish.youtube import auth, metadata, resumable
 from pipeline.publish.youtube.client import discovery_document, strip_secrets
 from tests.youtube_standin import Fault, Hold, StandIn
@@ -132,8 +133,8 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def record(episode: Path) -> dict:
-    return json.loads((episode / "build" / "youtube.json").read_text(encoding="utf-8"))
+def record(episode: Path) -> YouTubeRecord:
+    return YouTubeRecord.read(episode / "build")
 
 
 def assert_one_true_video(standin: StandIn, episode: Path) -> dict:
@@ -161,10 +162,10 @@ def assert_finished(standin: StandIn, episode: Path) -> None:
             for c in standin.captions] == [(video_id, "en", sha(build / "captions.vtt"))]
     assert [(i["snippet"]["playlistId"], i["snippet"]["resourceId"]["videoId"])
             for i in standin.playlist_items] == [("PLstandin", video_id)]
-    steps = record(episode)["steps"]
-    assert {name: s["status"] for name, s in steps.items()} == {
+    steps = record(episode).steps
+    assert {name: s.status for name, s in steps.items()} == {
         "video": "done", "thumbnail": "done", "captions": "done", "playlist": "done"}
-    assert steps["video"]["id"] == video_id
+    assert steps["video"].id == video_id
 
 
 # -- whole uploads against the stand-in --
@@ -216,8 +217,8 @@ def test_quota_exceeded_stops_keeps_state_and_rerun_resumes(env, standin, episod
     assert len(err.strip().splitlines()[-1]) < 400 and err.strip().splitlines()[-1].startswith(
         "error:")
     assert standin.videos == {}
-    saved = record(episode)["steps"]["video"]
-    assert saved["status"] == "started" and "upload_id=" in saved["session_uri"]
+    saved = record(episode).steps["video"]
+    assert saved.status == "started" and "upload_id=" in (saved.session_uri or "")
     assert standin.count("chunk") == 3  # the third chunk was refused, not retried
     sent_before = len(standin.requests)
 
@@ -239,7 +240,7 @@ def test_killed_upload_resumes_from_the_server_offset(env, standin, episode, sig
                             stderr=subprocess.PIPE)
     try:
         assert standin.hold.held.wait(60), proc.communicate(timeout=5)
-        assert record(episode)["steps"]["video"]["status"] == "started"
+        assert record(episode).steps["video"].status == "started"
         os.kill(proc.pid, sig)
         proc.wait(10)
     finally:
@@ -275,14 +276,14 @@ def test_5xx_gives_up_after_ten_tries_and_4xx_is_not_retried(env, standin, episo
     assert run_cli("upload", str(episode)) == 1
     assert "YouTube rejected the video upload (HTTP 400 invalidRange" in capfd.readouterr().err
     assert standin.count("chunk") == 2  # the refused chunk was sent once
-    assert record(episode)["steps"]["video"]["status"] == "started"
+    assert record(episode).steps["video"].status == "started"
 
 
 def test_partly_done_episode_sends_only_what_is_missing(env, standin, episode, capfd):
     standin.faults.append(Fault("init", "captions", 400, reason="invalidValue"))
     assert run_cli("upload", str(episode)) == 1
     assert "YouTube rejected the captions upload (HTTP 400 invalidValue" in capfd.readouterr().err
-    video_id = record(episode)["steps"]["video"]["id"]
+    video_id = record(episode).steps["video"].id
     (episode / "build" / "video.mp4").unlink()  # not needed any more
     assert run_cli("upload", "--dry-run", str(episode)) == 0
     out = capfd.readouterr().out
@@ -299,7 +300,7 @@ def test_partly_done_episode_sends_only_what_is_missing(env, standin, episode, c
 
 def test_finished_episode_is_a_no_op_and_force_uploads_again(env, standin, episode, capfd):
     assert run_cli("upload", str(episode)) == 0
-    first = record(episode)["steps"]["video"]["id"]
+    first = record(episode).steps["video"].id
     sent = len(standin.requests)
     capfd.readouterr()
 
@@ -313,8 +314,8 @@ def test_finished_episode_is_a_no_op_and_force_uploads_again(env, standin, episo
     assert len(standin.videos) == 2
     assert {v["sha256"] for v in standin.videos.values()} == {sha(episode / "build/video.mp4")}
     saved = record(episode)
-    assert saved["steps"]["video"]["id"] not in (first, "")
-    assert saved["previous"][0]["steps"]["video"]["id"] == first
+    assert saved.steps["video"].id not in (first, "")
+    assert saved.previous[0].steps["video"].id == first
 
 
 def test_dry_run_prints_the_requests_and_sends_nothing(env, standin, episode, capfd):
@@ -336,14 +337,14 @@ def test_thumbnail_refused_warns_and_goes_on(env, standin, episode, capfd):
     assert "refused the thumbnail" in capfd.readouterr().err
     assert standin.thumbnails == {}
     assert len(standin.captions) == 1 and len(standin.playlist_items) == 1
-    assert record(episode)["steps"]["thumbnail"]["status"] == "skipped"
+    assert record(episode).steps["thumbnail"].status == "skipped"
 
 
 def test_quota_used_up_at_the_thumbnail_is_not_a_refusal(env, standin, episode, capfd):
     standin.faults.append(Fault("init", "thumbnails", 403, reason="quotaExceeded"))
     assert run_cli("upload", str(episode)) == 1
     assert "quota used up during the thumbnail upload" in capfd.readouterr().err
-    assert "thumbnail" not in record(episode)["steps"]
+    assert "thumbnail" not in record(episode).steps
     assert run_cli("upload", str(episode)) == 0
     assert_finished(standin, episode)
 
@@ -355,8 +356,8 @@ def test_private_when_public_asked_warns_about_the_audit(env, standin, tmp_path,
     err = capfd.readouterr().err
     assert "made the video private although public was asked" in err
     assert "unverified API project" in err
-    assert record(episode)["steps"]["video"]["privacy"] == "private"
-    assert "playlist" not in record(episode)["steps"]
+    assert record(episode).steps["video"].privacy == "private"
+    assert "playlist" not in record(episode).steps
 
 
 def test_401_after_refresh_says_sign_in_again(env, standin, episode, capfd):

@@ -5,31 +5,31 @@ in any format ffmpeg reads."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.formats import Section
 from pipeline.media.audio import decode, trim
 
 SILENT_DB = -60.0  # a recording whose peak stays below this is taken for silent
 RERECORD = "export it again as WAV or FLAC, or remove it to synthesise that section"
 
 
-def match_section(stem: str, sections: list[dict[str, Any]]) -> str | None:
+def match_section(stem: str, sections: list[Section]) -> str | None:
     """The id of the section a file stem names, by number or id."""
     for section in sections:
-        if stem == section["id"] or (stem.isdigit() and int(stem) == section["index"]):
-            return section["id"]
+        if stem == section.id or (stem.isdigit() and int(stem) == section.index):
+            return section.id
     return None
 
 
-def find_recordings(folder: Path, sections: list[dict[str, Any]]) -> dict[str, Path]:
+def find_recordings(folder: Path, sections: list[Section]) -> dict[str, Path]:
     """section id -> recording; a file naming no section, or two for one, is an error."""
     if not folder.is_dir():
         return {}
     found: dict[str, Path] = {}
-    names = ", ".join(f"{s['index']} or {s['id']}" for s in sections)
+    names = ", ".join(f"{s.index} or {s.id}" for s in sections)
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         if path.name.startswith("."):
             continue

@@ -26,7 +26,8 @@ import click
 
 from pipeline.config import load_show, project_root
 from pipeline.errors import PipelineError
-from pipeline.publish import feed
+from pipeline.formats import Ledger, PendingLedger
+from pipeline.publish.ledger import LEDGER, ledger_digest, read_pending
 from pipeline.util import fsutil
 
 FEED = "feed.xml"
@@ -120,23 +121,22 @@ def deliver(public: Path, target: str, root: Path,
     return copy_to_folder(public, folder if folder.is_absolute() else root / folder, on_copy)
 
 
-def pending_ledger(root: Path, public: Path) -> feed.PendingLedger:
+def pending_ledger(root: Path, public: Path) -> PendingLedger:
     """public/'s ledger after publishing, refused when episodes/published.toml changed since
     public/ was built (its checks were made against the old one) unless it records it all."""
-    pending = feed.read_pending(public)
-    path = root / feed.LEDGER
-    if feed.ledger_digest(path) != pending.built_against and pending.changes(
-            feed.read_ledger(path)):
+    pending = read_pending(public)
+    path = root / LEDGER
+    if ledger_digest(path) != pending.built_against and pending.changes(Ledger.read(path)):
         raise PipelineError("the ledger changed since public/ was built", path,
                             "rebuild public/ against it first: make feed")
     return pending
 
 
-def record(root: Path, pending: feed.PendingLedger, now: dt.datetime) -> bool:
+def record(root: Path, pending: PendingLedger, now: dt.datetime) -> bool:
     """Write episodes/published.toml as public/ has just been published; say if it changed."""
-    path = root / feed.LEDGER
+    path = root / LEDGER
     try:
-        return feed.write_ledger(path, pending.published(feed.read_ledger(path), now))
+        return pending.published(Ledger.read(path), now).write_toml(path)
     except OSError as exc:
         raise PipelineError(f"the feed is published but the ledger was not written: "
                             f"{exc.strerror or exc}", path,
@@ -180,6 +180,6 @@ def command(root: Path | None, destination: str | None) -> None:
     steps = done.steps
     click.echo(f"published ({len(steps)} step(s))" if steps else "published: nothing changed")
     if done.ledger_changed:
-        click.echo(f"recorded it in {feed.LEDGER}: commit it")
+        click.echo(f"recorded it in {LEDGER}: commit it")
     else:
-        click.echo(f"{feed.LEDGER} unchanged")
+        click.echo(f"{LEDGER} unchanged")

@@ -17,10 +17,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from num2words import num2words
 
+from pipeline.formats import (
+    Dropped,
+    HeardDifferently,
+    Missed,
+    Script,
+    Segment,
+    Stretch,
+    TimedSegment,
+    Timeline,
+)
 from pipeline.speech.asr import Word
 
 Normaliser = Callable[[str], str]  # display text -> spoken text
@@ -186,10 +195,10 @@ class SegmentReport:
 class Alignment:
     words: list[CaptionWord] = field(default_factory=list)
     segments: list[SegmentReport] = field(default_factory=list)
-    heard_differently: list[dict[str, Any]] = field(default_factory=list)
-    missed: list[dict[str, Any]] = field(default_factory=list)
-    dropped: list[dict[str, Any]] = field(default_factory=list)
-    stretches: list[dict[str, Any]] = field(default_factory=list)
+    heard_differently: list[HeardDifferently] = field(default_factory=list)
+    missed: list[Missed] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    stretches: list[Stretch] = field(default_factory=list)
     sounds: list[Word] = field(default_factory=list)  # "[Music]" and the like, left out
 
     @property
@@ -200,7 +209,7 @@ class Alignment:
 
 # --- recognised words into segments -----------------------------------------------------
 
-def assign_to_segments(words: list[Word], segments: list[dict[str, Any]]) -> list[list[Word]]:
+def assign_to_segments(words: list[Word], segments: list[TimedSegment]) -> list[list[Word]]:
     """Recognised words per timeline segment, by each word's midpoint (a word in a pause
     goes to the nearer segment)."""
     buckets: list[list[Word]] = [[] for _ in segments]
@@ -208,7 +217,7 @@ def assign_to_segments(words: list[Word], segments: list[dict[str, Any]]) -> lis
         return buckets
     for word in words:
         mid = (word.start + word.end) / 2
-        distances = [max(s["start"] - mid, mid - s["end"], 0.0) for s in segments]
+        distances = [max(s.start - mid, mid - s.end, 0.0) for s in segments]
         buckets[distances.index(min(distances))].append(word)
     return buckets
 
@@ -303,15 +312,15 @@ def _place_unmatched(seg_id: str, heard: _Heard, m: _Matches,
         if len(run) >= ADLIB_MIN_WORDS:
             after = max((d for d in m.display_of[: run[0]] if d is not None), default=-1)
             adlibs.setdefault(after, []).extend(run)
-            result.stretches.append({"segment": seg_id, "start": heard.words[run[0]].start,
-                                     "end": heard.words[run[-1]].end, "text": " ".join(texts)})
+            result.stretches.append(Stretch(segment=seg_id, start=heard.words[run[0]].start,
+                                            end=heard.words[run[-1]].end, text=" ".join(texts)))
             continue
         display = _neighbour_to_attach(run, m)
         if display is not None:
             m.heard_by_display[display].extend(run)
             continue
-        result.dropped.extend({"segment": seg_id, "word": heard.words[i].text,
-                               "start": heard.words[i].start} for i in run)
+        result.dropped.extend(Dropped(segment=seg_id, word=heard.words[i].text,
+                                      start=heard.words[i].start) for i in run)
     return adlibs
 
 
@@ -383,32 +392,32 @@ def _report_differences(seg_id: str, display_words: list[str], spoken: list[str]
     for index in sorted(m.inexact):
         expected = " ".join(t for t, o in zip(spoken, owners, strict=True) if o == index)
         found = sorted(m.heard_by_display.get(index, []))
-        entry = {"segment": seg_id, "display": display_words[index], "expected": expected}
+        said = {"segment": seg_id, "display": display_words[index], "expected": expected}
         if found:
-            entry["heard"] = " ".join(heard.words[w].text for w in found)
-            entry["start"] = heard.words[found[0]].start
-            result.heard_differently.append(entry)
+            result.heard_differently.append(HeardDifferently(
+                **said, heard=" ".join(heard.words[w].text for w in found),
+                start=heard.words[found[0]].start))
         else:
-            result.missed.append(entry)
+            result.missed.append(Missed(**said))
 
 
-def align_segment(script_segment: dict[str, Any], timed: dict[str, Any], words: list[Word],
+def align_segment(script_segment: Segment, timed: TimedSegment, words: list[Word],
                   normalise: Normaliser, result: Alignment) -> None:
     """Align one segment's recognised words to its script; append to `result`."""
-    seg_id = script_segment["id"]
-    display_words = script_segment["display"].split()
+    seg_id = script_segment.id
+    display_words = script_segment.display.split()
     # the reference is the display text said in words, before the lexicon's respellings:
     # Whisper writes "AI" and "Jaime", not the voice's "Eh I" and "Hymeh"
-    spoken, owners = spoken_owners(display_words, normalise(script_segment["display"]),
+    spoken, owners = spoken_owners(display_words, normalise(script_segment.display),
                                    normalise)
     heard = _Heard.of(words)
     m = _match(spoken, owners, heard)
     adlibs = _place_unmatched(seg_id, heard, m, result)
     items = _items(display_words, heard, m, adlibs)
-    _interpolate(items, float(timed["start"]), float(timed["end"]))
+    _interpolate(items, timed.start, timed.end)
     if items:
-        _snap_to_segment(items, float(timed["start"]), float(timed["end"]))
-    section = int(script_segment["section_index"])
+        _snap_to_segment(items, timed.start, timed.end)
+    section = script_segment.section_index
     result.words.extend(CaptionWord(i.text, float(i.start), float(i.end), seg_id, section,
                                     i.source) for i in items
                         if i.start is not None and i.end is not None)
@@ -422,14 +431,14 @@ def identity(text: str) -> str:
     return text
 
 
-def align(script: dict[str, Any], timeline: dict[str, Any], words: list[Word],
+def align(script: Script, timeline: Timeline, words: list[Word],
           normalise: Normaliser = identity) -> Alignment:
     """Align a whole episode's recognised words to its script, segment by segment."""
-    timed = {s["id"]: s for s in timeline["segments"]}
-    segments = [s for s in script["segments"] if s["id"] in timed]
+    timed = {s.id: s for s in timeline.segments}
+    segments = [s for s in script.segments if s.id in timed]
     result = Alignment()
     words, result.sounds = speech_only(words)
-    buckets = assign_to_segments(words, [timed[s["id"]] for s in segments])
+    buckets = assign_to_segments(words, [timed[s.id] for s in segments])
     for segment, bucket in zip(segments, buckets, strict=True):
-        align_segment(segment, timed[segment["id"]], bucket, normalise, result)
+        align_segment(segment, timed[segment.id], bucket, normalise, result)
     return result

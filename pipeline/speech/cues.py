@@ -9,8 +9,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
 
+from pipeline.formats import TimedSection
 from pipeline.speech.align import CaptionWord
 
 
@@ -190,7 +190,7 @@ def _lead_in(before: Cue, cue: Cue, rules: CueRules) -> None:
     cue.start = round(cue.start - need, 3)
 
 
-def make_cues(words: list[CaptionWord], sections: list[dict[str, Any]],
+def make_cues(words: list[CaptionWord], sections: list[TimedSection],
               rules: CueRules | None = None) -> list[Cue]:
     """Cues for a whole episode; `sections` are timeline.json's sections (in order)."""
     rules = rules or CueRules()
@@ -199,7 +199,7 @@ def make_cues(words: list[CaptionWord], sections: list[dict[str, Any]],
     for _section, group in groupby(ordered, key=lambda w: w.section_index):
         cues.extend(_cue(g, rules) for g in pack(list(group), rules))
     cues.sort(key=lambda c: c.start)
-    ends = {index: float(s["end"]) for index, s in enumerate(sections)}
+    ends = {index: s.end for index, s in enumerate(sections)}
     time_cues(cues, rules, ends)
     return cues
 

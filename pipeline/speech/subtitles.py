@@ -8,15 +8,7 @@ from typing import TextIO
 
 from pipeline.speech.cues import Cue
 from pipeline.util.fsutil import atomic_path
-
-
-def timestamp(seconds: float, decimal_marker: str = ".") -> str:
-    """HH:MM:SS.mmm (or with a comma for SRT)."""
-    millis = max(0, int(seconds * 1000 + 0.5))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_marker}{millis:03d}"
+from pipeline.util.timecode import timestamp
 
 
 class SubtitleWriter:

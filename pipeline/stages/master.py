@@ -39,14 +39,13 @@ from scipy.io import wavfile
 from pipeline.config import AudioSettings, cache_dir
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import Chapters, Timeline, rebuild_hint, require
 from pipeline.media import music
 from pipeline.media.audio import decode, loudness, read_wav, resample, run_tool
 from pipeline.util import fsutil
 
 MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
 MP3_MARGIN = 0.5  # dB kept below the true-peak ceiling for the MP3 encoder's overshoot
-CHAPTERS_VERSION = "1.2.0"
-RENARRATE = "run `pipeline narrate` again"
 FIX = "check that ffmpeg has loudnorm, alimiter and libmp3lame (apt-get install ffmpeg)"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
 MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
@@ -138,10 +137,6 @@ def parse_loudnorm(stderr: str) -> dict[str, Any]:
 
 # -- the mix --------------------------------------------------------------------------------
 
-def load_timeline(path: Path) -> dict[str, Any]:
-    return fsutil.read_json(path, RENARRATE)
-
-
 def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
     level = loudness(bed, rate)
     if level is None or speech_lufs is None:
@@ -182,13 +177,6 @@ def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int,
 
 # -- tags -----------------------------------------------------------------------------------
 
-def chapters_json(timeline: dict[str, Any]) -> dict[str, Any]:
-    """Podcasting 2.0 JSON chapters, one per section."""
-    return {"version": CHAPTERS_VERSION,
-            "chapters": [{"startTime": s["start"], "endTime": s["end"], "title": s["title"]}
-                         for s in timeline["sections"]]}
-
-
 def _cover(episode: Episode) -> APIC | None:
     path = episode.assets / episode.settings.show.artwork
     if not path.is_file():
@@ -198,7 +186,7 @@ def _cover(episode: Episode) -> APIC | None:
     return APIC(encoding=3, mime=mime, type=3, desc="Cover", data=path.read_bytes())
 
 
-def id3_tags(episode: Episode, timeline: dict[str, Any]) -> ID3:
+def id3_tags(episode: Episode, timeline: Timeline) -> ID3:
     """Title, artist, album, date, track, comment, cover and one chapter per section."""
     show, meta = episode.settings.show, episode.meta
     tags = ID3()
@@ -210,13 +198,13 @@ def id3_tags(episode: Episode, timeline: dict[str, Any]) -> ID3:
     tags.add(COMM(encoding=3, lang="eng", desc="", text=meta.summary))
     if cover := _cover(episode):
         tags.add(cover)
-    ids = [f"chp{i}" for i in range(len(timeline["sections"]))]
+    ids = [f"chp{i}" for i in range(len(timeline.sections))]
     tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                   child_element_ids=ids, sub_frames=[TIT2(encoding=3, text="Chapters")]))
-    for cid, section in zip(ids, timeline["sections"], strict=True):
-        tags.add(CHAP(element_id=cid, start_time=int(round(section["start"] * 1000)),
-                      end_time=int(round(section["end"] * 1000)),
-                      sub_frames=[TIT2(encoding=3, text=section["title"])]))
+    for cid, section in zip(ids, timeline.sections, strict=True):
+        tags.add(CHAP(element_id=cid, start_time=int(round(section.start * 1000)),
+                      end_time=int(round(section.end * 1000)),
+                      sub_frames=[TIT2(encoding=3, text=section.title)]))
     return tags
 
 
@@ -264,7 +252,7 @@ def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[str, dict[str, Any]
     The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
     lufs, peak = _ebur128(wav)
     if lufs < SILENT_LUFS:
-        raise PipelineError("the narration is silent", wav, RENARRATE)
+        raise PipelineError("the narration is silent", wav, rebuild_hint(wav))
     gain, ceiling, pre = settings.loudness_lufs - lufs, None, ""
     for attempt in range(LIMITER_TRIES):
         excess = peak + settings.loudness_lufs - lufs - (settings.true_peak_db - MP3_MARGIN)
@@ -345,19 +333,16 @@ def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float,
     return lufs, peak, mode
 
 
-def _check(timeline: dict[str, Any], lay: music.Layout, path: Path) -> None:
-    if abs(timeline.get("duration", -1) - lay.duration) > 0.002:
-        raise PipelineError("timeline.json does not match narration.wav", path, RENARRATE)
+def _check(timeline: Timeline, lay: music.Layout, path: Path) -> None:
+    if abs(timeline.duration - lay.duration) > 0.002:
+        raise PipelineError("does not match narration.wav", path, rebuild_hint(path))
 
 
 def master(episode: Episode) -> MasterResult:
     """Write build/episode.mp3 and build/chapters.json for `episode`."""
     settings = episode.settings.audio
-    timeline = load_timeline(episode.build / "timeline.json")
-    wav_path = episode.build / "narration.wav"
-    if not wav_path.is_file():
-        raise PipelineError("file not found", wav_path, RENARRATE)
-    narration, rate = read_wav(wav_path)
+    timeline = Timeline.read(episode.build)
+    narration, rate = read_wav(require(episode.build / "narration.wav"))
     lay = music.layout(len(narration) / rate, settings)
     _check(timeline, lay, episode.build / "timeline.json")
     out_rate = settings.sample_rate
@@ -369,9 +354,9 @@ def master(episode: Episode) -> MasterResult:
         with fsutil.atomic_path(episode.build / "episode.mp3") as mp3:
             lufs, peak, mode = encode(mix_path, mp3, settings)
             id3_tags(episode, timeline).save(mp3, v2_version=3)
-    fsutil.write_json(episode.build / "chapters.json", chapters_json(timeline))
-    sources = [s["source"] == "recording" or s["cached"] for s in timeline["segments"]]
-    recorded = sum(1 for s in timeline["segments"] if s["source"] == "recording")
+    Chapters.of(timeline).write(episode.build)
+    sources = [s.source == "recording" or s.cached for s in timeline.segments]
+    recorded = sum(1 for s in timeline.segments if s.source == "recording")
     return MasterResult(lay.duration, lufs, peak, mode, sources.count(False),
                         sources.count(True) - recorded, recorded)
 

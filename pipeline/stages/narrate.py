@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import click
 import numpy as np
@@ -24,6 +23,7 @@ import numpy as np
 from pipeline.config import VoiceSettings
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import Script, Segment, TimedSection, TimedSegment, Timeline
 from pipeline.media import music
 from pipeline.media.audio import loudness, resample, trim, write_wav
 from pipeline.media.recordings import find_recordings, load_recording
@@ -51,34 +51,6 @@ def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
         else:
             chunks.append(sentence)
     return chunks
-
-
-SECTION_FIELDS = ("index", "id", "title")
-SEGMENT_FIELDS = ("id", "kind", "section", "section_index", "spoken")
-
-
-def check_script(script: Any, path: Path) -> None:
-    """The fields narrate relies on (docs/FORMATS.md); the first one missing is the error."""
-    fix = "rerun `pipeline script`"
-    if not isinstance(script, dict) or not script.get("segments") or not script.get("sections"):
-        raise PipelineError("the script has no sections or segments", path, fix)
-    ids = {section.get("id") for section in script["sections"]}
-    for kind, items, fields in (("section", script["sections"], SECTION_FIELDS),
-                                ("segment", script["segments"], SEGMENT_FIELDS)):
-        for n, item in enumerate(items):
-            missing = [f for f in fields if f not in item]
-            if missing:
-                raise PipelineError(f"{kind} {n} has no '{missing[0]}'", path, fix)
-    for seg in script["segments"]:
-        if seg["section"] not in ids:
-            raise PipelineError(f"segment {seg['id']} names an unknown section "
-                                f"'{seg['section']}'", path, fix)
-
-
-def load_script(path: Path) -> dict[str, Any]:
-    script = fsutil.read_json(path, "run `pipeline script` first")
-    check_script(script, path)
-    return script
 
 
 # -- synthesis ------------------------------------------------------------------------------
@@ -141,7 +113,7 @@ def synthesise(texts: dict[str, str], voice: Voice, settings: VoiceSettings, cac
 
 @dataclass
 class Span:
-    segment: dict[str, Any]
+    segment: Segment
     start: int  # samples in narration.wav
     end: int
     cached: bool
@@ -176,19 +148,19 @@ class Plan:
     missing: dict[str, str] = field(default_factory=dict)  # keys not in the cache yet
 
 
-def plan(script: dict[str, Any], voice: Voice, settings: VoiceSettings, cache: VoiceCache,
+def plan(script: Script, voice: Voice, settings: VoiceSettings, cache: VoiceCache,
          recordings: dict[str, Path]) -> Plan:
     chunks: dict[str, list[str]] = {}
     texts: dict[str, str] = {}
-    for seg in script["segments"]:
-        if seg["section"] in recordings:
+    for seg in script.segments:
+        if seg.section in recordings:
             continue
         keys = []
-        for text in split_text(seg["spoken"]):
+        for text in split_text(seg.spoken):
             key = cache_key(text, voice.version, settings)
             texts[key] = text
             keys.append(key)
-        chunks[seg["id"]] = keys
+        chunks[seg.id] = keys
     missing = {k: t for k, t in texts.items() if not cache.path(k).is_file()}
     return Plan(chunks, texts, missing)
 
@@ -215,16 +187,16 @@ def _level(recorded: dict[str, np.ndarray], synth: list[np.ndarray], rate: int) 
             recorded[section] = audio * np.float32(10 ** (((target or FALLBACK_LUFS) - level) / 20))
 
 
-def _proportional(segments: list[dict[str, Any]], start: int, end: int) -> list[Span]:
+def _proportional(segments: list[Segment], start: int, end: int) -> list[Span]:
     """Segments sharing a recorded span in proportion to their spoken text's length."""
-    weights = np.array([max(1, len(s["spoken"])) for s in segments], dtype=float)
+    weights = np.array([max(1, len(s.spoken)) for s in segments], dtype=float)
     edges = start + np.round(np.concatenate([[0], np.cumsum(weights)]) / weights.sum()
                              * (end - start)).astype(int)
     return [Span(s, int(a), int(b), False, "recording")
             for s, a, b in zip(segments, edges[:-1], edges[1:], strict=True)]
 
 
-def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSettings,
+def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
              cache: VoiceCache, recorded: dict[str, np.ndarray], rate: int,
              fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
     """Join everything at `rate`: the narration, each segment's span, each section's start."""
@@ -232,19 +204,19 @@ def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSetti
                  for sid, keys in p.chunks.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
     track, spans, starts = Track(rate), [], []
-    for section in script["sections"]:
-        segments = [s for s in script["segments"] if s["section"] == section["id"]]
+    for section in script.sections:
+        segments = script.segments_of(section.id)
         track.pause(settings.section_pause)
         starts.append(track.length)
-        if section["id"] in recorded:
-            begin = track.add(recorded[section["id"]])
+        if section.id in recorded:
+            begin = track.add(recorded[section.id])
             spans += _proportional(segments, begin, track.length)
             continue
         for i, seg in enumerate(segments):
             if i:
                 track.pause(settings.paragraph_pause)
-            begin = track.add(seg_audio[seg["id"]])
-            cached = not fresh.intersection(p.chunks[seg["id"]])
+            begin = track.add(seg_audio[seg.id])
+            cached = not fresh.intersection(p.chunks[seg.id])
             spans.append(Span(seg, begin, track.length, cached, voice.engine))
     audio = track.audio()
     peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
@@ -253,22 +225,22 @@ def assemble(script: dict[str, Any], p: Plan, voice: Voice, settings: VoiceSetti
     return audio, spans, starts
 
 
-def timeline(script: dict[str, Any], spans: list[Span], starts: list[int], rate: int,
-             lay: music.Layout) -> dict[str, Any]:
+def timeline(script: Script, spans: list[Span], starts: list[int], rate: int,
+             lay: music.Layout) -> Timeline:
     """timeline.json: times in the final episode (see docs/FORMATS.md)."""
     def at(sample: int) -> float:
         return round(lay.offset + sample / rate, 3)
 
-    segments = [{"id": s.segment["id"], "section": s.segment["section"],
-                 "section_index": s.segment["section_index"], "kind": s.segment["kind"],
-                 "start": at(s.start), "end": at(s.end), "cached": s.cached, "source": s.source}
+    segments = [TimedSegment(id=s.segment.id, section=s.segment.section,
+                             section_index=s.segment.section_index, kind=s.segment.kind,
+                             start=at(s.start), end=at(s.end), cached=s.cached, source=s.source)
                 for s in spans]
     section_starts = [0.0] + [at(x) for x in starts[1:]]
     ends = section_starts[1:] + [lay.duration]
-    sections = [{"id": sec["id"], "title": sec["title"], "start": a, "end": b}
-                for sec, a, b in zip(script["sections"], section_starts, ends, strict=True)]
-    return {"version": 1, "duration": lay.duration, "narration_offset": lay.offset,
-            "segments": segments, "sections": sections}
+    sections = [TimedSection(id=sec.id, title=sec.title, start=a, end=b)
+                for sec, a, b in zip(script.sections, section_starts, ends, strict=True)]
+    return Timeline(duration=lay.duration, narration_offset=lay.offset, segments=segments,
+                    sections=sections)
 
 
 # -- the stage ------------------------------------------------------------------------------
@@ -302,10 +274,10 @@ def narrate(episode: Episode, jobs: int | None = None,
             progress: Progress = _stderr) -> NarrationResult:
     """Write build/narration.wav and build/timeline.json for `episode`."""
     settings = episode.settings.voice
-    script = load_script(episode.build / "script.json")
+    script = Script.read(episode.build)
     voice = get_voice(settings.engine, settings.name)
     cache = VoiceCache()
-    recordings = find_recordings(episode.dir / "recordings", script["sections"])
+    recordings = find_recordings(episode.dir / "recordings", script.sections)
     # a producer's recordings keep the show's rate; the voice alone keeps its own
     rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
     recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
@@ -318,7 +290,7 @@ def narrate(episode: Episode, jobs: int | None = None,
     data = timeline(script, spans, starts, rate, lay)
     with fsutil.atomic_path(episode.build / "narration.wav") as tmp:
         write_wav(tmp, audio, rate)
-    fsutil.write_json(episode.build / "timeline.json", data)
+    data.write(episode.build)
     fresh = sum(1 for s in spans if s.source != "recording" and not s.cached)
     recorded = sum(1 for s in spans if s.source == "recording")
     return NarrationResult(len(spans), fresh, len(spans) - fresh - recorded, recorded,

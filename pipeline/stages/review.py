@@ -14,10 +14,9 @@ the page with the command that builds it.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import subprocess
-import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,85 +25,93 @@ from urllib.parse import quote
 import click
 import jinja2
 import numpy as np
-from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.config import load_show
+from pipeline.config import AudioSettings
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
-from pipeline.publish import feed
+from pipeline.formats import (
+    QA,
+    Chapters,
+    HeardDifferently,
+    Missed,
+    Script,
+    Segment,
+    Slides,
+    StageFile,
+    Stretch,
+    Timeline,
+    target_for,
+)
+from pipeline.publish.preview import preview
+from pipeline.publish.rss import environment
 from pipeline.util import fsutil
+from pipeline.util.platforms import (
+    YOUTUBE_DESCRIPTION_MAX,
+    YOUTUBE_FORBIDDEN,
+    YOUTUBE_TITLE_MAX,
+)
+from pipeline.util.timecode import clock
 
 PAGE = "review.html"
 PICTURE = "review-loudness.png"
 TEMPLATE = "review.html.j2"
-# build file -> the stage that makes it
-SOURCES = {
-    "script.json": "script",
-    "timeline.json": "narrate",
-    "episode.mp3": "master",
-    "chapters.json": "master",
-    "captions.vtt": "captions",
-    "qa.json": "captions",
-    "slides.json": "slides",
-    "thumbnail.jpg": "slides",
-    "video.mp4": "video",
-    "youtube-title.txt": "video",
-    "youtube-description.txt": "video",
-}
-JSON_FILES = ("script.json", "timeline.json", "chapters.json", "qa.json", "slides.json")
+REVIEWED = ("script.json", "timeline.json", "episode.mp3", "chapters.json", "captions.vtt",
+            "qa.json", "slides.json", "thumbnail.jpg", "video.mp4", "youtube-title.txt",
+            "youtube-description.txt")
+READ: dict[str, type[StageFile]] = {"script": Script, "timeline": Timeline,
+                                     "chapters": Chapters, "qa": QA, "slides": Slides}
 PICTURE_RATE = 8000  # samples a second decoded for the waveform: plenty for 1200 columns
 ABSOLUTE_GATE = -70.0  # LUFS: BS.1770's absolute gate; quieter is silence
 LOUDNESS_SLACK = 1.0  # LU either side of the target that still passes
-TITLE_LIMIT = 100  # YouTube's title limit, characters
-DESCRIPTION_LIMIT = 5000  # YouTube's description limit, bytes
 
 
 # ---------------------------------------------------------------- reading the build
 
 
+@dataclass(frozen=True)
+class Missing:
+    file: str
+    command: str
+
+
 @dataclass
 class Inputs:
-    """What the build folder holds: parsed JSON, text files, and what is missing or broken."""
+    """What the build folder holds: the stage files that read cleanly, and what is missing
+    or broken (each named with the make target that rebuilds it)."""
 
     build: Path
     slug: str
-    json: dict[str, Any] = field(default_factory=dict)
-    missing: list[dict[str, str]] = field(default_factory=list)
+    script: Script | None = None
+    timeline: Timeline | None = None
+    chapters: Chapters | None = None
+    qa: QA | None = None
+    slides: Slides | None = None
+    missing: list[Missing] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def has(self, name: str) -> bool:
         return (self.build / name).is_file()
 
     def fix(self, name: str) -> str:
-        return f"make {SOURCES.get(name, 'episode')} EP={self.slug}"
+        return target_for(self.build / name)
 
     def broken(self, name: str, what: str) -> None:
         self.problems.append(f"{name}: {what} (rebuild it: {self.fix(name)})")
 
 
 def read_inputs(build: Path, slug: str) -> Inputs:
-    """Note every missing build file and parse the JSON ones; nothing here raises."""
+    """Note every missing build file and read the stage files; nothing here raises."""
     inputs = Inputs(build, slug)
-    for name in SOURCES:
-        if not inputs.has(name):
-            inputs.missing.append({"file": name, "command": inputs.fix(name)})
-    for name in JSON_FILES:
-        if inputs.has(name):
-            inputs.json[name] = _read_json(inputs, name)
+    inputs.missing = [Missing(name, inputs.fix(name)) for name in REVIEWED
+                      if not inputs.has(name)]
+    for attribute, model in READ.items():
+        if inputs.has(model.FILE):
+            try:
+                setattr(inputs, attribute, model.read(build))
+            except PipelineError as exc:
+                inputs.broken(model.FILE, exc.message)
     return inputs
-
-
-def _read_json(inputs: Inputs, name: str) -> dict[str, Any]:
-    try:
-        data = json.loads((inputs.build / name).read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        inputs.broken(name, f"not valid JSON ({exc})")
-        return {}
-    if not isinstance(data, dict):
-        inputs.broken(name, "not a JSON object")
-        return {}
-    return data
 
 
 def read_text(inputs: Inputs, name: str) -> str | None:
@@ -116,20 +123,6 @@ def read_text(inputs: Inputs, name: str) -> str | None:
     except UnicodeDecodeError:
         inputs.broken(name, "not UTF-8")
         return None
-
-
-def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """A list of objects under `key`, or an empty list when the field is absent or wrong."""
-    value = data.get(key)
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def clock(seconds: float) -> str:
-    """0:07, 12:34, 1:02:03."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def url(name: str) -> str:
@@ -332,251 +325,238 @@ def draw_picture(samples: np.ndarray, rate: int, loud: Loudness, chapters: list[
 # ---------------------------------------------------------------- page parts
 
 
-def chapter_list(inputs: Inputs) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ChapterRow:
+    start: float
+    title: str
+
+    @property
+    def clock(self) -> str:
+        return clock(self.start)
+
+
+def chapter_list(inputs: Inputs) -> list[ChapterRow]:
     """Chapters from chapters.json, else the timeline's sections."""
-    rows = [(c.get("startTime"), c.get("title"))
-            for c in _list(inputs.json.get("chapters.json", {}), "chapters")]
-    if not rows:
-        rows = [(s.get("start"), s.get("title"))
-                for s in _list(inputs.json.get("timeline.json", {}), "sections")]
-    chapters = [{"start": float(start), "title": str(title), "clock": clock(float(start))}
-                for start, title in rows if isinstance(start, int | float)]
-    return sorted(chapters, key=lambda c: c["start"])
+    if inputs.chapters and inputs.chapters.chapters:
+        rows = [ChapterRow(c.startTime, c.title) for c in inputs.chapters.chapters]
+    else:
+        rows = [ChapterRow(s.start, s.title)
+                for s in (inputs.timeline.sections if inputs.timeline else [])]
+    return sorted(rows, key=lambda c: c.start)
 
 
-def _word_spans(display: str, start: float | None, end: float | None) -> list[dict[str, Any]]:
+@dataclass
+class WordSpan:
+    """A word of a segment's display text, or the space between two words."""
+
+    text: str
+    word: bool
+    kind: str = "plain"  # plain | heard | missed
+    at: float | None = None  # estimated time, from the segment's times
+    heard: str = ""
+    expected: str = ""
+
+
+def _word_spans(display: str, start: float | None, end: float | None) -> list[WordSpan]:
     """The display text cut into words and the space between them, as the captions stage
     cuts it (str.split), so its word indices count the same words. With the segment's
     times, each word gets an estimated time: its share of the characters before it."""
-    spans = [{"text": piece, "word": not piece.isspace(), "kind": "plain"}
-             for piece in re.split(r"(\s+)", display) if piece]
+    spans = [WordSpan(piece, not piece.isspace()) for piece in re.split(r"(\s+)", display)
+             if piece]
     if start is not None and end is not None and display:
         offset = len(display) - len(display.lstrip())
         for span in spans:
-            span["at"] = start + (end - start) * offset / len(display)
-            offset += len(span["text"])
+            span.at = start + (end - start) * offset / len(display)
+            offset += len(span.text)
     return spans
 
 
-def _find(words: list[dict[str, Any]], entry: dict[str, Any], cursor: int) -> int | None:
+def _find(words: list[WordSpan], entry: Missed, cursor: int) -> int | None:
     """The entry's word: at its `index` when given; else among the words with its text from
     `cursor` on, the one whose estimated time is nearest the time it was heard (the first
     without times). Entries come in the segment's word order."""
-    index = entry.get("index")
-    if isinstance(index, int):
-        return index if 0 <= index < len(words) else None
-    text = str(entry.get("display", ""))
-    candidates = [i for i in range(cursor, len(words)) if words[i]["text"] == text]
-    heard_at = entry.get("start")
-    if not candidates or not isinstance(heard_at, int | float) or "at" not in words[0]:
+    if entry.index is not None:
+        return entry.index if 0 <= entry.index < len(words) else None
+    candidates = [i for i in range(cursor, len(words)) if words[i].text == entry.display]
+    heard_at = getattr(entry, "start", None)
+    if not candidates or heard_at is None or words[0].at is None:
         return candidates[0] if candidates else None
-    return min(candidates, key=lambda i: abs(words[i]["at"] - heard_at))
+    return min(candidates, key=lambda i: abs((words[i].at or 0.0) - heard_at))
 
 
-def _place(words: list[dict[str, Any]], entries: list[dict[str, Any]], kind: str) -> None:
+def _place(words: list[WordSpan], entries: Sequence[Missed], kind: str) -> None:
     cursor = 0
     for entry in entries:
         index = _find(words, entry, cursor)
         if index is None:
             continue
-        words[index].update(kind=kind, heard=entry.get("heard", ""),
-                            expected=entry.get("expected", ""))
+        word = words[index]
+        word.kind, word.expected = kind, entry.expected
+        word.heard = entry.heard if isinstance(entry, HeardDifferently) else ""
         cursor = index + 1
 
 
-def mark_words(display: str, heard: list[dict[str, Any]], missed: list[dict[str, Any]],
-               start: float | None = None, end: float | None = None) -> list[dict[str, Any]]:
+def mark_words(display: str, heard: Sequence[HeardDifferently], missed: Sequence[Missed],
+               start: float | None = None, end: float | None = None) -> list[WordSpan]:
     """The display text as spans; words the model heard differently or missed are marked."""
     spans = _word_spans(display, start, end)
-    words = [span for span in spans if span["word"]]
+    words = [span for span in spans if span.word]
     _place(words, heard, "heard")
     _place(words, missed, "missed")
     return spans
 
 
-def _seconds(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+@dataclass(frozen=True)
+class SegmentView:
+    id: str
+    kind: str
+    start: float | None
+    spans: list[WordSpan]
+    raw_wer: float | None
+    model_heard: str
+    stretches: list[Stretch]
+
+    @property
+    def clock(self) -> str:
+        return clock(self.start) if self.start is not None else ""
 
 
-def _by_segment(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        grouped.setdefault(str(entry.get("segment")), []).append(entry)
-    return grouped
+@dataclass
+class SectionView:
+    id: str
+    title: str
+    segments: list[SegmentView] = field(default_factory=list)
 
 
-def _segment_view(segment: dict[str, Any], times: dict[str, dict[str, Any]],
-                  qa: dict[str, Any]) -> dict[str, Any]:
-    seg_id = str(segment.get("id", ""))
-    heard = _by_segment(_list(qa, "heard_differently")).get(seg_id, [])
-    missed = _by_segment(_list(qa, "missed")).get(seg_id, [])
-    report = next((s for s in _list(qa, "segments") if s.get("id") == seg_id), {})
-    start, end = (_seconds(times.get(seg_id, {}).get(key)) for key in ("start", "end"))
-    return {
-        "id": seg_id, "kind": segment.get("kind", ""), "start": start,
-        "clock": clock(start) if start is not None else "",
-        "spans": mark_words(str(segment.get("display", "")), heard, missed, start, end),
-        "raw_wer": report.get("raw_wer"), "model_heard": report.get("heard", ""),
-        "stretches": _by_segment(_list(qa, "flagged_stretches")).get(seg_id, []),
-    }
+def _segment_view(segment: Segment, times: dict[str, tuple[float, float]],
+                  qa: QA | None) -> SegmentView:
+    heard = [e for e in (qa.heard_differently if qa else []) if e.segment == segment.id]
+    missed = [e for e in (qa.missed if qa else []) if e.segment == segment.id]
+    report = next((s for s in (qa.segments if qa else []) if s.id == segment.id), None)
+    start, end = times.get(segment.id, (None, None))
+    return SegmentView(
+        id=segment.id, kind=segment.kind, start=start,
+        spans=mark_words(segment.display, heard, missed, start, end),
+        raw_wer=report.raw_wer if report else None, model_heard=report.heard if report else "",
+        stretches=[s for s in (qa.flagged_stretches if qa else []) if s.segment == segment.id])
 
 
-def script_view(inputs: Inputs) -> list[dict[str, Any]]:
+def script_view(inputs: Inputs) -> list[SectionView]:
     """The script section by section, each segment with its start time and marked words."""
-    script = inputs.json.get("script.json", {})
-    qa = inputs.json.get("qa.json", {})
-    times = {str(s.get("id")): s for s in _list(inputs.json.get("timeline.json", {}),
-                                                 "segments")}
-    sections = [{"id": s.get("id"), "title": s.get("title", ""), "segments": []}
-                for s in _list(script, "sections")]
-    by_id = {section["id"]: section for section in sections}
-    for segment in _list(script, "segments"):
-        section = by_id.get(segment.get("section"))
-        if section is None:
-            section = {"id": segment.get("section"), "title": str(segment.get("section")),
-                       "segments": []}
-            by_id[section["id"]] = section
-            sections.append(section)
-        section["segments"].append(_segment_view(segment, times, qa))
-    return [s for s in sections if s["segments"]]
+    if inputs.script is None:
+        return []
+    times = inputs.timeline.times() if inputs.timeline else {}
+    sections = {s.id: SectionView(s.id, s.title) for s in inputs.script.sections}
+    for segment in inputs.script.segments:
+        sections[segment.section].segments.append(_segment_view(segment, times, inputs.qa))
+    return [s for s in sections.values() if s.segments]
 
 
-def slide_list(inputs: Inputs) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class SlideView:
+    url: str
+    title: str
+    start: float | None
+    clock: str
+
+
+def slide_list(inputs: Inputs) -> list[SlideView]:
     """The slides that exist on disk, from slides.json, else every slides/*.png."""
-    listed = _list(inputs.json.get("slides.json", {}), "slides")
-    if not listed:
-        listed = [{"file": f"slides/{p.name}"} for p in sorted(inputs.build.glob("slides/*.png"))]
+    if inputs.slides is None:
+        return [SlideView(url(f"slides/{p.name}"), "", None, f"slides/{p.name}")
+                for p in sorted(inputs.build.glob("slides/*.png"))]
     slides = []
-    for slide in listed:
-        name = str(slide.get("file", ""))
-        if not name or not (inputs.build / name).is_file():
-            if name:
-                inputs.problems.append(f"slides.json lists {name}, which is not there "
-                                       f"(rebuild: {inputs.fix('slides.json')})")
+    for slide in inputs.slides.slides:
+        if not (inputs.build / slide.file).is_file():
+            inputs.problems.append(f"slides.json lists {slide.file}, which is not there "
+                                   f"(rebuild: {inputs.fix('slides.json')})")
             continue
-        start = slide.get("start")
-        timed = isinstance(start, int | float)
-        slides.append({"url": url(name), "title": str(slide.get("title", "")),
-                       "start": start if timed else None,
-                       "clock": f"{clock(start)}–{clock(slide.get('end') or start)}"
-                       if timed else name})
+        slides.append(SlideView(url(slide.file), slide.title, slide.start,
+                                f"{clock(slide.start)}–{clock(slide.end or slide.start)}"))
     return slides
 
 
-def _check(label: str, value: Any, target: str, ok: bool | None) -> dict[str, Any]:
-    return {"label": label, "value": value, "target": target,
-            "status": "" if ok is None else ("ok" if ok else "bad")}
+@dataclass(frozen=True)
+class Check:
+    """A row of a table of checks: what was measured against what is wanted."""
+
+    label: str
+    value: str | int
+    target: str = ""
+    ok: bool | None = None  # None: a figure to read, not a check
+
+    @property
+    def status(self) -> str:
+        return "" if self.ok is None else ("ok" if self.ok else "bad")
 
 
-def _percent(value: Any) -> str:
-    return f"{value:.1%}" if isinstance(value, int | float) else "–"
+def loudness_checks(loud: Loudness, audio: AudioSettings) -> list[Check]:
+    level, peak = loud.integrated, loud.true_peak
+    return [
+        Check("Integrated loudness", f"{level:.1f} LUFS" if level is not None else "–",
+              f"{audio.loudness_lufs:g} ± {LOUDNESS_SLACK:g} LU",
+              None if level is None else abs(level - audio.loudness_lufs) <= LOUDNESS_SLACK),
+        Check("True peak", f"{peak:.1f} dBTP" if peak is not None else "–",
+              f"at most {audio.true_peak_db:g} dBTP",
+              None if peak is None else peak <= audio.true_peak_db),
+        Check("Loudness range", f"{loud.range:.1f} LU" if loud.range is not None else "–"),
+    ]
 
 
-def qa_figures(loud: Loudness | None, inputs: Inputs, episode: Episode) -> list[dict[str, Any]]:
+def transcription_checks(qa: QA) -> list[Check]:
+    return [
+        Check("Word error rate, raw (Whisper against the script)", f"{qa.raw_wer:.1%}"),
+        Check("Word error rate, corrected (captions against the script)",
+              f"{qa.corrected_wer:.1%}"),
+        Check("Words heard differently", len(qa.heard_differently)),
+        Check("Words not heard", len(qa.missed)),
+        Check("Stretches heard but not in the script", len(qa.flagged_stretches), "none",
+              not qa.flagged_stretches),
+        Check("Caption cues", qa.cues),
+        Check("Cue rule violations", len(qa.cue_rule_violations), "none",
+              not qa.cue_rule_violations),
+    ]
+
+
+def qa_figures(loud: Loudness | None, inputs: Inputs, episode: Episode) -> list[Check]:
     """Rows of the QA table: measured loudness against the show's targets, the WERs."""
-    audio = episode.settings.audio
-    rows = []
-    if loud is not None:
-        level, peak = loud.integrated, loud.true_peak
-        rows += [
-            _check("Integrated loudness", f"{level:.1f} LUFS" if level is not None else "–",
-                   f"{audio.loudness_lufs:g} ± {LOUDNESS_SLACK:g} LU",
-                   None if level is None
-                   else abs(level - audio.loudness_lufs) <= LOUDNESS_SLACK),
-            _check("True peak", f"{peak:.1f} dBTP" if peak is not None else "–",
-                   f"at most {audio.true_peak_db:g} dBTP",
-                   None if peak is None else peak <= audio.true_peak_db),
-            _check("Loudness range", f"{loud.range:.1f} LU" if loud.range is not None else "–",
-                   "", None),
-        ]
-    qa = inputs.json.get("qa.json")
-    if qa:
-        rows += [
-            _check("Word error rate, raw (Whisper against the script)",
-                   _percent(qa.get("raw_wer")), "", None),
-            _check("Word error rate, corrected (captions against the script)",
-                   _percent(qa.get("corrected_wer")), "", None),
-            _check("Words heard differently", len(_list(qa, "heard_differently")), "", None),
-            _check("Words not heard", len(_list(qa, "missed")), "", None),
-            _check("Stretches heard but not in the script",
-                   len(_list(qa, "flagged_stretches")), "none",
-                   not _list(qa, "flagged_stretches")),
-            _check("Caption cues", qa.get("cues", "–"), "", None),
-            _check("Cue rule violations", len(qa.get("cue_rule_violations") or []), "none",
-                   not qa.get("cue_rule_violations")),
-        ]
-    return rows
+    rows = loudness_checks(loud, episode.settings.audio) if loud is not None else []
+    return rows + (transcription_checks(inputs.qa) if inputs.qa else [])
 
 
-def youtube_text(inputs: Inputs) -> dict[str, Any]:
-    """The title and description as they will be sent, with YouTube's limits checked."""
-    title = read_text(inputs, "youtube-title.txt")
-    description = read_text(inputs, "youtube-description.txt")
+@dataclass(frozen=True)
+class YouTubeView:
+    title: str | None
+    description: str | None
+    checks: list[Check]
+    thumbnail: str | None
+
+
+def youtube_checks(title: str | None, description: str | None) -> list[Check]:
     checks = []
     if title is not None:
-        title = title.strip()
-        checks.append(_check("Title length", f"{len(title)} characters",
-                             f"at most {TITLE_LIMIT}", len(title) <= TITLE_LIMIT))
+        checks.append(Check("Title length", f"{len(title)} characters",
+                            f"at most {YOUTUBE_TITLE_MAX}", len(title) <= YOUTUBE_TITLE_MAX))
     if description is not None:
         size = len(description.encode("utf-8"))
-        checks.append(_check("Description size", f"{size} bytes",
-                             f"at most {DESCRIPTION_LIMIT}", size <= DESCRIPTION_LIMIT))
+        checks.append(Check("Description size", f"{size} bytes",
+                            f"at most {YOUTUBE_DESCRIPTION_MAX}",
+                            size <= YOUTUBE_DESCRIPTION_MAX))
     text = (title or "") + (description or "")
     if text:
-        checks.append(_check("Angle brackets (YouTube refuses < and >)",
-                             "none" if not re.search("[<>]", text) else "found", "none",
-                             not re.search("[<>]", text)))
+        clean = not any(c in text for c in YOUTUBE_FORBIDDEN)
+        checks.append(Check("Angle brackets (YouTube refuses < and >)",
+                            "none" if clean else "found", "none", clean))
+    return checks
+
+
+def youtube_text(inputs: Inputs) -> YouTubeView:
+    """The title and description as they will be sent, with YouTube's limits checked."""
+    title = read_text(inputs, "youtube-title.txt")
+    title = title.strip() if title is not None else None
+    description = read_text(inputs, "youtube-description.txt")
     thumbnail = url("thumbnail.jpg") if inputs.has("thumbnail.jpg") else None
-    return {"title": title, "description": description, "checks": checks,
-            "thumbnail": thumbnail}
-
-
-# ---------------------------------------------------------------- the feed item
-
-
-def _artwork_url(root: Path, base: str, artwork: str, notes: list[str]) -> str:
-    path = root / "assets" / artwork
-    try:
-        suffix = feed.check_artwork(path)
-    except PipelineError as exc:
-        notes.append(exc.line())
-        return f"{base}/{artwork}"
-    return f"{base}/artwork-{feed.sha256_file(path)[:12]}{suffix}"
-
-
-def _item_xml(xml: str) -> str:
-    """The <item> element of a rendered one-item feed, as the template wrote it."""
-    ET.fromstring(xml.encode("utf-8"))  # the same check `pipeline feed` makes: it parses
-    start, end = xml.index("<item>"), xml.rindex("</item>") + len("</item>")
-    lines = xml[start:end].splitlines()
-    indent = len(lines[-1]) - len(lines[-1].lstrip())
-    return "\n".join(line[indent:] if line[:indent].isspace() else line for line in lines)
-
-
-def feed_item(episode: Episode, env: jinja2.Environment) -> dict[str, Any]:
-    """The episode's feed item rendered by the feed stage's own code and template."""
-    root = episode.root
-    notes: list[str] = []
-    try:
-        show = load_show(root)
-        base = feed.check_show(show, root / "assets" / "show.toml")
-        ledger = feed.read_ledger(root / feed.LEDGER)
-        guid = ledger.show.guid if ledger.show else feed.podcast_guid(f"{base}/feed.xml")
-        built = {p.parent.parent.name for p in (root / "episodes").glob("*/build/episode.mp3")}
-        planned, previous = feed.plan_episode(episode, ledger, built, base, guid)
-        if changed := feed.change(previous, planned):
-            notes.append(f"publishing would change a published episode: {changed}")
-        item = feed.item_context(planned, base)
-        artwork = _artwork_url(root, base, show.show.artwork, notes)
-        channel = feed.channel_context(show, base, guid, artwork, [item])
-        xml = env.get_template("feed.xml.j2").render(channel=channel, items=[item])
-        return {"item": item, "notes_html": Markup(item["notes"]), "xml": _item_xml(xml),
-                "notes_bytes": len(item["notes"].encode("utf-8")), "problems": notes,
-                "published": previous is not None}
-    except PipelineError as exc:
-        return {"item": None, "problems": [*notes, exc.line()]}
-    except ET.ParseError as exc:
-        return {"item": None, "problems": [*notes, f"the feed item does not parse: {exc}"]}
+    return YouTubeView(title, description, youtube_checks(title, description), thumbnail)
 
 
 # ---------------------------------------------------------------- the stage
@@ -586,7 +566,7 @@ def feed_item(episode: Episode, env: jinja2.Environment) -> dict[str, Any]:
 class Review:
     page: Path
     picture: Path | None
-    missing: list[dict[str, str]]
+    missing: list[Missing]
     problems: list[str]
 
 
@@ -599,43 +579,53 @@ def captions_url(vtt: Path) -> str | None:
     return "data:text/vtt;charset=utf-8;base64," + base64.b64encode(vtt.read_bytes()).decode()
 
 
-def _media(inputs: Inputs, language: str) -> dict[str, Any]:
-    return {
-        "video": url("video.mp4") if inputs.has("video.mp4") else None,
-        "audio": url("episode.mp3") if inputs.has("episode.mp3") else None,
-        "captions": captions_url(inputs.build / "captions.vtt"),
-        "language": language,
-    }
+@dataclass(frozen=True)
+class MediaView:
+    video: str | None
+    audio: str | None
+    captions: str | None
+    language: str
+
+
+def _media(inputs: Inputs, language: str) -> MediaView:
+    return MediaView(url("video.mp4") if inputs.has("video.mp4") else None,
+                     url("episode.mp3") if inputs.has("episode.mp3") else None,
+                     captions_url(inputs.build / "captions.vtt"), language)
+
+
+@dataclass(frozen=True)
+class PictureView:
+    url: str
+    duration: float
 
 
 def write_picture(episode: Episode, inputs: Inputs,
-                  chapters: list[dict[str, Any]]) -> tuple[Loudness | None, float | None]:
+                  chapters: list[ChapterRow]) -> tuple[Loudness | None, PictureView | None]:
     """Measure episode.mp3 and write the picture; (None, None) without an MP3."""
     mp3 = episode.build / "episode.mp3"
     if not mp3.is_file():
         return None, None
     samples, loud = measure(mp3, f"rebuild it: {inputs.fix('episode.mp3')}")
     audio = episode.settings.audio
-    image = draw_picture(samples, PICTURE_RATE, loud, [c["start"] for c in chapters],
+    image = draw_picture(samples, PICTURE_RATE, loud, [c.start for c in chapters],
                          audio.loudness_lufs, audio.true_peak_db)
     with fsutil.atomic_path(episode.build / PICTURE) as tmp:
         image.save(tmp, format="PNG")
-    return loud, samples.size / PICTURE_RATE
+    return loud, PictureView(url(PICTURE), samples.size / PICTURE_RATE)
 
 
 def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> dict[str, Any]:
+    """What the template shows."""
     chapters = chapter_list(inputs)
-    loud, duration = write_picture(episode, inputs, chapters)
+    loud, picture = write_picture(episode, inputs, chapters)
     has_mp3 = inputs.has("episode.mp3")
     return {
         "show": episode.settings.show, "episode": episode.meta, "slug": episode.slug,
         "media": _media(inputs, episode.settings.show.language),
-        "chapters": chapters, "qa": qa_figures(loud, inputs, episode),
-        "qa_info": inputs.json.get("qa.json", {}),
-        "picture": {"url": url(PICTURE), "duration": duration} if loud else None,
-        "script": script_view(inputs), "slides": slide_list(inputs),
+        "chapters": chapters, "qa": qa_figures(loud, inputs, episode), "qa_info": inputs.qa,
+        "picture": picture, "script": script_view(inputs), "slides": slide_list(inputs),
         "youtube": youtube_text(inputs),
-        "feed": feed_item(episode, env) if has_mp3 else None,
+        "feed": preview(episode, env) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,
     }
 
@@ -643,12 +633,12 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> d
 def build_review(episode: Episode) -> Review:
     """Write build/review.html (and build/review-loudness.png when there is an MP3)."""
     inputs = read_inputs(episode.build, episode.slug)
-    env = feed.environment(episode.root)
+    env = environment(episode.root)
     context = page_context(episode, inputs, env)
     html = env.get_template(TEMPLATE).render(**context)
     fsutil.write_text(episode.build / PAGE, html)
     picture = episode.build / PICTURE if context["picture"] else None
-    problems = inputs.problems + (context["feed"] or {}).get("problems", [])
+    problems = inputs.problems + (context["feed"].problems if context["feed"] else [])
     return Review(episode.build / PAGE, picture, inputs.missing, problems)
 
 
@@ -658,7 +648,7 @@ def command(episode_dir: Path) -> None:
     """Write build/review.html: everything to check before publishing, on one page."""
     review = build_review(load_episode(episode_dir))
     for item in review.missing:
-        click.echo(f"review: not built yet: {item['file']} ({item['command']})", err=True)
+        click.echo(f"review: not built yet: {item.file} ({item.command})", err=True)
     for problem in review.problems:
         click.echo(f"review: warning: {problem}", err=True)
     click.echo(f"wrote {review.page} (open {review.page.resolve().as_uri()})")

@@ -8,19 +8,25 @@ import shutil
 import textwrap
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import click
 import jinja2
 
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import (
+    EpisodeInfo,
+    Link,
+    Script,
+    Section,
+    SectionKind,
+    Segment,
+    SegmentKind,
+    ShowInfo,
+)
 from pipeline.markdown import Block, blocks
 from pipeline.speech.lexicon import Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
-from pipeline.util import fsutil
-
-SCRIPT_VERSION = 1
 
 
 def slugify(text: str) -> str:
@@ -49,33 +55,27 @@ class _Builder:
 
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
-        self.sections: list[dict[str, Any]] = []
-        self.segments: list[dict[str, Any]] = []
+        self.sections: list[Section] = []
+        self.segments: list[Segment] = []
         self._counts: dict[tuple[str, str], int] = {}
 
-    def section(self, title: str, kind: str, sid: str | None = None) -> None:
+    def section(self, title: str, kind: SectionKind, sid: str | None = None) -> None:
         base = sid or slugify(title)
-        taken = {s["id"] for s in self.sections} | ({"intro", "outro"} if kind == "body" else set())
+        taken = {s.id for s in self.sections} | ({"intro", "outro"} if kind == "body" else set())
         sid, n = base, 2
         while sid in taken:
             sid, n = f"{base}-{n}", n + 1
-        self.sections.append({"index": len(self.sections), "id": sid, "title": title, "kind": kind})
+        self.sections.append(Section(index=len(self.sections), id=sid, title=title, kind=kind))
 
-    def segment(self, kind: str, display: str, links: list[dict[str, str]],
+    def segment(self, kind: SegmentKind, display: str, links: list[Link],
                 items: list[str] | None = None) -> None:
         section = self.sections[-1]
-        key = (section["id"], kind)
+        key = (section.id, kind)
         self._counts[key] = self._counts.get(key, 0) + 1
-        self.segments.append({
-            "id": f"{section['id']}/{kind}-{self._counts[key]}",
-            "kind": kind,
-            "section": section["id"],
-            "section_index": section["index"],
-            "display": display,
-            "spoken": self.spoken(display, items),
-            "links": links,
-            "items": items or [],
-        })
+        self.segments.append(Segment(
+            id=f"{section.id}/{kind}-{self._counts[key]}", kind=kind, section=section.id,
+            section_index=section.index, display=display, spoken=self.spoken(display, items),
+            links=links, items=items or []))
 
     def spoken(self, display: str, items: list[str] | None) -> str:
         if not items:
@@ -86,7 +86,7 @@ class _Builder:
 
 
 def _add_block(builder: _Builder, block: Block) -> None:
-    links = [{"text": link.text, "url": link.url} for link in block.links]
+    links = [Link(text=link.text, url=link.url) for link in block.links]
     if block.kind == "section":
         builder.section(block.text, "body")
         builder.segment("heading", block.text, links)
@@ -96,8 +96,8 @@ def _add_block(builder: _Builder, block: Block) -> None:
         builder.segment(block.kind, block.text, links)
 
 
-def build_script(episode: Episode, lexicon: Lexicon) -> dict[str, Any]:
-    """The script of an episode as the JSON-ready mapping described in FORMATS.md."""
+def build_script(episode: Episode, lexicon: Lexicon) -> Script:
+    """The script of an episode (docs/FORMATS.md)."""
     show = episode.settings.show
     builder = _Builder(lexicon)
     builder.section("Introduction", "intro", "intro")
@@ -107,34 +107,29 @@ def build_script(episode: Episode, lexicon: Lexicon) -> dict[str, Any]:
     builder.section("Outro", "outro", "outro")
     builder.segment("outro", render_template(show.outro, episode, "outro"), [])
     meta = episode.meta
-    return {
-        "version": SCRIPT_VERSION,
-        "episode": {"slug": episode.slug, "title": meta.title, "number": meta.number,
-                    "date": meta.date.isoformat(), "summary": meta.summary},
-        "show": {"title": show.title, "author": show.author, "language": show.language},
-        "sections": builder.sections,
-        "segments": builder.segments,
-    }
+    return Script(
+        episode=EpisodeInfo(slug=episode.slug, title=meta.title, number=meta.number,
+                            date=meta.date, summary=meta.summary),
+        show=ShowInfo(title=show.title, author=show.author, language=show.language),
+        sections=builder.sections, segments=builder.segments)
 
 
-def write_script(episode_dir: Path) -> tuple[Path, dict[str, Any]]:
+def write_script(episode_dir: Path) -> tuple[Path, Script]:
     """Load the episode, build its script and write `build/script.json` atomically."""
     episode = load_episode(episode_dir)
     lexicon = load_lexicon(episode.assets / "pronunciations.toml")
     script = build_script(episode, lexicon)
-    target = episode.build / "script.json"
-    fsutil.write_json(target, script)
-    return target, script
+    return script.write(episode.build), script
 
 
-def side_by_side(script: dict[str, Any], width: int) -> str:
+def side_by_side(script: Script, width: int) -> str:
     """Each segment's display and spoken text in two columns, for proofreading."""
     col = max(20, (width - 3) // 2)
     lines: list[str] = []
-    for seg in script["segments"]:
-        lines.append(f"── {seg['id']} ".ljust(width, "─"))
-        left = textwrap.wrap(seg["display"], col) or [""]
-        right = textwrap.wrap(seg["spoken"], col) or [""]
+    for seg in script.segments:
+        lines.append(f"── {seg.id} ".ljust(width, "─"))
+        left = textwrap.wrap(seg.display, col) or [""]
+        right = textwrap.wrap(seg.spoken, col) or [""]
         for i in range(max(len(left), len(right))):
             a = left[i] if i < len(left) else ""
             b = right[i] if i < len(right) else ""
@@ -152,7 +147,7 @@ def command(episode_dir: Path, show_text: bool) -> None:
     if show_text:
         width = shutil.get_terminal_size((120, 24)).columns
         click.echo(side_by_side(script, width))
-    n_sections = sum(1 for s in script["sections"] if s["kind"] == "body")
-    words = sum(len(s["spoken"].split()) for s in script["segments"])
-    click.echo(f"script: {len(script['segments'])} segments in {n_sections} sections, "
+    n_sections = sum(1 for s in script.sections if s.kind == "body")
+    words = sum(len(s.spoken.split()) for s in script.segments)
+    click.echo(f"script: {len(script.segments)} segments in {n_sections} sections, "
                f"{words} spoken words -> {target}", err=True)

@@ -8,7 +8,6 @@ cut with an ellipsis, so text never leaves its box. Bullet lists are paged inste
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import re
 import shutil
@@ -18,116 +17,38 @@ from typing import Any
 from urllib.parse import urlparse
 
 import click
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from pipeline.config import read_toml
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import (
+    EpisodeInfo,
+    Script,
+    Section,
+    Segment,
+    SlideEntry,
+    Slides,
+    Timeline,
+)
+from pipeline.media.textfit import (
+    Box,
+    Placed,
+    fit_text,
+    line_pitch,
+    load_font,
+    truncate,
+    wrap,
+)
 from pipeline.util import fsutil
+from pipeline.util.text import shorten
 
 BASE_WIDTH = 1920
 THUMB_SIZE = (1280, 720)
 THUMB_MAX_BYTES = 2_000_000
 KEY_POINT_CHARS = 150
-ELLIPSIS = "…"
 LAYOUT = "templates/slides.toml"
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(\[A-Z0-9])")
-
-
-# ---------------------------------------------------------------- text fitting
-
-
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def right(self) -> int:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> int:
-        return self.y + self.h
-
-
-@dataclass(frozen=True)
-class Placed:
-    """Text as drawn: its box, font, size and each line with the point it was drawn at."""
-
-    box: Box
-    font: str
-    size: int
-    lines: tuple[tuple[str, int, int], ...]
-
-
-@functools.lru_cache(maxsize=512)
-def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size)
-
-
-def line_pitch(font: ImageFont.FreeTypeFont) -> int:
-    ascent, descent = font.getmetrics()
-    return ascent + descent
-
-
-def break_word(word: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Cut a word wider than `width` into pieces that each fit."""
-    pieces, current = [], ""
-    for char in word:
-        if current and font.getlength(current + char) > width:
-            pieces.append(current)
-            current = char
-        else:
-            current += char
-    pieces.append(current)
-    return pieces
-
-
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Greedy word wrap by measured width; over-long words are cut."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}" if current else word
-        if font.getlength(candidate) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        *whole, current = break_word(word, font, width)
-        lines.extend(whole)
-    if current:
-        lines.append(current)
-    return lines
-
-
-def ellipsize(line: str, font: ImageFont.FreeTypeFont, width: float) -> str:
-    while line and font.getlength(line.rstrip() + ELLIPSIS) > width:
-        line = line[:-1]
-    return line.rstrip() + ELLIPSIS
-
-
-def truncate(lines: list[str], keep: int, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    if len(lines) <= keep:
-        return lines
-    return lines[: keep - 1] + [ellipsize(lines[keep - 1], font, width)]
-
-
-def fit_text(text: str, font_path: str, box: Box, max_size: int, min_size: int,
-             max_lines: int | None = None) -> tuple[int, list[str]]:
-    """The largest size from max_size down to min_size at which the wrapped text fits the
-    box; at min_size what does not fit is cut with an ellipsis."""
-    for size in range(max_size, min_size - 1, -2):
-        font = load_font(font_path, size)
-        lines = wrap(text, font, box.w)
-        if len(lines) * line_pitch(font) <= box.h and len(lines) <= (max_lines or len(lines)):
-            return size, lines
-    font = load_font(font_path, min_size)
-    keep = max(1, min(box.h // line_pitch(font), max_lines or 10**6))
-    return min_size, truncate(wrap(text, font, box.w), keep, font, box.w)
 
 
 # ---------------------------------------------------------------- theme
@@ -232,14 +153,6 @@ class Slide:
         return list(dict.fromkeys(u.segment for u in self.units))
 
 
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut.rstrip(",;:-–— ") + ELLIPSIS
-
-
 def key_point(text: str, limit: int = KEY_POINT_CHARS) -> str:
     """The first sentence, shortened."""
     return shorten(SENTENCE_END.split(text.strip(), maxsplit=1)[0], limit)
@@ -250,43 +163,31 @@ def site(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def segment_times(timeline: dict[str, Any], path: Path) -> dict[str, tuple[float, float]]:
-    try:
-        return {s["id"]: (float(s["start"]), float(s["end"])) for s in timeline["segments"]}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PipelineError(f"segments lack id/start/end ({exc})", path,
-                            "rebuild it with `pipeline narrate`") from None
-
-
-def item_units(seg: dict[str, Any], start: float, end: float) -> list[Unit]:
+def item_units(seg: Segment, start: float, end: float) -> list[Unit]:
     """A list's items, each starting in proportion to the text read before it."""
-    items = [key_point(i) for i in seg["items"]]
-    weights = [max(1, len(i)) for i in seg["items"]]
+    items = [key_point(i) for i in seg.items]
+    weights = [max(1, len(i)) for i in seg.items]
     total, done, units = sum(weights), 0, []
     for text, weight in zip(items, weights, strict=True):
-        units.append(Unit(seg["id"], start + (end - start) * done / total, text))
+        units.append(Unit(seg.id, start + (end - start) * done / total, text))
         done += weight
-    for link in seg.get("links", []):
-        owner = next((u for u, i in zip(units, seg["items"], strict=True)
-                      if link.get("text") and link["text"] in i), units[0])
-        owner.sites.append(site(link["url"]))
+    for link in seg.links:
+        owner = next((u for u, i in zip(units, seg.items, strict=True)
+                      if link.text and link.text in i), units[0])
+        owner.sites.append(site(link.url))
     return units
 
 
-def segment_units(seg: dict[str, Any], times: dict[str, tuple[float, float]],
-                  path: Path) -> list[Unit]:
-    if seg["id"] not in times:
-        raise PipelineError(f"segment '{seg['id']}' of script.json is not in the timeline", path,
-                            "rebuild it with `pipeline narrate`")
-    start, end = times[seg["id"]]
-    if seg["kind"] == "list" and seg.get("items"):
+def segment_units(seg: Segment, times: dict[str, tuple[float, float]]) -> list[Unit]:
+    start, end = times[seg.id]
+    if seg.kind == "list" and seg.items:
         return item_units(seg, start, end)
     text = None
-    if seg["kind"] == "paragraph":
-        text = key_point(seg["display"])
-    elif seg["kind"] == "quote":
-        text = f"“{key_point(seg['display'], KEY_POINT_CHARS - 2)}”"
-    return [Unit(seg["id"], start, text, [site(link["url"]) for link in seg.get("links", [])])]
+    if seg.kind == "paragraph":
+        text = key_point(seg.display)
+    elif seg.kind == "quote":
+        text = f"“{key_point(seg.display, KEY_POINT_CHARS - 2)}”"
+    return [Unit(seg.id, start, text, [site(link.url) for link in seg.links])]
 
 
 def bullet_height(text: str, spec: TextSpec) -> int:
@@ -313,29 +214,27 @@ def paginate(units: list[Unit], spec: TextSpec) -> list[list[Unit]]:
     return pages
 
 
-def section_slides(section: dict[str, Any], units: list[Unit], theme: Theme) -> list[Slide]:
+def section_slides(section: Section, units: list[Unit], theme: Theme) -> list[Slide]:
     pages = paginate(units, theme.spec("section", "bullets"))
-    return [Slide("section", section["id"], section["title"], page, n, len(pages))
+    return [Slide("section", section.id, section.title, page, n, len(pages))
             for n, page in enumerate(pages, 1)]
 
 
-def plan_slides(script: dict[str, Any], timeline: dict[str, Any], theme: Theme,
-                timeline_path: Path) -> list[Slide]:
+def plan_slides(script: Script, timeline: Timeline, theme: Theme) -> list[Slide]:
     """Slides in order: the title card (with the intro), section pages, the outro."""
-    times = segment_times(timeline, timeline_path)
-    slides = [Slide("title", "intro", script["episode"]["title"], [])]
-    for section in script["sections"]:
-        segs = [s for s in script["segments"] if s["section"] == section["id"]]
-        units = [u for s in segs for u in segment_units(s, times, timeline_path)]
+    times = timeline.times()
+    slides = [Slide("title", "intro", script.episode.title, [])]
+    for section in script.sections:
+        units = [u for s in script.segments_of(section.id) for u in segment_units(s, times)]
         if not units:
             continue
-        if section["kind"] == "intro":
+        if section.kind == "intro":
             slides[0].units.extend(units)
-        elif section["kind"] == "outro":
-            slides.append(Slide("outro", section["id"], section["title"], units))
+        elif section.kind == "outro":
+            slides.append(Slide("outro", section.id, section.title, units))
         else:
             slides.extend(section_slides(section, units, theme))
-    return set_times(slides, float(timeline["duration"]))
+    return set_times(slides, timeline.duration)
 
 
 def set_times(slides: list[Slide], duration: float) -> list[Slide]:
@@ -398,16 +297,15 @@ def bar(draw: ImageDraw.ImageDraw, theme: Theme, part: str) -> None:
     draw.rectangle((box.x, box.y, box.right, box.bottom), fill=theme.color("accent"))
 
 
-def long_date(iso: str) -> str:
-    day = dt.date.fromisoformat(str(iso))
+def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def episode_line(info: dict[str, Any]) -> str:
-    return f"Episode {info['number']} · {long_date(info['date'])}"
+def episode_line(info: EpisodeInfo) -> str:
+    return f"Episode {info.number} · {long_date(info.date)}"
 
 
-def render_title(theme: Theme, info: dict[str, Any], show: str,
+def render_title(theme: Theme, info: EpisodeInfo, show: str,
                  artwork: Image.Image) -> tuple[Image.Image, list[Placed]]:
     image, draw = canvas(theme)
     box = theme.box(theme.layout["title"]["artwork"])
@@ -416,7 +314,7 @@ def render_title(theme: Theme, info: dict[str, Any], show: str,
     draw.rectangle((box.x - edge, box.y - edge, box.right + edge - 1, box.bottom + edge - 1),
                    outline=theme.color("panel"), width=edge)
     placed = [draw_text(draw, theme.spec("title", "show"), show),
-              draw_text(draw, theme.spec("title", "title"), info["title"]),
+              draw_text(draw, theme.spec("title", "title"), info.title),
               draw_text(draw, theme.spec("title", "meta"), episode_line(info))]
     return image, placed
 
@@ -452,13 +350,13 @@ def render_outro(theme: Theme, listen_on: dict[str, str],
     return image, placed
 
 
-def render_thumbnail(theme: Theme, info: dict[str, Any],
+def render_thumbnail(theme: Theme, info: EpisodeInfo,
                      show: str) -> tuple[Image.Image, list[Placed]]:
     image, draw = canvas(theme)
     bar(draw, theme, "thumbnail")
     placed = [draw_text(draw, theme.spec("thumbnail", "show"), show),
-              draw_text(draw, theme.spec("thumbnail", "title"), info["title"]),
-              draw_text(draw, theme.spec("thumbnail", "meta"), f"Episode {info['number']}")]
+              draw_text(draw, theme.spec("thumbnail", "title"), info.title),
+              draw_text(draw, theme.spec("thumbnail", "meta"), f"Episode {info.number}")]
     return image, placed
 
 
@@ -475,11 +373,6 @@ def jpeg_bytes(image: Image.Image, limit: int = THUMB_MAX_BYTES) -> bytes:
 # ---------------------------------------------------------------- the stage
 
 
-def read_json(path: Path, stage: str) -> dict[str, Any]:
-    """Read a build file, naming it and the stage that makes it when it is missing or bad."""
-    return fsutil.read_json(path, f"run `pipeline {stage}` first")
-
-
 def load_artwork(episode: Episode) -> Image.Image:
     path = episode.assets / episode.settings.show.artwork
     try:
@@ -489,13 +382,13 @@ def load_artwork(episode: Episode) -> Image.Image:
                             "make it: make artwork") from None
 
 
-def render_slides(slides: list[Slide], theme: Theme, script: dict[str, Any],
+def render_slides(slides: list[Slide], theme: Theme, script: Script,
                   episode: Episode) -> list[Image.Image]:
     show = episode.settings.show
     images = []
     for slide in slides:
         if slide.kind == "title":
-            image, _ = render_title(theme, script["episode"], show.title, load_artwork(episode))
+            image, _ = render_title(theme, script.episode, show.title, load_artwork(episode))
         elif slide.kind == "outro":
             image, _ = render_outro(theme, show.listen_on, show.website)
         else:
@@ -518,35 +411,29 @@ def replace_dir(images: list[Image.Image], target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "width": theme.width,
-        "height": theme.height,
-        "duration": duration,
-        "slides": [
-            {"index": n, "file": f"slides/{n:03d}.png", "kind": s.kind, "section": s.section,
-             "title": s.heading, "segments": s.segments, "start": round(s.start, 3),
-             "end": round(s.end, 3)}
-            for n, s in enumerate(slides, 1)
-        ],
-    }
+def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slides:
+    return Slides(width=theme.width, height=theme.height, duration=duration, slides=[
+        SlideEntry(index=n, file=f"slides/{n:03d}.png", kind=s.kind, section=s.section,
+                   title=s.heading, segments=s.segments, start=round(s.start, 3),
+                   end=round(s.end, 3))
+        for n, s in enumerate(slides, 1)])
 
 
-def build_slides(episode: Episode) -> dict[str, Any]:
+def build_slides(episode: Episode) -> Slides:
     """Write build/slides/NNN.png, build/slides.json and build/thumbnail.jpg."""
     build = episode.build
-    script = read_json(build / "script.json", "script")
-    timeline = read_json(build / "timeline.json", "narrate")
+    script = Script.read(build)
+    timeline = Timeline.read(build)
+    timeline.check_covers(script, build)
     video = episode.settings.video
     theme = load_theme(episode, video.width, video.height)
-    slides = plan_slides(script, timeline, theme, build / "timeline.json")
+    slides = plan_slides(script, timeline, theme)
     images = render_slides(slides, theme, script, episode)
     thumb_theme = load_theme(episode, *THUMB_SIZE, base_width=THUMB_SIZE[0])
-    thumb, _ = render_thumbnail(thumb_theme, script["episode"], episode.settings.show.title)
+    thumb, _ = render_thumbnail(thumb_theme, script.episode, episode.settings.show.title)
     replace_dir(images, build / "slides")
-    manifest = slides_manifest(slides, theme, float(timeline["duration"]))
-    fsutil.write_json(build / "slides.json", manifest)
+    manifest = slides_manifest(slides, theme, timeline.duration)
+    manifest.write(build)
     fsutil.write_bytes(build / "thumbnail.jpg", jpeg_bytes(thumb))
     return manifest
 
@@ -557,6 +444,6 @@ def command(episode_dir: Path) -> None:
     """Draw the slides, slides.json and the thumbnail from script.json and timeline.json."""
     episode = load_episode(episode_dir)
     manifest = build_slides(episode)
-    pages = sum(1 for s in manifest["slides"] if s["kind"] == "section")
-    click.echo(f"slides: {len(manifest['slides'])} slides ({pages} section pages), "
+    pages = sum(1 for s in manifest.slides if s.kind == "section")
+    click.echo(f"slides: {len(manifest.slides)} slides ({pages} section pages), "
                f"thumbnail.jpg, slides.json in {episode.build}")

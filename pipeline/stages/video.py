@@ -10,9 +10,7 @@ the frame nearest the time in timeline.json. The audio is encoded at the same ti
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -24,24 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-import jinja2
 
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
-from pipeline.stages.slides import read_json, shorten
+from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
+from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.util import fsutil
 
 INSTALL_FFMPEG = "install Debian's ffmpeg, which has them: apt-get install ffmpeg"
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
 AAC_PRIMING = 1024  # samples the AAC encoder puts before the audio; trimmed, as no edit list
-TITLE_MAX = 100
-DESCRIPTION_MAX_BYTES = 5000
-CHAPTER_MIN_SECONDS = 10.0
-CHAPTER_MIN_COUNT = 3
-CHAPTER_TITLE_MAX = 49
-HASHTAGS_MAX = 15
 LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
@@ -90,14 +82,14 @@ class Cut:
         return self.frames % self.gop
 
 
-def frame_cuts(slides: list[dict[str, Any]], duration: float, base: Path,
+def frame_cuts(slides: list[SlideEntry], duration: float, base: Path,
                enc: Encoding) -> list[Cut]:
     """Each slide from the frame nearest its start to the next one's; the last to the end.
     Slides shorter than half a frame vanish."""
-    starts = [round(float(s["start"]) * enc.fps) for s in slides]
+    starts = [round(s.start * enc.fps) for s in slides]
     starts[0] = 0
     ends = [*starts[1:], round(duration * enc.fps)]
-    return [Cut(base / s["file"], a, b - a, enc.gop, enc.fps)
+    return [Cut(base / s.file, a, b - a, enc.gop, enc.fps)
             for s, a, b in zip(slides, starts, ends, strict=True) if b > a]
 
 
@@ -285,33 +277,27 @@ def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding) -> list[tuple[str, f
 
 @dataclass(frozen=True)
 class Inputs:
-    slides: dict[str, Any]
-    timeline: dict[str, Any]
-    script: dict[str, Any]
+    slides: Slides
+    timeline: Timeline
+    script: Script
     audio: Path
     captions: Path
 
 
 def read_inputs(build: Path) -> Inputs:
-    for name, stage in (("episode.mp3", "master"), ("captions.vtt", "captions")):
-        if not (build / name).is_file():
-            raise PipelineError("file not found", build / name, f"run `pipeline {stage}` first")
-    slides = read_json(build / "slides.json", "slides")
-    for slide in slides["slides"]:
-        if not (build / slide["file"]).is_file():
-            raise PipelineError("slide image not found", build / slide["file"],
-                                "rerun `pipeline slides`")
-    return Inputs(slides, read_json(build / "timeline.json", "narrate"),
-                  read_json(build / "script.json", "script"), build / "episode.mp3",
-                  build / "captions.vtt")
+    audio, captions = require(build / "episode.mp3"), require(build / "captions.vtt")
+    slides = Slides.read(build)
+    for slide in slides.slides:
+        require(build / slide.file)
+    return Inputs(slides, Timeline.read(build), Script.read(build), audio, captions)
 
 
 def encode_video(episode: Episode, inputs: Inputs, target: Path,
                  echo: Callable[[str], None]) -> list[Cut]:
     """Slides and audio in parallel, then one stream-copy mux into `target`."""
     enc = Encoding.from_settings(episode.settings.video)
-    duration = float(inputs.timeline["duration"])
-    cuts = frame_cuts(inputs.slides["slides"], duration, episode.build, enc)
+    duration = inputs.timeline.duration
+    cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
     language = language3(episode.settings.show.language)
     progress = Progress({"slides": 4, "audio": 4, "mux": 1}, echo)
     with tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp:
@@ -348,100 +334,6 @@ def final_args(episode: Episode, inputs: Inputs, work: Path, target: Path, cuts:
     return args
 
 
-# ---------------------------------------------------------------- title and description
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start: float
-    title: str
-
-    @property
-    def time(self) -> str:
-        total = int(self.start)
-        hours, rest = divmod(total, 3600)
-        minutes, seconds = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-def youtube_safe(text: str) -> str:
-    """YouTube rejects < and > in titles and descriptions."""
-    return text.replace("<", "‹").replace(">", "›")
-
-
-def chapter_title(title: str) -> str:
-    return shorten(youtube_safe(title), CHAPTER_TITLE_MAX - 1)
-
-
-def chapters(sections: list[dict[str, Any]], duration: float) -> tuple[list[Chapter], str]:
-    """YouTube chapters from the timeline's sections: the first at 0:00, each at least 10 s
-    (a shorter section is joined to the next; a short last one to the one before). Fewer
-    than three leaves them out; the second value then says why."""
-    result: list[Chapter] = []
-    pending: float | None = None
-    for i, section in enumerate(sections):
-        begin = 0.0 if i == 0 else (pending if pending is not None else float(section["start"]))
-        end = float(sections[i + 1]["start"]) if i + 1 < len(sections) else duration
-        if end - begin < CHAPTER_MIN_SECONDS:
-            if i + 1 < len(sections):
-                pending = begin
-            continue
-        pending = None
-        result.append(Chapter(begin, chapter_title(section["title"])))
-    if len(result) < CHAPTER_MIN_COUNT:
-        return [], (f"chapters left out: {len(result)} section(s) of at least "
-                    f"{CHAPTER_MIN_SECONDS:.0f} s, YouTube needs {CHAPTER_MIN_COUNT}")
-    return result, ""
-
-
-def episode_links(script: dict[str, Any]) -> list[dict[str, str]]:
-    seen: dict[str, str] = {}
-    for segment in script["segments"]:
-        for link in segment.get("links", []):
-            seen.setdefault(link["url"], link.get("text") or link["url"])
-    return [{"text": youtube_safe(text), "url": youtube_safe(url)} for url, text in seen.items()]
-
-
-def hashtag(tag: str) -> str:
-    return "#" + "".join(w[:1].upper() + w[1:] for w in re.findall(r"\w+", tag))
-
-
-@functools.lru_cache(maxsize=8)
-def template_env(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
-
-
-def render_template(folder: Path, name: str, context: dict[str, Any]) -> str:
-    try:
-        return template_env(folder).get_template(name).render(context)
-    except jinja2.TemplateNotFound:
-        raise PipelineError("template not found", folder / name, "restore it from git") from None
-    except jinja2.TemplateError as exc:
-        raise PipelineError(f"template error: {exc}", folder / name) from None
-
-
-def youtube_texts(episode: Episode, script: dict[str, Any],
-                  timeline: dict[str, Any]) -> tuple[str, str, str]:
-    """The title, the description (within YouTube's limits) and why chapters are missing."""
-    folder = episode.assets / "templates"
-    show = episode.settings.show
-    found, why = chapters(timeline["sections"], float(timeline["duration"]))
-    context = {"episode": script["episode"], "show": show, "chapters": found,
-               "listen_on": show.listen_on, "links": episode_links(script),
-               "hashtags": [hashtag(t) for t in episode.settings.youtube.tags][:HASHTAGS_MAX]}
-    title = youtube_safe(" ".join(render_template(folder, "youtube-title.txt.j2",
-                                                  context).split()))
-    description = youtube_safe(render_template(folder, "youtube-description.txt.j2", context))
-    while len(description.encode()) > DESCRIPTION_MAX_BYTES and context["links"]:
-        context["links"] = context["links"][:-1]
-        description = youtube_safe(render_template(folder, "youtube-description.txt.j2",
-                                                   context))
-    description = description.encode()[:DESCRIPTION_MAX_BYTES].decode("utf-8", "ignore")
-    return shorten(title, TITLE_MAX), description, why
-
-
 def build_video(episode: Episode, echo: Callable[[str], None] = click.echo) -> dict[str, Any]:
     """Write build/video.mp4, youtube-title.txt and youtube-description.txt."""
     inputs = read_inputs(episode.build)
@@ -455,7 +347,7 @@ def build_video(episode: Episode, echo: Callable[[str], None] = click.echo) -> d
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return {"video": target, "slides": len(cuts), "frames": sum(c.frames for c in cuts),
-            "duration": float(inputs.timeline["duration"]), "chapters": not why}
+            "duration": inputs.timeline.duration, "chapters": not why}
 
 
 @click.command("video")

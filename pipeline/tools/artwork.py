@@ -12,7 +12,7 @@ import click
 from PIL import Image, ImageDraw
 
 from pipeline.config import load_show, project_root
-from pipeline.stages.slides import Box, fit_text, line_pitch, load_font
+from pipeline.media.textfit import Box, fit_text, line_pitch, load_font
 from pipeline.util import fsutil
 
 BACKGROUND = "#0f172a"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import difflib
-import json
 import re
 import sys
 import tempfile
@@ -28,9 +27,9 @@ from typing import Any
 import click
 
 from pipeline.errors import PipelineError
+from pipeline.formats import QA, Script
 from pipeline.speech.align import align_tokens, heard_tokens
 from pipeline.speech.lexicon import SPELL, WORD, Lexicon
-from pipeline.util.fsutil import read_json
 
 CONTEXT_WORDS = 6  # words of the script kept on each side of the word in the carrier
 MAX_SAYINGS = 6  # sayings tried per word, the word as written included
@@ -108,14 +107,14 @@ def skip_reason(word: str, heard: str | None, lexicon: Lexicon) -> str | None:
     return None
 
 
-def _occurrences(qa: dict[str, Any]) -> Iterable[tuple[str, str | None, str]]:
-    for entry in qa.get("heard_differently") or []:
-        yield entry["display"], str(entry.get("heard", "")), entry.get("segment", "")
-    for entry in qa.get("missed") or []:
-        yield entry["display"], None, entry.get("segment", "")
+def _occurrences(qa: QA) -> Iterable[tuple[str, str | None, str]]:
+    for entry in qa.heard_differently:
+        yield entry.display, entry.heard, entry.segment
+    for entry in qa.missed:
+        yield entry.display, None, entry.segment
 
 
-def flagged_words(qa: dict[str, Any], lexicon: Lexicon) -> list[Flagged]:
+def flagged_words(qa: QA, lexicon: Lexicon) -> list[Flagged]:
     """Candidates for the lexicon, most often flagged first (first seen breaks ties)."""
     heard: dict[str, Counter[str]] = {}
     counts: Counter[str] = Counter()
@@ -359,24 +358,11 @@ def verify(flagged: Flagged, sentence: str, listen: Listen, lexicon: Lexicon,
 
 # --- the command ------------------------------------------------------------------------
 
-def read_qa(build: Path, slug: str) -> dict[str, Any]:
-    path = build / "qa.json"
-    fix = f"run `make captions EP={slug}`"
-    qa = read_json(path, fix, missing="no captions QA yet")
-    for key in ("heard_differently", "missed"):
-        entries = qa.get(key) or []
-        if not isinstance(entries, list) or not all(
-                isinstance(e, dict) and isinstance(e.get("display"), str) for e in entries):
-            raise PipelineError(f"'{key}' is not a list of entries with a 'display'", path, fix)
-    return qa
-
-
 def segment_texts(build: Path) -> dict[str, str]:
     """Segment id -> display text from script.json ({} when there is none to read)."""
     try:
-        script = json.loads((build / "script.json").read_text(encoding="utf-8"))
-        return {s["id"]: s["display"] for s in script["segments"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {s.id: s.display for s in Script.read(build).segments}
+    except PipelineError:
         return {}
 
 
@@ -444,7 +430,7 @@ def suggest_command(episode_dir: Path, write: bool, model: str | None,
     from pipeline.speech.lexicon import add_entries, load_lexicon
 
     episode = load_episode(episode_dir)
-    qa = read_qa(episode.build, episode.slug)
+    qa = QA.read(episode.build)
     path = episode.assets / "pronunciations.toml"
     lexicon = load_lexicon(path)
     flags = flagged_words(qa, lexicon)

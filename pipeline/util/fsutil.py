@@ -49,19 +49,3 @@ def write_bytes(target: Path | str, data: bytes) -> None:
 def write_json(target: Path | str, data: Any) -> None:
     """Write JSON (UTF-8, indented, keys in insertion order) atomically."""
     write_text(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_json(path: Path, fix: str, missing: str = "file not found") -> dict[str, Any]:
-    """Read a JSON object another stage wrote; a missing or damaged file is one
-    PipelineError naming it, with `fix` saying how to make it again."""
-    from pipeline.errors import PipelineError
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PipelineError(missing, path, fix) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"not valid JSON ({exc})", path, fix) from None
-    if not isinstance(data, dict):
-        raise PipelineError("is not a JSON object", path, fix)
-    return data

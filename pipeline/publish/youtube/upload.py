@@ -8,7 +8,6 @@ finished episode sends nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import sys
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from httplib2 import HttpLib2Error
 
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
+from pipeline.formats import FileStamp
 from pipeline.publish.youtube.auth import RELOGIN_FIX, load_credentials
 from pipeline.publish.youtube.client import build_service, strip_secrets
 from pipeline.publish.youtube.metadata import (
@@ -41,6 +41,7 @@ from pipeline.publish.youtube.resumable import (
     with_retries,
 )
 from pipeline.publish.youtube.state import UploadState
+from pipeline.util.hashing import sha256_file
 
 QUOTA_REASONS = {"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded",
                  "rateLimitExceeded"}
@@ -60,14 +61,6 @@ def say(message: str) -> None:
 
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def http_reason(exc: HttpError) -> tuple[str, str]:
@@ -151,7 +144,8 @@ class Publisher:
 
     @property
     def video_id(self) -> str:
-        return self.state.step("video").get("id", "VIDEO_ID")
+        step = self.state.step("video")
+        return (step.id if step else None) or "VIDEO_ID"
 
     def pending(self) -> list[str]:
         steps = ["video", "thumbnail", "captions"]
@@ -191,10 +185,10 @@ class Publisher:
 
     # -- sending --
 
-    def upload(self, step: str, path: Path, request: Any, file: dict[str, Any]) -> dict:
+    def upload(self, step: str, path: Path, request: Any, file: FileStamp) -> dict:
         """A resumable upload whose session URI is recorded before the first byte."""
         saved = self.state.step(step)
-        session = saved.get("session_uri") if saved.get("file") == file else None
+        session = saved.session_uri if saved and saved.file == file else None
         total = path.stat().st_size
         progress = Progress(total, f"{step} upload")
 
@@ -209,8 +203,7 @@ class Publisher:
 
     def send_video(self) -> None:
         file = fingerprint(self.inputs.video)
-        self.state.set("video_file", file)
-        self.state.set("request", self.body)
+        self.state.sending(file, self.body)
         resource = self.upload("video", self.inputs.video, self.video_request(), file)
         asked = self.body["status"]["privacyStatus"]
         got = resource.get("status", {}).get("privacyStatus", asked)
@@ -286,9 +279,9 @@ class Publisher:
                              "check the network and run the same command again")
 
 
-def fingerprint(path: Path) -> dict[str, Any]:
+def fingerprint(path: Path) -> FileStamp:
     """What identifies a file sent: a changed file is never resumed into an old session."""
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+    return FileStamp(name=path.name, bytes=path.stat().st_size, sha256=sha256_file(path))
 
 
 def dry_run(publisher: Publisher) -> None:
@@ -317,7 +310,8 @@ def finished_already(publisher: Publisher, force: bool) -> bool:
     state = publisher.state
     if not state.finished("video"):
         return False
-    url = state.step("video").get("url", "")
+    video_step = state.step("video")
+    url = (video_step.url if video_step else None) or ""
     if force:
         warn(f"--force: uploading the episode again as a NEW video (the old one, {url}, "
              f"stays on YouTube); this costs {QUOTA_COST}")
@@ -326,7 +320,7 @@ def finished_already(publisher: Publisher, force: bool) -> bool:
     if publisher.pending():
         return False
     video = publisher.inputs.video
-    if video.is_file() and fingerprint(video) != state.step("video").get("file"):
+    if video.is_file() and video_step and fingerprint(video) != video_step.file:
         warn(f"{publisher.inputs.video} has changed since it was uploaded; `pipeline upload "
              f"--force` uploads it as a new video ({QUOTA_COST})")
     say(f"already on YouTube: {url} (nothing to do; --force uploads again)")
@@ -338,7 +332,7 @@ def show_dry_run(publisher: Publisher, force: bool) -> None:
 
     if force and publisher.state.finished("video"):
         # show what --force would send, without forgetting anything
-        publisher.state = UploadState(publisher.state.path, UploadState.fresh())
+        publisher.state = UploadState(publisher.state.path)
     publisher.prepare()
     # a bare transport: no token needed, and nothing is sent
     publisher.service = build_service(http=httplib2.Http())
@@ -364,7 +358,8 @@ def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
         say(f"interrupted: progress is kept in {publisher.state.path}; run the same command "
             "to resume")
         raise
-    say(f"done: {publisher.state.step('video').get('url')}")
+    done = publisher.state.step("video")
+    say(f"done: {done.url if done else ''}")
 
 
 @click.command()
