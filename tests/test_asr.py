@@ -21,7 +21,7 @@ from pipeline.speech.asr import (
     register,
     transcribe,
 )
-from pipeline.speech.asr.audio import decode_args, load_audio, run_ffmpeg
+from pipeline.speech.asr.audio import decode_args, load_audio
 from pipeline.speech.asr.convert import alignment_heads_dump, dims, read_ct2
 from pipeline.speech.asr.faster_backend import compute_type
 from pipeline.speech.asr.models import (
@@ -103,9 +103,9 @@ def test_paths_resolve_by_what_they_hold(tmp_path):
 
 def test_ffmpeg_arguments():
     assert decode_args(Path("a b/episode.mp3")) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0",
-        "-i", "a b/episode.mp3", "-f", "f32le", "-ac", "1", "-acodec", "pcm_f32le",
-        "-ar", "16000", "-"]
+        "ffmpeg", "-nostdin", "-hide_banner", "-threads", "0", "-i", "a b/episode.mp3",
+        "-f", "f32le", "-ac", "1", "-acodec", "pcm_f32le", "-ar", "16000", "-",
+        "-loglevel", "error"]
 
 
 def test_ffmpeg_errors_carry_its_stderr(tmp_path):
@@ -117,10 +117,12 @@ def test_ffmpeg_errors_carry_its_stderr(tmp_path):
     assert "Invalid data" in str(error.value) or "invalid" in str(error.value).lower()
 
 
-def test_missing_ffmpeg_is_named_with_how_to_install(monkeypatch):
+def test_missing_ffmpeg_is_named_with_how_to_install(monkeypatch, tmp_path):
+    audio = tmp_path / "episode.mp3"
+    audio.write_bytes(b"ID3")
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(PipelineError, match="ffmpeg is not installed.*apt-get install ffmpeg"):
-        run_ffmpeg(decode_args("x.mp3"), "x.mp3")
+    with pytest.raises(PipelineError, match="ffmpeg not found.*apt-get install ffmpeg"):
+        load_audio(audio)
 
 
 class Fake:

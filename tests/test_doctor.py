@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.cli import main
-from pipeline.tools.doctor import check_encoders, check_tools, encoders_argv, table
+from pipeline.media.ffmpeg import encoders_argv
+from pipeline.tools.doctor import check_encoders, check_tools, table
 
 
 def run_doctor(capsys: pytest.CaptureFixture[str], root) -> tuple[int, str, str]:
@@ -63,8 +64,7 @@ def test_missing_settings_and_assets(project, capsys, monkeypatch, tmp_path) -> 
 
 
 def test_pure_parts() -> None:
-    assert encoders_argv("/usr/bin/ffmpeg") == ["/usr/bin/ffmpeg", "-hide_banner", "-nostdin",
-                                                "-encoders"]
+    assert encoders_argv() == ["ffmpeg", "-nostdin", "-hide_banner", "-encoders"]
     checks = check_tools() + check_encoders()
     text = table(checks)
     assert len(text.splitlines()) == len(checks)

@@ -21,6 +21,7 @@ from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
+from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
 from pipeline.stages import master as stage
 from pipeline.stages.narrate import narrate
 from tests import builders
@@ -47,28 +48,30 @@ EBUR128_STDERR = """[Parsed_ebur128_0 @ 0x5] t: 18.7  TARGET:-23 LUFS    M: -17.
 
 def test_measure_argv():
     assert stage.measure_argv("mix.wav", AudioSettings()) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-af",
-        "apad=pad_dur=3,loudnorm=I=-16.00:TP=-1.50:LRA=50:print_format=json", "-f", "null", "-"]
+        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-filter_complex",
+        "[0]apad=pad_dur=3[s0];[s0]loudnorm=I=-16.00:LRA=50:TP=-1.50:print_format=json[s1]",
+        "-map", "[s1]", "-f", "null", "-"]
 
 
 def test_encode_argv_is_linear_with_the_measured_values():
-    measured = stage.parse_loudnorm(LOUDNORM_STDERR)
-    pre = stage.limiter_filter(-6.0, 6.0)
+    measured = parse_loudnorm(LOUDNORM_STDERR)
+    limiter = stage.limiter_filter(-6.0, 6.0)
     assert stage.encode_argv("mix.wav", "out.mp3", AudioSettings(bitrate="96k"), measured,
-                             pre) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", "mix.wav", "-af",
-        "alimiter=level_in=1.995262:limit=0.501187:level=disabled:latency=1,"
-        "loudnorm=I=-16.00:TP=-1.50:LRA=19.1:measured_I=-27.61:measured_TP=-4.47:"
-        "measured_LRA=18.06:measured_thresh=-39.20:offset=0.58:linear=true:print_format=json",
-        "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k",
-        "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", "-bitexact",
-        "-f", "mp3", "out.mp3"]
+                             limiter) == [
+        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-filter_complex",
+        "[0]alimiter=latency=1:level=disabled:level_in=1.995262:limit=0.501187[s0];"
+        "[s0]loudnorm=I=-16.00:LRA=19.1:TP=-1.50:linear=true:measured_I=-27.61:"
+        "measured_LRA=18.06:measured_TP=-4.47:measured_thresh=-39.20:offset=0.58:"
+        "print_format=json[s1]",
+        "-map", "[s1]", "-f", "mp3", "-b:a", "96k", "-ac", "1", "-ar", "44100", "-bitexact",
+        "-c:a", "libmp3lame", "-id3v2_version", "0", "-map_metadata", "-1",
+        "-write_id3v1", "0", "out.mp3", "-y"]
 
 
 def test_limiter_filter_is_absent_when_not_needed_and_clamped_to_alimiter_range():
-    assert stage.limiter_filter(None) == ""
-    assert stage.limiter_filter(-40.0, 50.0) == (
-        "alimiter=level_in=64.000000:limit=0.062500:level=disabled:latency=1,")
+    assert stage.limiter_filter(None) is None
+    assert stage.limiter_filter(-40.0, 50.0) == {
+        "level_in": "64.000000", "limit": "0.062500", "level": "disabled", "latency": "1"}
 
 
 def test_next_ceiling_starts_under_the_target_then_steps_down_further_than_the_excess():
@@ -79,16 +82,20 @@ def test_next_ceiling_starts_under_the_target_then_steps_down_further_than_the_e
 
 
 def test_parsers_read_the_last_report():
-    measured = stage.parse_loudnorm("noise {\"x\": 1}\n" + LOUDNORM_STDERR)
+    measured = parse_loudnorm("noise {\"x\": 1}\n" + LOUDNORM_STDERR)
     assert measured["input_i"] == "-27.61" and measured["normalization_type"] == "dynamic"
-    assert stage.parse_ebur128(EBUR128_STDERR) == (-16.1, -1.6)
+    assert integrated_and_peak(EBUR128_STDERR) == (-16.1, -1.6)
     assert stage.ebur128_argv("e.mp3") == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-af", "ebur128=peak=true",
+        "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-filter_complex",
+        "[0]ebur128=peak=true[s0]", "-map", "[s0]", "-f", "null", "-"]
+    assert stage.ebur128_argv("m.wav", {"limit": "0.5"}) == [
+        "ffmpeg", "-nostdin", "-hide_banner", "-i", "m.wav", "-filter_complex",
+        "[0]alimiter=limit=0.5[s0];[s0]ebur128=peak=true[s1]", "-map", "[s1]",
         "-f", "null", "-"]
-    assert stage.ebur128_argv("m.wav", "alimiter=limit=0.5,")[6] == (
-        "alimiter=limit=0.5,ebur128=peak=true")
     with pytest.raises(PipelineError):
-        stage.parse_loudnorm("no json here")
+        parse_loudnorm("no json here")
+    with pytest.raises(PipelineError, match="no summary"):
+        integrated_and_peak("t: 1.0 TARGET:-23 LUFS M: -17.0 S: -16.2 I: -16.0 LUFS")
 
 
 def test_linear_excess():
@@ -272,8 +279,8 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
 
 def test_shifted_targets_move_together():
     moved = stage.shifted(AudioSettings(), 0.4)
-    assert stage.loudnorm_filter(moved) == (
-        "loudnorm=I=-15.60:TP=-1.10:LRA=50:print_format=json")
+    assert stage.loudnorm_filter(moved) == {
+        "I": "-15.60", "TP": "-1.10", "LRA": "50", "print_format": "json"}
     assert stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, moved) == pytest.approx(
         stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, AudioSettings()))
 

@@ -25,6 +25,7 @@ from PIL import Image
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import HeardDifferently
+from pipeline.media.loudness import parse_ebur128
 from pipeline.publish import feed
 from pipeline.publish.serve import RangeRequestHandler
 from pipeline.stages import review
@@ -102,11 +103,11 @@ def build_page(folder: Path) -> tuple[review.Review, Page]:
 
 def test_measure_argv_is_one_ffmpeg_pass_for_loudness_and_samples() -> None:
     assert review.measure_argv(Path("b/episode.mp3"), 8000) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", "b/episode.mp3",
-        "-filter_complex",
-        "[0:a]asplit[m][w];[m]ebur128=peak=true,anullsink;"
-        "[w]aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[s]",
-        "-map", "[s]", "-f", "f32le", "-"]
+        "ffmpeg", "-nostdin", "-hide_banner", "-i", "b/episode.mp3", "-filter_complex",
+        "[0:a]asplit=2[s0][s1];"
+        "[s1]aformat=channel_layouts=mono:sample_fmts=flt:sample_rates=8000[s2];"
+        "[s0]ebur128=peak=true[s3]",
+        "-map", "[s2]", "-f", "f32le", "-", "-map", "[s3]", "-f", "null", "-", "-nostats"]
 
 
 def _frame(t: str, m: str, s: str, i: str, peak: str) -> str:
@@ -135,7 +136,7 @@ EBUR128_LOG = _frame("0.0999773", "-120.7", "-120.7", "-70.0", "-inf") + \
 
 
 def test_parse_ebur128_reads_the_frame_log_and_the_summary() -> None:
-    loud = review.parse_ebur128(EBUR128_LOG)
+    loud = parse_ebur128(EBUR128_LOG)
     assert loud.times == pytest.approx([0.0999773, 0.199977, 3.2])
     assert loud.momentary == [-120.7, -18.5, -16.2]
     assert loud.short_term == [-120.7, -120.7, -16.9]
@@ -143,7 +144,7 @@ def test_parse_ebur128_reads_the_frame_log_and_the_summary() -> None:
 
 
 def test_parse_ebur128_of_silence_has_no_figures() -> None:
-    loud = review.parse_ebur128("Summary:\n  I: -70.0 LUFS\n  LRA: 0.0 LU\n  Peak: -inf dBFS\n")
+    loud = parse_ebur128("Summary:\n  I: -70.0 LUFS\n  LRA: 0.0 LU\n  Peak: -inf dBFS\n")
     assert loud.times == [] and loud.true_peak is None and loud.integrated == -70.0
 
 
@@ -259,7 +260,7 @@ def test_qa_figures_are_measured_on_the_mp3(episode_dir: Path, media: dict[str, 
 
 def test_a_loudness_miss_is_marked_bad(episode_dir: Path) -> None:
     log = EBUR128_LOG.replace("-16.4 LUFS\n    Threshold", "-19.0 LUFS\n    Threshold")
-    loud = review.parse_ebur128(log.replace("Peak:       -1.9", "Peak:       -0.5"))
+    loud = parse_ebur128(log.replace("Peak:       -1.9", "Peak:       -0.5"))
     assert (loud.integrated, loud.true_peak) == (-19.0, -0.5)
     rows = review.qa_figures(loud, review.read_inputs(episode_dir / "build", fx.SLUG),
                              load_episode(episode_dir))

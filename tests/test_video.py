@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Link, Script, SlideEntry, Slides, TimedSection, Timeline
+from pipeline.media import ffmpeg
 from pipeline.publish.youtube import describe
 from pipeline.stages import video
 from pipeline.stages.slides import build_slides
@@ -22,7 +24,9 @@ from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
 
 FPS = 30
 ENC = video.Encoding()
-QUIET = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
+START = ["ffmpeg", "-nostdin", "-hide_banner"]
+QUIET = ["-v", "error", "-y"]
+PROGRESS = ["-progress", "pipe:1", "-nostats"]
 
 
 # ---------------------------------------------------------------- pure parts
@@ -45,42 +49,51 @@ def test_frame_cuts_round_to_frames_and_split_whole_gops() -> None:
 
 def test_gop_args() -> None:
     assert video.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
-        *QUIET, "-loop", "1", "-framerate", "30", "-i", "s.png",
-        "-vf", "scale=1920:1080:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p,"
-               "fps=30",
-        "-frames:v", "15", "-c:v", "libx264", "-profile:v", "high", "-preset", "medium",
-        "-crf", "16", "-tune", "stillimage", "-g", "15", "-keyint_min", "15",
-        "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop", "-x264-params", "open-gop=0",
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-        "-an", "g.mp4",
+        *START, "-framerate", "30", "-loop", "1", "-i", "s.png", "-filter_complex",
+        "[0]scale=1920:1080:out_color_matrix=bt709:out_range=tv[s0];[s0]setsar=1[s1];"
+        "[s1]format=yuv420p[s2];[s2]fps=30[s3]", "-map", "[s3]",
+        "-an", "-bf", "2", "-c:v", "libx264", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-colorspace", "bt709", "-crf", "16", "-flags", "+cgop", "-frames:v", "15", "-g", "15",
+        "-keyint_min", "15", "-preset", "medium", "-profile:v", "high", "-sc_threshold", "0",
+        "-tune", "stillimage", "-x264-params", "open-gop=0", "g.mp4", *QUIET,
     ]
 
 
 def test_loop_audio_and_mux_args() -> None:
     assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
-        *QUIET, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4"]
+        *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
     assert video.audio_args(Path("e.mp3"), Path("a.m4a"), ENC) == [
-        *QUIET, "-progress", "pipe:1", "-nostats", "-i", "e.mp3", "-vn",
-        "-af", "aresample=48000,atrim=start_sample=1024,asetpts=PTS-STARTPTS",
-        "-ac", "2", "-ar", "48000", "-c:a", "aac", "-profile:a", "aac_low",
-        "-aac_coder", "fast", "-aac_ms", "0", "-b:a", "384k", "a.m4a"]
+        *START, "-i", "e.mp3", "-filter_complex",
+        "[0:a]aresample=48000[s0];[s0]atrim=start_sample=1024[s1];[s1]asetpts=PTS-STARTPTS[s2]",
+        "-map", "[s2]", "-b:a", "384k", "-aac_coder", "fast", "-aac_ms", "0", "-ac", "2",
+        "-ar", "48000", "-c:a", "aac", "-profile:a", "aac_low", "a.m4a", *PROGRESS, *QUIET]
     assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("v.mp4"),
                           "eng") == [
-        *QUIET, "-progress", "pipe:1", "-nostats", "-f", "concat", "-safe", "0",
-        "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
         "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0",
-        "-c:v", "copy", "-c:a", "copy", "-c:s", "mov_text",
-        "-metadata:s:v:0", "language=eng", "-metadata:s:a:0", "language=eng",
-        "-metadata:s:s:0", "language=eng",
-        "-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0", "v.mp4"]
+        "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy",
+        "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=eng",
+        "-metadata:s:v:0", "language=eng",
+        "-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0", "v.mp4",
+        *PROGRESS, *QUIET]
 
 
 def test_burn_args_force_keyframes_at_slide_changes() -> None:
     args = video.burn_args(Path("l.txt"), Path("a.m4a"), "captions.vtt", "fonts",
                            Path("v.mp4"), [0.0, 3.2, 9.0], ENC, "eng")
-    assert args[args.index("-force_key_frames") + 1] == "0.000000,3.200000,9.000000"
-    assert args[args.index("-vf") + 1].startswith("subtitles=captions.vtt:fontsdir=fonts:")
-    assert "-c:s" not in args and args[-1] == "v.mp4"
+    # ffmpeg-python escapes each option, then the whole filter, for the graph's two levels
+    style = (r"FontName\\=DejaVu Sans\,FontSize\\=16\,BorderStyle\\=3\,Outline\\=1\,"
+             r"Shadow\\=0\,OutlineColour\\=&H80000000\,MarginV\\=22")
+    assert args == [
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-filter_complex",
+        f"[0:v:0]subtitles=captions.vtt:fontsdir=fonts:force_style={style}[s0];"
+        "[s0]format=yuv420p[s1];[s1]fps=30[s2]", "-map", "[s2]", "-map", "1:a:0",
+        "-bf", "2", "-c:a", "copy", "-c:v", "libx264", "-color_primaries", "bt709",
+        "-color_trc", "bt709", "-colorspace", "bt709", "-crf", "18", "-flags", "+cgop",
+        "-force_key_frames", "0.000000,3.200000,9.000000", "-g", "15", "-keyint_min", "15",
+        "-metadata:s:a:0", "language=eng", "-movflags", "+faststart+negative_cts_offsets",
+        "-preset", "medium", "-profile:v", "high", "-sc_threshold", "0", "-tune", "stillimage",
+        "-use_editlist", "0", "v.mp4", *PROGRESS, *QUIET]
 
 
 def test_concat_list_has_exact_durations_and_quotes_names() -> None:
@@ -92,12 +105,11 @@ def test_concat_list_has_exact_durations_and_quotes_names() -> None:
 def test_small_helpers() -> None:
     assert video.language3("en") == "eng" and video.language3("en-GB") == "eng"
     assert video.language3("deu") == "deu" and video.language3("xx") == "und"
-    assert video.progress_seconds("out_time_us=1500000\n") == 1.5
-    assert video.progress_seconds("out_time_us=N/A") is None
-    assert video.progress_seconds("progress=end") is None
     listing = " V....D libx264   libx264 H.264\n A..... aac  AAC\n"
-    assert video.missing_encoders(listing) == ["MP4 subtitle encoder mov_text"]
-    assert video.missing_encoders(" A..... aac  AAC\n S..... mov_text x\n") == [
+    needed = video.NEEDED_ENCODERS
+    assert ffmpeg.missing_encoders(needed, ffmpeg.encoder_names(listing)) == [
+        "MP4 subtitle encoder mov_text"]
+    assert ffmpeg.missing_encoders(needed, {"aac", "mov_text"}) == [
         "H.264 video encoder libx264"]
     assert describe.hashtag("AI safety") == "#AISafety"
 
@@ -187,16 +199,16 @@ def test_missing_captions_names_the_file(episode) -> None:
     assert not (episode.build / "video.mp4").exists()
 
 
-def test_an_ffmpeg_without_libx264_or_aac_is_named() -> None:
-    problem = video.encoder_problem(" S..... mov_text  x\n", "/opt/ffmpeg")
-    assert problem is not None
-    assert problem.line() == (
-        "/opt/ffmpeg: this ffmpeg lacks the H.264 video encoder libx264, AAC audio encoder aac "
-        "(install Debian's ffmpeg, which has them: apt-get install ffmpeg)")
+def test_an_ffmpeg_without_an_encoder_is_named() -> None:
+    with pytest.raises(PipelineError) as error:
+        ffmpeg.require_encoders({**video.NEEDED_ENCODERS, "nosuch": "made-up encoder nosuch"})
+    assert error.value.line() == (
+        f"{shutil.which('ffmpeg')}: this ffmpeg lacks the made-up encoder nosuch "
+        "(install Debian's ffmpeg: `make setup` or `apt-get install ffmpeg`)")
 
 
 def test_installed_ffmpeg_has_the_encoders() -> None:
-    video.check_ffmpeg()  # raises a PipelineError naming what is missing otherwise
+    ffmpeg.require_encoders(video.NEEDED_ENCODERS)  # raises naming what is missing otherwise
 
 
 # ---------------------------------------------------------------- the real video

@@ -1,48 +1,33 @@
-"""Audio helpers for narrate and master: ffmpeg argv builders and a thin runner, WAV in and
-out, loudness, silence trimming."""
+"""Audio helpers for narrate and master: decoding with ffmpeg, WAV in and out, loudness,
+silence trimming."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import wave
 from math import gcd
 from pathlib import Path
 
+import ffmpeg
 import numpy as np
 import pyloudnorm
 from scipy.signal import resample_poly
 
-from pipeline.errors import PipelineError
+from pipeline.media.ffmpeg import compile_argv, run
 
-FFMPEG_INSTALL = "apt-get install ffmpeg"
 SILENCE_DB = -45.0  # below this (dBFS) a chunk's edge counts as silence
 EDGE_KEEP = 0.02  # seconds kept on either side of the speech when trimming
 
 
 def decode_argv(src: Path | str, rate: int) -> list[str]:
     """ffmpeg: any audio file -> mono float32 samples at `rate` on stdout."""
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(src),
-            "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"]
-
-
-def run_tool(argv: list[str], what: str, path: Path | str | None = None,
-             fix: str | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run an external tool; a missing tool or a failure becomes a one-line PipelineError."""
-    if shutil.which(argv[0]) is None:
-        raise PipelineError(f"{argv[0]} is not installed", path, FFMPEG_INSTALL)
-    proc = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = lines[-1] if lines else f"exit status {proc.returncode}"
-        raise PipelineError(f"{what}: {detail}", path, fix)
-    return proc
+    audio = ffmpeg.input(str(src))["a:0"]
+    return compile_argv(audio.output("-", ac=1, ar=rate, format="f32le").global_args("-v", "error"))
 
 
 def decode(src: Path | str, rate: int, fix: str | None = None) -> np.ndarray:
     """Any file ffmpeg reads, as mono float32 at `rate`."""
-    proc = run_tool(decode_argv(src, rate), "cannot read the audio", src, fix)
-    return np.frombuffer(proc.stdout, "<f4").copy()
+    result = run(decode_argv(src, rate), "ffmpeg cannot read the audio", src, fix)
+    return np.frombuffer(result.stdout, "<f4").copy()
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:

@@ -12,7 +12,6 @@ allows a linear gain; pass two then applies that one gain and encodes the MP3.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import ffmpeg
 import numpy as np
 from mutagen.id3 import (
     APIC,
@@ -41,12 +41,14 @@ from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
 from pipeline.media import music
-from pipeline.media.audio import decode, loudness, read_wav, resample, run_tool
+from pipeline.media.audio import decode, loudness, read_wav, resample
+from pipeline.media.ffmpeg import INSTALL, compile_argv, run
+from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
 from pipeline.util import fsutil
 
 MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
 MP3_MARGIN = 0.5  # dB kept below the true-peak ceiling for the MP3 encoder's overshoot
-FIX = "check that ffmpeg has loudnorm, alimiter and libmp3lame (apt-get install ffmpeg)"
+FIX = f"check that ffmpeg has loudnorm, alimiter and libmp3lame; {INSTALL}"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
 MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
 LIMITER_TRIES = 6  # measurements at most while lowering the limiter's ceiling
@@ -60,14 +62,18 @@ LIMITER_STEP = 1.6
 
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
 
-def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> str:
+Limiter = dict[str, str] | None  # alimiter's options; None: no limiter
+
+
+def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> Limiter:
     """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS (delay
     compensated, so times are kept); nothing when the peaks are fine."""
     if ceiling_db is None:
-        return ""
+        return None
     limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
     level = min(64.0, max(0.015625, 10 ** (gain_db / 20)))
-    return f"alimiter=level_in={level:.6f}:limit={limit:.6f}:level=disabled:latency=1,"
+    return {"level_in": f"{level:.6f}", "limit": f"{limit:.6f}", "level": "disabled",
+            "latency": "1"}
 
 
 def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
@@ -77,62 +83,52 @@ def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
     return float(measured["input_tp"]) + gain - (audio.true_peak_db - MP3_MARGIN)
 
 
-def loudnorm_filter(audio: AudioSettings, measured: dict[str, Any] | None = None) -> str:
+def loudnorm_filter(audio: AudioSettings,
+                    measured: dict[str, Any] | None = None) -> dict[str, str]:
     """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with."""
     target_tp = audio.true_peak_db - MP3_MARGIN
-    opts = [f"I={audio.loudness_lufs:.2f}", f"TP={target_tp:.2f}"]
-    if measured is None:
-        opts.append("LRA=50")
-    else:
+    opts = {"I": f"{audio.loudness_lufs:.2f}", "TP": f"{target_tp:.2f}", "LRA": "50",
+            "print_format": "json"}
+    if measured is not None:
         # linear mode is refused when the measured range exceeds the target range
         lra = min(50.0, max(1.0, float(measured["input_lra"]) + 1))
-        opts += [f"LRA={lra:.1f}", f"measured_I={measured['input_i']}",
-                 f"measured_TP={measured['input_tp']}", f"measured_LRA={measured['input_lra']}",
-                 f"measured_thresh={measured['input_thresh']}",
-                 f"offset={measured['target_offset']}", "linear=true"]
-    return "loudnorm=" + ":".join(opts + ["print_format=json"])
+        opts |= {"LRA": f"{lra:.1f}", "measured_I": measured["input_i"],
+                 "measured_TP": measured["input_tp"], "measured_LRA": measured["input_lra"],
+                 "measured_thresh": measured["input_thresh"],
+                 "offset": measured["target_offset"], "linear": "true"}
+    return opts
 
 
-def measure_argv(src: Path | str, audio: AudioSettings, pre: str = "") -> list[str]:
+def _limited(src: Path | str, limiter: Limiter) -> Any:
+    """The source's audio, through the limiter when there is one."""
+    audio = ffmpeg.input(str(src))
+    return audio.filter("alimiter", **limiter) if limiter else audio
+
+
+def measure_argv(src: Path | str, audio: AudioSettings, limiter: Limiter = None) -> list[str]:
     """Pass one: measure the loudness, write nothing. loudnorm's first pass leaves the
     last seconds it holds at the end of the stream unmeasured: padding it with silence,
     which the loudness gate ignores, gets all of the audio measured."""
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src),
-            "-af", pre + "apad=pad_dur=3," + loudnorm_filter(audio), "-f", "null", "-"]
+    padded = _limited(src, limiter).filter("apad", pad_dur=3)
+    measured = padded.filter("loudnorm", **loudnorm_filter(audio))
+    return compile_argv(measured.output("-", format="null"))
 
 
 def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
-                measured: dict[str, Any], pre: str = "") -> list[str]:
+                measured: dict[str, Any], limiter: Limiter = None) -> list[str]:
     """Pass two: one linear gain, then an MP3 with fixed flags and no tags of its own."""
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", str(src),
-            "-af", pre + loudnorm_filter(audio, measured),
-            "-ar", str(audio.sample_rate), "-ac", str(audio.channels),
-            "-c:a", "libmp3lame", "-b:a", audio.bitrate, "-map_metadata", "-1",
-            "-id3v2_version", "0", "-write_id3v1", "0", "-bitexact", "-f", "mp3", str(dst)]
+    gained = _limited(src, limiter).filter("loudnorm", **loudnorm_filter(audio, measured))
+    mp3 = gained.output(str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
+                        audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0,
+                        write_id3v1=0, bitexact=None, **{"c:a": "libmp3lame"})
+    return compile_argv(mp3.overwrite_output())
 
 
-def ebur128_argv(src: Path | str, pre: str = "") -> list[str]:
-    """Integrated loudness and true peak (ITU-R BS.1770) of a file, after `pre` if given:
-    a quarter of loudnorm's time, so the limiter is fitted with it."""
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src),
-            "-af", pre + "ebur128=peak=true", "-f", "null", "-"]
-
-
-def parse_ebur128(stderr: str) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) from the summary ebur128 prints last."""
-    found = [re.findall(rf"{key}:\s+(-?[\d.]+|-inf) {unit}", stderr)
-             for key, unit in (("I", "LUFS"), ("Peak", "dBFS"))]
-    if not all(found):
-        raise PipelineError("ffmpeg's ebur128 printed no summary")
-    return float(found[0][-1]), float(found[1][-1])
-
-
-def parse_loudnorm(stderr: str) -> dict[str, Any]:
-    """The JSON block loudnorm prints at the end of ffmpeg's stderr."""
-    blocks = re.findall(r"\{[^{}]*\}", stderr)
-    if not blocks:
-        raise PipelineError("ffmpeg's loudnorm printed no measurement")
-    return json.loads(blocks[-1])
+def ebur128_argv(src: Path | str, limiter: Limiter = None) -> list[str]:
+    """Integrated loudness and true peak (ITU-R BS.1770) of a file, after the limiter if
+    given: a quarter of loudnorm's time, so the limiter is fitted with it."""
+    measured = _limited(src, limiter).filter("ebur128", peak="true")
+    return compile_argv(measured.output("-", format="null"))
 
 
 # -- the mix --------------------------------------------------------------------------------
@@ -230,14 +226,15 @@ def _say(message: str) -> None:
     print(f"master: {message}", file=sys.stderr, flush=True)
 
 
-def _measure(wav: Path, settings: AudioSettings, pre: str) -> dict[str, Any]:
-    proc = run_tool(measure_argv(wav, settings, pre), "loudness measurement failed", wav, FIX)
-    return parse_loudnorm(proc.stderr.decode("utf-8", "replace"))
+def _measure(wav: Path, settings: AudioSettings, limiter: Limiter) -> dict[str, Any]:
+    result = run(measure_argv(wav, settings, limiter), "ffmpeg's loudness measurement failed",
+                 wav, FIX)
+    return parse_loudnorm(result.stderr)
 
 
-def _ebur128(src: Path, pre: str = "") -> tuple[float, float]:
-    proc = run_tool(ebur128_argv(src, pre), "loudness measurement failed", src, FIX)
-    return parse_ebur128(proc.stderr.decode("utf-8", "replace"))
+def _ebur128(src: Path, limiter: Limiter = None) -> tuple[float, float]:
+    result = run(ebur128_argv(src, limiter), "ffmpeg's loudness measurement failed", src, FIX)
+    return integrated_and_peak(result.stderr)
 
 
 def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) -> float:
@@ -247,32 +244,32 @@ def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) 
     return ceiling - LIMITER_STEP * excess - 0.1
 
 
-def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[str, dict[str, Any]]:
+def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[Limiter, dict[str, Any]]:
     """The limiter that lets loudnorm stay linear, and pass one's measurement through it.
     The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
     lufs, peak = _ebur128(wav)
     if lufs < SILENT_LUFS:
         raise PipelineError("the narration is silent", wav, rebuild_hint(wav))
-    gain, ceiling, pre = settings.loudness_lufs - lufs, None, ""
+    gain, ceiling, limiter = settings.loudness_lufs - lufs, None, None
     for attempt in range(LIMITER_TRIES):
         excess = peak + settings.loudness_lufs - lufs - (settings.true_peak_db - MP3_MARGIN)
         if excess <= 0:
-            measured = _measure(wav, settings, pre)
+            measured = _measure(wav, settings, limiter)
             excess = linear_excess(measured, settings)
             if excess <= 0 or attempt == LIMITER_TRIES - 1:
-                return pre, measured
+                return limiter, measured
         ceiling = next_ceiling(ceiling, excess, settings)
-        pre = limiter_filter(ceiling, gain)
-        lufs, peak = _ebur128(wav, pre)
-    return pre, _measure(wav, settings, pre)
+        limiter = limiter_filter(ceiling, gain)
+        lufs, peak = _ebur128(wav, limiter)
+    return limiter, _measure(wav, settings, limiter)
 
 
 def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
-            pre: str) -> str:
+            limiter: Limiter) -> str:
     """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
-    proc = run_tool(encode_argv(wav, dst, settings, measured, pre), "MP3 encoding failed",
-                    dst, FIX)
-    return parse_loudnorm(proc.stderr.decode("utf-8", "replace")).get("normalization_type", "?")
+    result = run(encode_argv(wav, dst, settings, measured, limiter),
+                 "ffmpeg's MP3 encoding failed", dst, FIX)
+    return parse_loudnorm(result.stderr).get("normalization_type", "?")
 
 
 def shifted(settings: AudioSettings, db: float) -> AudioSettings:
@@ -318,16 +315,16 @@ def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float,
     encoded again with the miss added (the linear gain then stays legal).
     Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
     _say("measuring loudness and peaks")
-    pre, measured = fit_limiter(wav, settings)
+    limiter, measured = fit_limiter(wav, settings)
     shift = learned_shift(settings)
     _say("encoding the MP3")
-    mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
+    mode = _encode(wav, mp3, shifted(settings, shift), measured, limiter)
     lufs, peak = _ebur128(mp3)
     miss = settings.loudness_lufs - lufs
     if abs(miss) > LOUDNESS_SLACK:
         _say(f"encoding the MP3 again, {miss:+.1f} dB for the encoder's loss")
         shift = _clamp(shift + miss)
-        mode = _encode(wav, mp3, shifted(settings, shift), measured, pre)
+        mode = _encode(wav, mp3, shifted(settings, shift), measured, limiter)
         lufs, peak = _ebur128(mp3)
     remember_shift(settings, _clamp(shift + settings.loudness_lufs - lufs))
     return lufs, peak, mode

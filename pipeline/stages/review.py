@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import click
+import ffmpeg
 import jinja2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -43,6 +43,9 @@ from pipeline.formats import (
     Timeline,
     target_for,
 )
+from pipeline.media.ffmpeg import compile_argv
+from pipeline.media.ffmpeg import run as run_ffmpeg
+from pipeline.media.loudness import Loudness, parse_ebur128
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
 from pipeline.util import fsutil
@@ -135,73 +138,20 @@ def url(name: str) -> str:
 
 def measure_argv(mp3: Path, rate: int = PICTURE_RATE) -> list[str]:
     """One ffmpeg pass: ebur128 logs loudness every 100 ms and the summary (integrated,
-    range, true peak) on stderr; mono float samples at `rate` for the waveform on stdout."""
-    graph = (f"[0:a]asplit[m][w];[m]ebur128=peak=true,anullsink;"
-             f"[w]aformat=sample_fmts=flt:sample_rates={rate}:channel_layouts=mono[s]")
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", str(mp3),
-            "-filter_complex", graph, "-map", "[s]", "-f", "f32le", "-"]
-
-
-FRAME_RE = re.compile(r"\bt:\s*([\d.]+)\s+TARGET:\S+\s+LUFS\s+M:\s*(\S+)\s+S:\s*(\S+)")
-SUMMARY_RE = {
-    "integrated": re.compile(r"^\s*I:\s*(\S+)\s+LUFS", re.M),
-    "range": re.compile(r"^\s*LRA:\s*(\S+)\s+LU\b", re.M),
-    "true_peak": re.compile(r"^\s*Peak:\s*(\S+)\s+dBFS", re.M),
-}
-
-
-@dataclass(frozen=True)
-class Loudness:
-    """What ebur128 measured: per-100 ms momentary and short-term loudness and the summary."""
-
-    times: list[float]
-    momentary: list[float]
-    short_term: list[float]
-    integrated: float | None
-    range: float | None
-    true_peak: float | None
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
-
-
-def parse_ebur128(stderr: str) -> Loudness:
-    """ebur128's frame log and its summary (the last one printed)."""
-    frames = [(float(t), float(m), float(s)) for t, m, s in FRAME_RE.findall(stderr)]
-    summary = stderr.rsplit("Summary:", 1)[1] if "Summary:" in stderr else ""
-    figures = {}
-    for key, pattern in SUMMARY_RE.items():
-        match = pattern.search(summary)
-        figures[key] = _number(match.group(1)) if match else None
-    times, momentary, short = (list(column) for column in zip(*frames, strict=True)) \
-        if frames else ([], [], [])
-    return Loudness(times, momentary, short, **figures)
-
-
-def run_ffmpeg(argv: list[str], path: Path, fix: str) -> subprocess.CompletedProcess[bytes]:
-    """Run ffmpeg; a missing binary or a failure is one line with ffmpeg's last words."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, check=False)
-    except FileNotFoundError:
-        raise PipelineError("ffmpeg not found", path,
-                            "install it: apt-get install ffmpeg (or scripts/setup.sh)") from None
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise PipelineError(f"ffmpeg failed: {lines[-1] if lines else proc.returncode}",
-                            path, fix)
-    return proc
+    range, true peak) on stderr; mono float samples at `rate` for the waveform on stdout.
+    The ebur128 branch ends in a null output, or ffmpeg-python would drop it."""
+    split = ffmpeg.input(str(mp3))["a"].filter_multi_output("asplit")
+    meter = split[0].filter("ebur128", peak="true").output("-", format="null")
+    wave = split[1].filter("aformat", sample_fmts="flt", sample_rates=rate,
+                           channel_layouts="mono").output("-", format="f32le")
+    return compile_argv(ffmpeg.merge_outputs(wave, meter).global_args("-nostats"))
 
 
 def measure(mp3: Path, fix: str) -> tuple[np.ndarray, Loudness]:
     """Decoded samples (mono, PICTURE_RATE) and the loudness of `mp3`."""
-    proc = run_ffmpeg(measure_argv(mp3), mp3, fix)
-    samples = np.frombuffer(proc.stdout, dtype="<f4")
-    return samples, parse_ebur128(proc.stderr.decode("utf-8", "replace"))
+    result = run_ffmpeg(measure_argv(mp3), "ffmpeg could not measure the audio", mp3, fix)
+    samples = np.frombuffer(result.stdout, dtype="<f4")
+    return samples, parse_ebur128(result.stderr)
 
 
 # ---------------------------------------------------------------- the picture

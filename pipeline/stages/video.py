@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -22,15 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+import ffmpeg
+from ffmpeg.nodes import OutputStream
 
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode, load_episode
-from pipeline.errors import PipelineError
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
+from pipeline.media.ffmpeg import compile_argv, require_encoders, run
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.util import fsutil
 
-INSTALL_FFMPEG = "install Debian's ffmpeg, which has them: apt-get install ffmpeg"
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
 AAC_PRIMING = 1024  # samples the AAC encoder puts before the audio; trimmed, as no edit list
@@ -38,7 +38,8 @@ LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": 
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
          "ko": "kor", "ar": "ara", "tr": "tur", "el": "ell", "hu": "hun", "ro": "ron"}
-QUIET = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
+QUIET = ("-v", "error")  # with -y (overwrite_output) on every command here
+PROGRESS = ("-progress", "pipe:1", "-nostats")  # seconds done on stdout, for on_seconds
 
 
 # ---------------------------------------------------------------- the frame plan
@@ -96,73 +97,83 @@ def frame_cuts(slides: list[SlideEntry], duration: float, base: Path,
 # ---------------------------------------------------------------- argument lists
 
 
+def _written(out: OutputStream, *global_args: str) -> list[str]:
+    """The argv of an output graph, quiet unless it fails, overwriting `out`'s file."""
+    return compile_argv(out.global_args(*global_args, *QUIET).overwrite_output())
+
+
+def _x264(enc: Encoding, crf: int) -> dict[str, Any]:
+    """libx264 High with closed GOPs of `enc.gop` frames, tagged BT.709."""
+    return {"c:v": "libx264", "profile:v": "high", "preset": enc.preset, "crf": crf,
+            "tune": "stillimage", "g": enc.gop, "keyint_min": enc.gop, "sc_threshold": 0,
+            "bf": 2, "flags": "+cgop", "color_primaries": "bt709", "color_trc": "bt709",
+            "colorspace": "bt709"}
+
+
 def gop_args(image: Path, frames: int, out: Path, enc: Encoding) -> list[str]:
     """Encode `frames` frames of a still as closed GOPs (one when frames <= GOP)."""
-    picture = (f"scale={enc.width}:{enc.height}:out_color_matrix=bt709:out_range=tv,"
-               f"setsar=1,format=yuv420p,fps={enc.fps}")
-    return [
-        *QUIET, "-loop", "1", "-framerate", str(enc.fps), "-i", str(image),
-        "-vf", picture, "-frames:v", str(frames),
-        "-c:v", "libx264", "-profile:v", "high", "-preset", enc.preset, "-crf", str(enc.crf),
-        "-tune", "stillimage", "-g", str(enc.gop), "-keyint_min", str(enc.gop),
-        "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop", "-x264-params", "open-gop=0",
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-        "-an", str(out),
-    ]
+    still = ffmpeg.input(str(image), loop=1, framerate=enc.fps)
+    picture = (still.filter("scale", enc.width, enc.height, out_color_matrix="bt709",
+                            out_range="tv")
+               .filter("setsar", 1).filter("format", "yuv420p").filter("fps", enc.fps))
+    return _written(picture.output(str(out), an=None, **{"frames:v": frames},
+                                   **_x264(enc, enc.crf), **{"x264-params": "open-gop=0"}))
 
 
 def loop_args(gop: Path, times: int, out: Path) -> list[str]:
     """Repeat a GOP file `times` times by stream copy."""
-    return [*QUIET, "-stream_loop", str(times - 1), "-i", str(gop), "-c", "copy", str(out)]
+    return _written(ffmpeg.input(str(gop), stream_loop=times - 1).output(str(out), c="copy"))
 
 
 def audio_args(source: Path, out: Path, enc: Encoding) -> list[str]:
     """AAC-LC 48 kHz stereo. The encoder's priming samples are trimmed from the start so
     that, with no edit list to hide them, the audio still lines up with the slides."""
-    return [
-        *QUIET, "-progress", "pipe:1", "-nostats", "-i", str(source), "-vn",
-        "-af", f"aresample=48000,atrim=start_sample={AAC_PRIMING},asetpts=PTS-STARTPTS",
-        "-ac", "2", "-ar", "48000", "-c:a", "aac", "-profile:a", "aac_low",
-        "-aac_coder", "fast", "-aac_ms", "0", "-b:a", enc.audio_bitrate, str(out),
-    ]
+    sound = (ffmpeg.input(str(source))["a"].filter("aresample", 48000)
+             .filter("atrim", start_sample=AAC_PRIMING).filter("asetpts", "PTS-STARTPTS"))
+    aac = sound.output(str(out), ac=2, ar=48000, audio_bitrate=enc.audio_bitrate,
+                       aac_coder="fast", aac_ms=0, **{"c:a": "aac", "profile:a": "aac_low"})
+    return _written(aac, *PROGRESS)
+
+
+def _tagged(language: str, *specs: str) -> dict[str, str]:
+    """The `-metadata:s:<spec>` options giving those streams the language."""
+    return {f"metadata:s:{spec}": f"language={language}" for spec in specs}
+
+
+def _slides_and_audio(concat: Path, audio: Path) -> tuple[Any, Any]:
+    """The joined slides (concat demuxer) and the encoded audio."""
+    return (ffmpeg.input(str(concat), format="concat", safe=0)["v:0"],
+            ffmpeg.input(str(audio))["a:0"])
 
 
 def mux_args(concat: Path, audio: Path, captions: Path, out: Path, language: str) -> list[str]:
     """Join the slides and the audio by stream copy, add the captions as a mov_text track."""
-    return [
-        *QUIET, "-progress", "pipe:1", "-nostats",
-        "-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(audio), "-i", str(captions),
-        "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0",
-        "-c:v", "copy", "-c:a", "copy", "-c:s", "mov_text",
-        "-metadata:s:v:0", f"language={language}", "-metadata:s:a:0", f"language={language}",
-        "-metadata:s:s:0", f"language={language}", *MP4_FLAGS, str(out),
-    ]
+    slides, sound = _slides_and_audio(concat, audio)
+    text = ffmpeg.input(str(captions))["s:0"]
+    mp4 = ffmpeg.output(slides, sound, text, str(out), **MP4_FLAGS,
+                        **{"c:v": "copy", "c:a": "copy", "c:s": "mov_text"},
+                        **_tagged(language, "v:0", "a:0", "s:0"))
+    return _written(mp4, *PROGRESS)
 
 
 # moov first; no edit lists: the B-frame delay is carried by negative composition offsets
-MP4_FLAGS = ["-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0"]
+MP4_FLAGS = {"movflags": "+faststart+negative_cts_offsets", "use_editlist": 0}
 
 
 def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out: Path,
               keyframes: list[float], enc: Encoding, language: str) -> list[str]:
     """Captions drawn into the picture: the joined slides are decoded and encoded again,
     with keyframes forced at the slide changes. `captions_name` and `fonts_dir` are plain
-    names in the working folder, so the filter needs no escaping."""
+    names in the working folder; ffmpeg-python escapes the filter's options."""
     style = ("FontName=DejaVu Sans,FontSize=16,BorderStyle=3,Outline=1,Shadow=0,"
              f"OutlineColour=&H80000000,MarginV={round(enc.height * 0.02)}")
+    slides, sound = _slides_and_audio(concat, audio)
+    picture = (slides.filter("subtitles", captions_name, fontsdir=fonts_dir, force_style=style)
+               .filter("format", "yuv420p").filter("fps", enc.fps))
     times = ",".join(f"{t:.6f}" for t in keyframes)
-    return [
-        *QUIET, "-progress", "pipe:1", "-nostats",
-        "-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(audio),
-        "-map", "0:v:0", "-map", "1:a:0",
-        "-vf", f"subtitles={captions_name}:fontsdir={fonts_dir}:force_style='{style}',"
-               f"format=yuv420p,fps={enc.fps}",
-        "-c:v", "libx264", "-profile:v", "high", "-preset", enc.preset, "-crf", "18",
-        "-tune", "stillimage", "-g", str(enc.gop), "-keyint_min", str(enc.gop),
-        "-sc_threshold", "0", "-bf", "2", "-flags", "+cgop", "-force_key_frames", times,
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-        "-c:a", "copy", "-metadata:s:a:0", f"language={language}", *MP4_FLAGS, str(out),
-    ]
+    mp4 = ffmpeg.output(picture, sound, str(out), **_x264(enc, 18), force_key_frames=times,
+                        **{"c:a": "copy"}, **_tagged(language, "a:0"), **MP4_FLAGS)
+    return _written(mp4, *PROGRESS)
 
 
 def concat_list(entries: list[tuple[str, float]]) -> str:
@@ -180,58 +191,7 @@ def language3(code: str) -> str:
     return base if len(base) == 3 else LANG3.get(base, "und")
 
 
-# ---------------------------------------------------------------- running ffmpeg
-
-
-def progress_seconds(line: str) -> float | None:
-    """Seconds done, from one line of ffmpeg's `-progress` output (`out_time_us=...`)."""
-    key, _, value = line.strip().partition("=")
-    if key != "out_time_us" or not value.lstrip("-").isdigit():
-        return None
-    return max(0.0, int(value) / 1_000_000)
-
-
-def missing_encoders(listing: str) -> list[str]:
-    """Which needed encoders `ffmpeg -encoders` does not list."""
-    found = {parts[1] for line in listing.splitlines() if len(parts := line.split()) > 1}
-    return [desc for name, desc in NEEDED_ENCODERS.items() if name not in found]
-
-
-def encoder_problem(listing: str, ffmpeg: str) -> PipelineError | None:
-    """The error to raise when `ffmpeg -encoders` lacks an encoder the video needs."""
-    if missing := missing_encoders(listing):
-        return PipelineError(f"this ffmpeg lacks the {', '.join(missing)}", ffmpeg,
-                             INSTALL_FFMPEG)
-    return None
-
-
-def check_ffmpeg() -> None:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise PipelineError("ffmpeg not found", fix="apt-get install ffmpeg")
-    listing = subprocess.run([ffmpeg, "-hide_banner", "-encoders"], capture_output=True,
-                             text=True, check=False).stdout
-    if problem := encoder_problem(listing, ffmpeg):
-        raise problem
-
-
-def run_ffmpeg(args: list[str], what: str, on_seconds: Callable[[float], None] | None = None,
-               cwd: Path | None = None) -> None:
-    """Run ffmpeg; feed `-progress` times to `on_seconds`; a failure carries its stderr."""
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True,
-                                    cwd=cwd)
-        except FileNotFoundError:
-            raise PipelineError("ffmpeg not found", fix="apt-get install ffmpeg") from None
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if on_seconds and (seconds := progress_seconds(line)) is not None:
-                on_seconds(seconds)
-        if proc.wait() != 0:
-            err.seek(0)
-            tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise PipelineError(f"{what} failed: {' | '.join(tail) or 'no message'}")
+# ---------------------------------------------------------------- progress
 
 
 class Progress:
@@ -262,15 +222,15 @@ def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding) -> list[tuple[str, f
     entries = []
     if cut.loops:
         gop = work / f"{n:03d}-gop.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.gop, gop, enc), f"encoding slide {cut.image.name}")
+        run(gop_args(cut.image, cut.gop, gop, enc), f"encoding slide {cut.image.name} failed")
         if cut.loops > 1:
             looped = work / f"{n:03d}-loop.mp4"
-            run_ffmpeg(loop_args(gop, cut.loops, looped), f"repeating slide {cut.image.name}")
+            run(loop_args(gop, cut.loops, looped), f"repeating slide {cut.image.name} failed")
             gop = looped
         entries.append((gop.name, cut.loops * cut.gop / cut.fps))
     if cut.tail:
         tail = work / f"{n:03d}-tail.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.tail, tail, enc), f"encoding slide {cut.image.name}")
+        run(gop_args(cut.image, cut.tail, tail, enc), f"encoding slide {cut.image.name} failed")
         entries.append((tail.name, cut.tail / cut.fps))
     return entries
 
@@ -304,9 +264,9 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path,
         work = Path(tmp)
         audio = work / "audio.m4a"
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_job = pool.submit(run_ffmpeg, audio_args(inputs.audio, audio, enc),
-                                    "encoding the audio",
-                                    lambda s: progress.update("audio", s / duration))
+            audio_job = pool.submit(run, audio_args(inputs.audio, audio, enc),
+                                    "encoding the audio failed",
+                                    on_seconds=lambda s: progress.update("audio", s / duration))
             jobs = [pool.submit(encode_cut, cut, n, work, enc) for n, cut in enumerate(cuts)]
             entries = []
             for n, job in enumerate(jobs, 1):
@@ -315,8 +275,8 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path,
             audio_job.result()
         (work / "slides.ffconcat").write_text(concat_list(entries), encoding="utf-8")
         mux = final_args(episode, inputs, work, target, cuts, enc, language)
-        run_ffmpeg(mux, "joining the video", lambda s: progress.update("mux", s / duration),
-                   cwd=work)
+        run(mux, "joining the video failed",
+            on_seconds=lambda s: progress.update("mux", s / duration), cwd=work)
         progress.update("mux", 1.0)
     return cuts
 
@@ -337,7 +297,7 @@ def final_args(episode: Episode, inputs: Inputs, work: Path, target: Path, cuts:
 def build_video(episode: Episode, echo: Callable[[str], None] = click.echo) -> dict[str, Any]:
     """Write build/video.mp4, youtube-title.txt and youtube-description.txt."""
     inputs = read_inputs(episode.build)
-    check_ffmpeg()
+    require_encoders(NEEDED_ENCODERS)
     title, description, why = youtube_texts(episode, inputs.script, inputs.timeline)
     if why:
         echo(f"video: {why}")

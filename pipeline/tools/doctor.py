@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import stat
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import click
 
 from pipeline.config import ShowSettings, load_show, project_root
 from pipeline.errors import PipelineError
+from pipeline.media.ffmpeg import INSTALL, encoders
 
 ENCODERS = ("libx264", "aac", "libmp3lame", "mov_text")
 SETUP_FIX = "run `make setup` (installs it with apt-get)"
@@ -27,15 +27,11 @@ class Check:
     required: bool = True
 
 
-def encoders_argv(ffmpeg: str) -> list[str]:
-    return [ffmpeg, "-hide_banner", "-nostdin", "-encoders"]
-
-
 def check_tools() -> list[Check]:
     checks = []
     for tool in ("ffmpeg", "ffprobe"):
         path = shutil.which(tool)
-        checks.append(Check(tool, path is not None, path or "not on PATH", SETUP_FIX))
+        checks.append(Check(tool, path is not None, path or "not on PATH", INSTALL))
     espeak = shutil.which("espeak-ng")
     checks.append(Check("espeak-ng", espeak is not None, espeak or "not on PATH",
                         SETUP_FIX + " (the last-resort voice)", required=False))
@@ -46,13 +42,10 @@ def check_tools() -> list[Check]:
 
 
 def check_encoders() -> list[Check]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        return [Check(f"encoder {e}", False, "no ffmpeg", SETUP_FIX) for e in ENCODERS]
-    listing = subprocess.run(encoders_argv(ffmpeg), capture_output=True, text=True).stdout
-    names = {line.split()[1] for line in listing.splitlines() if len(line.split()) > 1}
-    return [Check(f"encoder {e}", e in names, "present" if e in names else "missing",
-                  "install Debian's ffmpeg (`apt-get install ffmpeg`), which has it")
+    if shutil.which("ffmpeg") is None:
+        return [Check(f"encoder {e}", False, "no ffmpeg", INSTALL) for e in ENCODERS]
+    names = encoders()
+    return [Check(f"encoder {e}", e in names, "present" if e in names else "missing", INSTALL)
             for e in ENCODERS]
 
 
@@ -142,7 +135,7 @@ def _guarded(label: str, probe: Callable[[], list[Check]]) -> list[Check]:
 
 def run_checks(root: Path) -> list[Check]:
     """Every check, in the order a producer would fix them."""
-    checks = check_tools() + check_encoders()
+    checks = check_tools() + _guarded("encoders", check_encoders)
     try:
         settings = load_show(root)
     except PipelineError as exc:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+import ffmpeg
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.media.ffmpeg import compile_argv, run
 
 SAMPLE_RATE = 16000
 SILENCE_PEAK = 1e-3  # about -60 dBFS: below this everywhere there is nothing to hear
@@ -16,22 +16,9 @@ SILENCE_PEAK = 1e-3  # about -60 dBFS: below this everywhere there is nothing to
 
 def decode_args(path: Path | str, sample_rate: int = SAMPLE_RATE) -> list[str]:
     """ffmpeg's argument list: decode, mix to mono, resample, raw float32 on stdout."""
-    return ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "0",
-            "-i", str(path), "-f", "f32le", "-ac", "1", "-acodec", "pcm_f32le",
-            "-ar", str(sample_rate), "-"]
-
-
-def run_ffmpeg(args: list[str], source: Path | str) -> bytes:
-    """Run ffmpeg; its stderr goes into the error."""
-    if shutil.which(args[0]) is None:
-        raise PipelineError(f"{args[0]} is not installed", source,
-                            "install it: apt-get install ffmpeg (or brew install ffmpeg)")
-    result = subprocess.run(args, capture_output=True, check=False)
-    if result.returncode != 0:
-        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise PipelineError(f"ffmpeg could not decode the audio: {' / '.join(detail[-2:])}",
-                            source, "check the file plays; rebuild it with `make master`")
-    return result.stdout
+    source = ffmpeg.input(str(path), threads=0)
+    raw = source.output("-", format="f32le", ac=1, acodec="pcm_f32le", ar=sample_rate)
+    return compile_argv(raw.global_args("-loglevel", "error"))
 
 
 def load_audio(path: Path | str) -> np.ndarray:
@@ -39,7 +26,9 @@ def load_audio(path: Path | str) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise PipelineError("audio not found", path, "build it first: make master")
-    samples = np.frombuffer(run_ffmpeg(decode_args(path), path), dtype=np.float32).copy()
+    result = run(decode_args(path), "ffmpeg could not decode the audio", path,
+                 "check the file plays; rebuild it with `make master`")
+    samples = np.frombuffer(result.stdout, dtype=np.float32).copy()
     if samples.size == 0:
         raise PipelineError("the audio is empty", path, "rebuild it: make master")
     if float(np.max(np.abs(samples))) < SILENCE_PEAK:
