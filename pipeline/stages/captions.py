@@ -27,6 +27,7 @@ from pipeline.speech.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
 from pipeline.speech.subtitles import WriteSRT, WriteVTT
 from pipeline.util.fsutil import read_json, write_json
+from pipeline.util.progress import note, task
 
 _REBUILD = {"script.json": "make script", "timeline.json": "make narrate"}
 
@@ -130,25 +131,20 @@ def qa_json(t: Transcription, alignment: Alignment, cues: list[Cue],
     }
 
 
-def _progress(done: float, total: float) -> None:
-    percent = 100 * done / total if total else 100
-    click.echo(f"captions: transcribing {percent:3.0f}% ({done:.0f}/{total:.0f} s)", err=True)
-
-
-def _say(note: str) -> None:
-    click.echo(f"captions: {note}", err=True)
+def _say(text: str) -> None:
+    note(f"captions: {text}")
 
 
 def build_captions(build: Path, assets: Path, settings: WhisperSettings,
                    transcriber: Transcriber | None = None,
-                   rules: CueRules | None = None, show_progress: bool = True) -> dict[str, Any]:
+                   rules: CueRules | None = None) -> dict[str, Any]:
     """Run the stage on a build folder; returns qa.json's content."""
     script = read_build_json(build / "script.json", ("segments", "sections"))
     timeline = read_build_json(build / "timeline.json", ("segments", "sections"))
     check_inputs(script, timeline, build)
-    result = transcribe(build / "episode.mp3", settings,
-                        progress=_progress if show_progress else None, transcriber=transcriber,
-                        on_note=_say if show_progress else None)
+    with task("captions: transcribing", unit="s") as bar:
+        result = transcribe(build / "episode.mp3", settings, progress=bar.update,
+                            transcriber=transcriber, on_note=_say)
     normalise = script_normaliser(assets / "pronunciations.toml")
     alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline["sections"], rules)
