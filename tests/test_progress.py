@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
+import re
 import threading
 from collections.abc import Callable
 from typing import TextIO
@@ -100,13 +102,13 @@ def test_work_that_fails_has_no_final_line() -> None:
 
 def test_a_terminal_gets_a_live_bar_redrawn_in_place() -> None:
     def work(stream: TextIO) -> None:
-        with task("narrate: synthesising", 4, file=stream) as bar:
+        with contextlib.redirect_stderr(stream), task("narrate: synthesising", 4) as bar:
             for _ in range(4):
                 bar.advance()
 
-    out = through_terminal(work)
+    out = through_terminal(work)  # a terminal of no size, which tqdm alone leaves blank
     assert out.count("\r") >= 2 and "█" in out
-    assert "narrate: synthesising 100%|██████████| 4/4" in out
+    assert re.search(r"\rnarrate: synthesising 100%\|█{20,}\| 4/4 \[", out)
     assert "narrate: synthesising 1/4\n" not in out.replace("\r\n", "\n")
 
 

@@ -39,6 +39,7 @@ A log reads:
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +51,7 @@ from tqdm import tqdm
 MEASURED = ("s", "B", "%")  # continuous quantities; any other unit counts items
 LOG_COUNT_LINES = 20  # a count longer than this is logged in steps of a twentieth
 LOG_PERCENT_STEP = 10
+DEFAULT_SIZE = (80, 24)  # columns, lines
 _BYTE_SCALES = ((1e9, "GB"), (1e6, "MB"), (1e3, "kB"))
 _LEFT = "{desc} {percentage:3.0f}%|{bar}| "
 _BAR_FORMATS = {
@@ -99,6 +101,16 @@ def _is_terminal(file: TextIO) -> bool:
         return file.isatty()
     except (AttributeError, ValueError):  # no isatty, or a closed stream
         return False
+
+
+def _size(file: TextIO) -> dict[str, int]:
+    """The terminal's size for tqdm; a terminal that reports none (a pseudo-terminal
+    nobody sized) gets 80x24, where tqdm would draw nothing. Empty: no terminal to ask."""
+    try:
+        columns, lines = os.get_terminal_size(file.fileno())
+    except (AttributeError, OSError, ValueError):
+        return {}
+    return {"ncols": columns or DEFAULT_SIZE[0], "nrows": lines or DEFAULT_SIZE[1]}
 
 
 def _percent(done: float, total: float) -> int:
@@ -175,6 +187,7 @@ class Task:
         if self._bar is None:
             self._bar = tqdm(total=self.total, desc=self.prefix, unit=self.unit,
                              unit_scale=self.unit == "B", file=self._file,
+                             **_size(self._file),
                              bar_format=_BAR_FORMATS.get(self.unit, _COUNT_FORMAT))
         self._bar.total = self.total
         if self.detail:
