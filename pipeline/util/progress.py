@@ -23,8 +23,8 @@ ends. Every method is thread-safe.
     with quiet():                           # for tests and library callers: prints nothing
         ...
 
-Units: "s" and "B" are measured (bytes are scaled: 4.2/10.5 MB); any other unit counts
-items. A label is "stage: activity" or one word, which gets a colon ("video: 40%").
+Units: "s", "B" and "%" are measured (bytes are scaled: 4.2/10.5 MB); any other unit
+counts items. A label without a colon gets one ("video: 40%", "upload video: 40%").
 Leaving the `with` normally completes the task, so its 100% line is never missing;
 leaving it on an exception does not.
 
