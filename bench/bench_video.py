@@ -37,6 +37,7 @@ from pipeline.formats import (  # noqa: E402
 )
 from pipeline.stages.slides import build_slides  # noqa: E402
 from pipeline.stages.video import build_video  # noqa: E402
+from pipeline.util.progress import quiet  # noqa: E402
 
 SLUG = "2023-01-06-ai-improving-itself"
 TOPICS = ["Mechanistic interpretability", "ML improving ML", "Aligned AI is dangerous",
@@ -135,7 +136,8 @@ def main() -> None:
         manifest = build_slides(episode)
         slides_s = time.monotonic() - began
         began = time.monotonic()
-        build_video(episode, echo=lambda _line: None)
+        with quiet():
+            build_video(episode, echo=lambda _line: None)
         ours = time.monotonic() - began
         out = episode.build / "video.mp4"
         print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "

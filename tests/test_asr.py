@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib
 import json
 import struct
 from pathlib import Path
@@ -32,7 +33,7 @@ from pipeline.speech.asr.models import (
     installed_models,
     resolve_model,
 )
-from pipeline.speech.asr.openai_backend import transcribe_options
+from pipeline.speech.asr.openai_backend import reporting_frames, transcribe_options
 
 
 @pytest.fixture(autouse=True)
@@ -57,11 +58,23 @@ def test_device_selection(requested, cuda, device, noted):
 
 
 def test_fp16_on_cuda_only():
-    assert transcribe_options("cuda", "en", False)["fp16"] is True
-    assert transcribe_options("cpu", "en", False)["fp16"] is False
-    assert transcribe_options("cpu", "en", False)["word_timestamps"] is True
-    assert transcribe_options("cpu", "en", True)["verbose"] is False  # shows its progress bar
+    assert transcribe_options("cuda", "en")["fp16"] is True
+    assert transcribe_options("cpu", "en")["fp16"] is False
+    assert transcribe_options("cpu", "en")["word_timestamps"] is True
+    assert transcribe_options("cpu", "en")["verbose"] is None  # whisper's own bar stays off
     assert compute_type("cuda") == "float16" and compute_type("cpu") == "int8"
+
+
+def test_whispers_own_bar_reports_seconds_while_transcribing():
+    module = importlib.import_module("whisper.transcribe")
+    own = module.tqdm
+    seen = []
+    with (reporting_frames(lambda done, total: seen.append((done, total)), 3.0),
+          module.tqdm.tqdm(total=300, unit="frames", disable=True) as bar):  # as whisper does
+        bar.update(150)
+        bar.update(160)
+    assert seen == [(1.5, 3.0), (3.0, 3.0)]
+    assert module.tqdm is own
 
 
 def test_default_model_is_tiny_on_cpu_and_the_best_installed_on_gpu():
@@ -160,7 +173,7 @@ def test_a_registered_backend_is_used_and_cuda_absent_falls_back_with_a_note(tmp
     seen, said = [], []
     result = transcribe(tone(tmp_path / "t.wav"), settings, progress=lambda d, t: seen.append(d),
                         on_note=said.append)
-    assert [w.text for w in result.words] == ["hello"] and seen == [1.0]
+    assert [w.text for w in result.words] == ["hello"] and seen == [0.0, 1.0]
     assert said == list(notes)
     assert result.audio_seconds == pytest.approx(1.0) and result.notes == tuple(notes)
 

@@ -153,7 +153,8 @@ def test_summary_line_names_model_device_speed_wer_and_cues(stage):
     line = stage.output.strip().splitlines()[-1]
     assert line.startswith("captions: tiny.en (openai-whisper) on cpu")
     assert "s per audio second" in line and "raw WER" in line and "cues written" in line
-    assert "captions: transcribing" in stage.stderr
+    progress = [line for line in stage.stderr.splitlines() if "transcribing" in line]
+    assert progress[-1].startswith("captions: transcribing 100% (") and "\r" not in stage.stderr
 
 
 def test_transcript_has_every_word_with_times_and_probability(stage, project):

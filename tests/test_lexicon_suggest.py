@@ -186,7 +186,9 @@ def _flag_words(episode: Path) -> None:
 
 def _suggest(episode: Path, capsys, *extra: str) -> str:
     main(["lexicon", "suggest", str(episode), "--model", "tiny.en", "--device", "cpu", *extra])
-    return capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == "lexicon: verifying 2/2"  # Neel, superposition
+    return captured.out
 
 
 def _row(out: str, word: str) -> list[str]:

@@ -134,7 +134,7 @@ def mastered(tmp_path_factory):
         mp.delenv("PIPELINE_ROOT", raising=False)
         episode = make_project(root)
         Image.new("RGB", (64, 64), (200, 30, 30)).save(root / "assets" / "artwork.png")
-        narrate(load_episode(episode), progress=lambda _: None)
+        narrate(load_episode(episode))
         out = CliRunner().invoke(stage.command, [str(episode)])
         assert out.exit_code == 0, out.output
         yield episode, out.output, mp

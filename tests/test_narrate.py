@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import os
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
-from pipeline.stages.narrate import narrate
+from pipeline.stages.narrate import NarrationResult, narrate
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +34,15 @@ def built(tmp_path_factory):
         mp.setenv("PIPELINE_CACHE_DIR", str(root / "cache"))
         mp.delenv("PIPELINE_ROOT", raising=False)
         episode = make_project(root)
-        lines: list[str] = []
-        result = narrate(load_episode(episode), progress=lines.append)
+        result, lines = narrate_logged(episode)
         yield episode, result, lines, mp
+
+
+def narrate_logged(episode: Path) -> tuple[NarrationResult, list[str]]:
+    """Narrate, with the progress lines it writes to stderr (a log, not a terminal)."""
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        result = narrate(load_episode(episode))
+    return result, err.getvalue().splitlines()
 
 
 def timeline(episode: Path) -> Timeline:
@@ -49,7 +57,7 @@ def read_narration(episode: Path) -> tuple[int, np.ndarray]:
 def test_cold_build_synthesises_every_segment_with_progress(built):
     _, result, lines, _ = built
     assert (result.segments, result.synthesised, result.cached) == (5, 5, 0)
-    assert lines[-1] == "synthesising 5/5" and len(lines) == 5
+    assert lines[-1] == "narrate: synthesising 5/5" and len(lines) == 5
     assert "5 synthesised, 0 from cache" in result.summary()
 
 
@@ -82,8 +90,7 @@ def test_timeline_times_follow_the_narration_with_pauses(built):
 def test_second_build_synthesises_nothing_and_is_byte_identical(built):
     episode, _, _, _ = built
     before = (episode / "build" / "narration.wav").read_bytes()
-    lines: list[str] = []
-    result = narrate(load_episode(episode), progress=lines.append)
+    result, lines = narrate_logged(episode)
     assert (result.synthesised, result.cached, lines) == (0, 5, [])
     assert (episode / "build" / "narration.wav").read_bytes() == before
     assert all(s.cached for s in timeline(episode).segments)
@@ -96,7 +103,7 @@ def test_same_input_with_an_empty_cache_gives_the_same_bytes(built, tmp_path):
     with pytest.MonkeyPatch.context() as local:
         local.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache2"))
         other = make_project(root)
-        result = narrate(load_episode(other), jobs=1, progress=lambda _: None)
+        result = narrate(load_episode(other), jobs=1)
     assert result.synthesised == 5
     assert (other / "build" / "narration.wav").read_bytes() == before
 
@@ -105,15 +112,14 @@ def test_editing_one_paragraph_synthesises_that_segment_only(built):
     episode, _, _, _ = built
     write_script(episode, {"robots/paragraph-2": "They also fold shirts, quickly."})
     try:
-        lines: list[str] = []
-        result = narrate(load_episode(episode), progress=lines.append)
+        result, lines = narrate_logged(episode)
         assert (result.synthesised, result.cached, result.chunks_synthesised) == (1, 4, 1)
-        assert lines == ["synthesising 1/1"]
+        assert lines == ["narrate: synthesising 1/1"]
         fresh = [s.id for s in timeline(episode).segments if not s.cached]
         assert fresh == ["robots/paragraph-2"]
     finally:
         write_script(episode)
-        narrate(load_episode(episode), progress=lambda _: None)
+        narrate(load_episode(episode))
 
 
 def test_a_failed_synthesis_keeps_the_cache_and_the_outputs(built, monkeypatch):
@@ -136,7 +142,7 @@ def test_a_failed_synthesis_keeps_the_cache_and_the_outputs(built, monkeypatch):
     voice = ep.settings.voice.model_copy(update={"engine": "broken"})
     ep = dataclasses.replace(ep, settings=ep.settings.model_copy(update={"voice": voice}))
     with pytest.raises(PipelineError, match="synthesis failed for .*towels.*fell over"):
-        narrate(ep, progress=lambda _: None)
+        narrate(ep)
     assert {p: p.read_bytes() for p in outputs} == outputs
     assert all(p.read_bytes() == data for p, data in entries.items())
     assert not [p for p in cache.rglob(".*") if p.is_file()]
@@ -178,8 +184,7 @@ def test_a_recorded_section_replaces_synthesis_and_is_levelled(built, tmp_path):
     other = make_project(tmp_path / "p")
     (other / "recordings").mkdir()
     make_recording(other / "recordings" / "01.flac", volume=0.05)
-    lines: list[str] = []
-    result = narrate(load_episode(other), progress=lines.append)
+    result = narrate(load_episode(other))
     assert (result.recorded, result.cached, result.synthesised) == (3, 2, 0)
     data = timeline(other)
     robots = [s for s in data.segments if s.section == "robots"]
@@ -217,7 +222,7 @@ def test_bad_recordings_are_named(built, tmp_path, name, content, message):
     else:
         make_recording(folder / name, volume=0.0 if "mp3" in name else 0.5)
     with pytest.raises(PipelineError) as err:
-        narrate(load_episode(other), progress=lambda _: None)
+        narrate(load_episode(other))
     assert message in err.value.line()
     assert err.value.path == str(folder / name)
     assert not (other / "build" / "narration.wav").exists()

@@ -114,16 +114,6 @@ def test_small_helpers() -> None:
     assert describe.hashtag("AI safety") == "#AISafety"
 
 
-def test_progress_prints_lines_as_parts_advance() -> None:
-    lines: list[str] = []
-    progress = video.Progress({"slides": 1, "audio": 1, "mux": 1}, lines.append, step=10)
-    for part in ("slides", "audio", "mux"):
-        for n in range(1, 11):
-            progress.update(part, n / 10)
-    assert lines[-1].startswith("video: 100%")
-    assert 9 <= len(lines) <= 11
-
-
 def sections(*starts: float, end: float = 4000.0) -> list[TimedSection]:
     ends = [*starts[1:], end]
     return [TimedSection(id=f"s{n}", title=f"Section {n}", start=s, end=e)

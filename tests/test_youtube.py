@@ -178,7 +178,7 @@ def test_upload_sends_file_and_episode_metadata(env, standin, episode, capfd):
     assert [r["start"] for r in standin.requests if r.get("upload") == "videos"
             and r["kind"] == "chunk"] == [0, CHUNK, 2 * CHUNK, 3 * CHUNK]
     err = capfd.readouterr().err
-    assert "video upload: 1,036,231 of 1,036,231 bytes (100%)" in err
+    assert "upload video: 100% (1.04/1.04 MB)" in err.splitlines()
     assert "watch?v=" in err
 
 

@@ -34,6 +34,7 @@ from pipeline.speech.cues import Cue, CueRules, make_cues, violations
 from pipeline.speech.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
 from pipeline.speech.subtitles import WriteSRT, WriteVTT
+from pipeline.util.progress import note, task
 
 
 def script_normaliser(lexicon_path: Path) -> Normaliser:
@@ -96,25 +97,20 @@ def qa_file(t: Transcription, alignment: Alignment, cues: list[Cue], script: Scr
         notes=list(t.notes))
 
 
-def _progress(done: float, total: float) -> None:
-    percent = 100 * done / total if total else 100
-    click.echo(f"captions: transcribing {percent:3.0f}% ({done:.0f}/{total:.0f} s)", err=True)
-
-
-def _say(note: str) -> None:
-    click.echo(f"captions: {note}", err=True)
+def _say(text: str) -> None:
+    note(f"captions: {text}")
 
 
 def build_captions(build: Path, assets: Path, settings: WhisperSettings,
                    transcriber: Transcriber | None = None,
-                   rules: CueRules | None = None, show_progress: bool = True) -> QA:
+                   rules: CueRules | None = None) -> QA:
     """Run the stage on a build folder; returns qa.json's content."""
     script = Script.read(build)
     timeline = Timeline.read(build)
     timeline.check_covers(script, build)
-    result = transcribe(build / "episode.mp3", settings,
-                        progress=_progress if show_progress else None, transcriber=transcriber,
-                        on_note=_say if show_progress else None)
+    with task("captions: transcribing", unit="s") as bar:
+        result = transcribe(build / "episode.mp3", settings, progress=bar.update,
+                            transcriber=transcriber, on_note=_say)
     normalise = script_normaliser(assets / "pronunciations.toml")
     alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline.sections, rules)

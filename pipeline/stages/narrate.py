@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -30,13 +28,12 @@ from pipeline.media.recordings import find_recordings, load_recording
 from pipeline.speech.voicecache import VoiceCache, cache_key
 from pipeline.speech.voices import REGISTRY, Voice, get_voice
 from pipeline.util import fsutil
+from pipeline.util.progress import Task, task
 
 MAX_CHARS = 400  # longer spoken text is cut at sentence ends into chunks of about this
 CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment
 FALLBACK_LUFS = -20.0  # recordings' level when nothing is synthesised to match
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
-
-Progress = Callable[[str], None]
 
 
 def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -79,26 +76,36 @@ def _synth_error(text: str, exc: Exception) -> PipelineError:
 
 
 def synthesise(texts: dict[str, str], voice: Voice, settings: VoiceSettings, cache: VoiceCache,
-               progress: Progress, jobs: int | None = None) -> None:
+               jobs: int | None = None) -> None:
     """Synthesise each key's text into the cache, on all cores; a failure stops the run
     after the chunks already done are cached."""
-    total = len(texts)
-    workers = _workers(jobs, total)
-    # a voice registered as an object (a plugin or test fake) cannot travel to a new process
-    if workers == 1 or callable(REGISTRY.get(voice.engine)):
-        for done, (key, text) in enumerate(texts.items(), 1):
-            progress(f"synthesising {done}/{total}")
-            try:
-                cache.put(key, voice.synthesize(text, settings))
-            except Exception as exc:  # any engine failure, reported as one line
-                raise _synth_error(text, exc) from exc
-        return
+    workers = _workers(jobs, len(texts))
+    with task("narrate: synthesising", len(texts)) as bar:
+        # a voice registered as an object (a plugin or test fake) cannot travel to a new process
+        if workers == 1 or callable(REGISTRY.get(voice.engine)):
+            _synthesise_here(texts, voice, settings, cache, bar)
+        else:
+            _synthesise_in_workers(texts, voice, settings, cache, workers, bar)
+
+
+def _synthesise_here(texts: dict[str, str], voice: Voice, settings: VoiceSettings,
+                     cache: VoiceCache, bar: Task) -> None:
+    for key, text in texts.items():
+        try:
+            cache.put(key, voice.synthesize(text, settings))
+        except Exception as exc:  # any engine failure, reported as one line
+            raise _synth_error(text, exc) from exc
+        bar.advance()
+
+
+def _synthesise_in_workers(texts: dict[str, str], voice: Voice, settings: VoiceSettings,
+                           cache: VoiceCache, workers: int, bar: Task) -> None:
     ctx = get_context("spawn")  # the engines' thread pools do not survive a fork
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(voice.engine, voice.name)) as pool:
         futures = {pool.submit(_synth_in_worker, text, settings): key
                    for key, text in texts.items()}
-        for done, future in enumerate(as_completed(futures), 1):
+        for future in as_completed(futures):
             key = futures[future]
             try:
                 cache.put(key, future.result())
@@ -106,7 +113,7 @@ def synthesise(texts: dict[str, str], voice: Voice, settings: VoiceSettings, cac
                 for other in futures:
                     other.cancel()
                 raise _synth_error(texts[key], exc) from exc
-            progress(f"synthesising {done}/{total}")
+            bar.advance()
 
 
 # -- assembly -------------------------------------------------------------------------------
@@ -260,18 +267,7 @@ class NarrationResult:
                 f"{self.seconds:.1f} s of narration")
 
 
-def _stderr(message: str) -> None:
-    """Progress on stderr: one line updated in place on a terminal, a line each in a log."""
-    counting = message.startswith("synthesising ")
-    done = counting and message.split()[-1].split("/")[0] == message.split("/")[-1]
-    if counting and sys.stderr.isatty():
-        print(f"\rnarrate: {message}", end="\n" if done else "", file=sys.stderr, flush=True)
-        return
-    print(f"narrate: {message}", file=sys.stderr, flush=True)
-
-
-def narrate(episode: Episode, jobs: int | None = None,
-            progress: Progress = _stderr) -> NarrationResult:
+def narrate(episode: Episode, jobs: int | None = None) -> NarrationResult:
     """Write build/narration.wav and build/timeline.json for `episode`."""
     settings = episode.settings.voice
     script = Script.read(episode.build)
@@ -283,7 +279,7 @@ def narrate(episode: Episode, jobs: int | None = None,
     recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
     p = plan(script, voice, settings, cache, recordings)
     if p.missing:
-        synthesise(p.missing, voice, settings, cache, progress, jobs)
+        synthesise(p.missing, voice, settings, cache, jobs)
     audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
                                     set(p.missing))
     lay = music.layout(len(audio) / rate, episode.settings.audio)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
 from pipeline.media.ffmpeg import compile_argv, require_encoders, run
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.util import fsutil
+from pipeline.util.progress import parts
 
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
@@ -194,26 +194,6 @@ def language3(code: str) -> str:
 # ---------------------------------------------------------------- progress
 
 
-class Progress:
-    """Thread-safe overall progress of weighted parts; a line at every `step` percent."""
-
-    def __init__(self, weights: dict[str, float], echo: Callable[[str], None], step: int = 10):
-        self.weights, self.echo, self.step = weights, echo, step
-        self.done = dict.fromkeys(weights, 0.0)
-        self.shown = 0
-        self.lock = threading.Lock()
-
-    def update(self, part: str, fraction: float) -> None:
-        with self.lock:
-            self.done[part] = min(1.0, max(self.done[part], fraction))
-            total = sum(self.weights[p] * f for p, f in self.done.items())
-            percent = round(100 * total / sum(self.weights.values()))
-            if percent >= self.shown + self.step or (percent == 100 and self.shown < 100):
-                self.shown = percent
-                self.echo(f"video: {percent}% (slides {self.done['slides']:.0%}, "
-                          f"audio {self.done['audio']:.0%}, mux {self.done['mux']:.0%})")
-
-
 # ---------------------------------------------------------------- building
 
 
@@ -252,15 +232,14 @@ def read_inputs(build: Path) -> Inputs:
     return Inputs(slides, Timeline.read(build), Script.read(build), audio, captions)
 
 
-def encode_video(episode: Episode, inputs: Inputs, target: Path,
-                 echo: Callable[[str], None]) -> list[Cut]:
+def encode_video(episode: Episode, inputs: Inputs, target: Path) -> list[Cut]:
     """Slides and audio in parallel, then one stream-copy mux into `target`."""
     enc = Encoding.from_settings(episode.settings.video)
     duration = inputs.timeline.duration
     cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
     language = language3(episode.settings.show.language)
-    progress = Progress({"slides": 4, "audio": 4, "mux": 1}, echo)
-    with tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp:
+    with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
+          tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
         work = Path(tmp)
         audio = work / "audio.m4a"
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
@@ -303,7 +282,7 @@ def build_video(episode: Episode, echo: Callable[[str], None] = click.echo) -> d
         echo(f"video: {why}")
     target = episode.build / "video.mp4"
     with fsutil.atomic_path(target) as tmp:
-        cuts = encode_video(episode, inputs, tmp, echo)
+        cuts = encode_video(episode, inputs, tmp)
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return {"video": target, "slides": len(cuts), "frames": sum(c.frames for c in cuts),

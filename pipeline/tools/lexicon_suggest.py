@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -30,6 +29,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import QA, Script
 from pipeline.speech.align import align_tokens, heard_tokens
 from pipeline.speech.lexicon import SPELL, WORD, Lexicon
+from pipeline.util.progress import task
 
 CONTEXT_WORDS = 6  # words of the script kept on each side of the word in the carrier
 MAX_SAYINGS = 6  # sayings tried per word, the word as written included
@@ -366,14 +366,14 @@ def segment_texts(build: Path) -> dict[str, str]:
         return {}
 
 
-def suggest(flags: list[Flagged], texts: dict[str, str], listen: Listen, lexicon: Lexicon,
-            progress: Callable[[str], None] | None = None) -> list[Verdict]:
+def suggest(flags: list[Flagged], texts: dict[str, str], listen: Listen,
+            lexicon: Lexicon) -> list[Verdict]:
     verdicts = []
-    for n, flagged in enumerate(flags, 1):
-        if progress:
-            progress(f"{n}/{len(flags)} {flagged.word}")
-        verdicts.append(verify(flagged, carrier(flagged.word, texts.get(flagged.segment)),
-                               listen, lexicon))
+    with task("lexicon: verifying", len(flags)) as bar:
+        for flagged in flags:
+            verdicts.append(verify(flagged, carrier(flagged.word, texts.get(flagged.segment)),
+                                   listen, lexicon))
+            bar.advance()
     return verdicts
 
 
@@ -403,10 +403,6 @@ def table(verdicts: list[Verdict]) -> str:
                   + ", ".join(f"{s} -> {t or '(nothing)'}" for s, t in v.tried) + ")"
                   for v in lost]
     return "\n".join(lines)
-
-
-def _stderr(message: str) -> None:
-    print(f"lexicon: {message}", file=sys.stderr, flush=True)
 
 
 @click.group("lexicon")
@@ -440,7 +436,7 @@ def suggest_command(episode_dir: Path, write: bool, model: str | None,
     overrides = {k: v for k, v in (("model", model), ("device", device)) if v is not None}
     listen = RoundTrip(lexicon, episode.settings.voice,
                        episode.settings.whisper.model_copy(update=overrides))
-    verdicts = suggest(flags, segment_texts(episode.build), listen, lexicon, _stderr)
+    verdicts = suggest(flags, segment_texts(episode.build), listen, lexicon)
     click.echo(table(verdicts))
     entries = dict(e for v in verdicts if (e := v.entry))
     if not write:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from pipeline.publish.youtube.resumable import (
 )
 from pipeline.publish.youtube.state import UploadState
 from pipeline.util.hashing import sha256_file
+from pipeline.util.progress import note, task
 
 QUOTA_REASONS = {"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded",
                  "rateLimitExceeded"}
@@ -56,11 +56,11 @@ WATCH = "https://www.youtube.com/watch?v="
 
 
 def say(message: str) -> None:
-    click.echo(message, err=True)
+    note(message)
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    note(f"warning: {message}")
 
 
 def http_reason(exc: HttpError) -> tuple[str, str]:
@@ -96,34 +96,6 @@ def explain(exc: HttpError, step: str, record: Path, now: dt.datetime) -> Pipeli
         return PipelineError(f"YouTube kept failing during the {step} ({detail}); progress "
                              "is kept", record, "run the same command again later")
     return PipelineError(f"YouTube rejected the {step} ({detail})", record)
-
-
-@dataclass
-class Progress:
-    """A byte progress bar on a terminal, a line every tenth otherwise."""
-
-    total: int
-    label: str
-    bar: Any = None
-    shown: int = -1
-
-    def __call__(self, done: int) -> None:
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            if self.bar is None:
-                self.bar = tqdm(total=self.total, desc=self.label, unit="B", unit_scale=True,
-                                unit_divisor=1024, file=sys.stderr)
-            self.bar.update(done - self.bar.n)
-            return
-        tenth = done * 10 // self.total
-        if tenth > self.shown:
-            self.shown = tenth
-            say(f"{self.label}: {done:,} of {self.total:,} bytes ({done * 100 // self.total}%)")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 @dataclass
@@ -190,16 +162,13 @@ class Publisher:
         saved = self.state.step(step)
         session = saved.session_uri if saved and saved.file == file else None
         total = path.stat().st_size
-        progress = Progress(total, f"{step} upload")
 
         def on_session(uri: str) -> None:
             self.state.mark(step, "started", session_uri=strip_secrets(uri), file=file)
 
-        try:
+        with task(f"upload {step}", total, unit="B") as bar:
             return Upload(request, total, f"{step} upload", self.backoff, say,
-                          progress).run(session, on_session)
-        finally:
-            progress.close()
+                          bar.update).run(session, on_session)
 
     def send_video(self) -> None:
         file = fingerprint(self.inputs.video)

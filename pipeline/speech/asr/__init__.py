@@ -139,7 +139,8 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
                progress: Progress | None = None,
                transcriber: Transcriber | None = None,
                on_note: Callable[[str], None] | None = None) -> Transcription:
-    """Recognise every word of an audio file with the configured backend; `on_note` hears
+    """Recognise every word of an audio file with the configured backend; `progress` hears
+    the seconds done (the total first, then what the backend reports); `on_note` hears
     decisions as they are taken (CUDA absent, so the CPU)."""
     audio = load_audio(audio_path)
     notes: tuple[str, ...] = ()
@@ -150,6 +151,8 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
         for note in notes:
             on_note(note)
     loaded = time.perf_counter()
+    if progress is not None:
+        progress(0.0, len(audio) / SAMPLE_RATE)
     words = transcriber.transcribe(audio, progress)
     done = time.perf_counter()
     return Transcription(words=words, backend=transcriber.backend, model=transcriber.model,

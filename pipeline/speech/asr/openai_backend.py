@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +12,10 @@ import numpy as np
 
 from pipeline.config import cache_dir
 from pipeline.speech.asr import Progress, Word, join_pieces
+from pipeline.speech.asr.audio import SAMPLE_RATE
 from pipeline.speech.asr.models import ResolvedModel, checkpoint_path, not_available
+
+FRAMES_PER_SECOND = 100  # whisper's mel frames: 10 ms each
 
 
 def load_checkpoint(path: Path, device: str) -> Any:
@@ -44,12 +50,51 @@ def load(model: ResolvedModel, device: str) -> Any:
                             ) from None
 
 
-def transcribe_options(device: str, language: str, progress: bool,
+def transcribe_options(device: str, language: str,
                        word_timestamps: bool = True) -> dict[str, Any]:
-    """Arguments to `whisper.transcribe`; verbose=False shows its progress bar."""
+    """Arguments to `whisper.transcribe`; verbose=None prints nothing (progress is
+    reported through `reporting_frames`)."""
     return {"word_timestamps": word_timestamps, "fp16": device == "cuda",
-            "language": language or None,
-            "verbose": False if progress else None, "condition_on_previous_text": False}
+            "language": language or None, "verbose": None, "condition_on_previous_text": False}
+
+
+class _FrameBar:
+    """Stands in for the tqdm bar `whisper.transcribe` keeps, in mel frames, and reports
+    seconds instead."""
+
+    def __init__(self, progress: Progress, seconds: float):
+        self.progress, self.seconds = progress, seconds
+        self.frames, self.total = 0, seconds * FRAMES_PER_SECOND
+
+    def tqdm(self, *, total: int | None = None, **_: Any) -> _FrameBar:
+        self.total = total or self.total
+        return self
+
+    def __enter__(self) -> _FrameBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, frames: int) -> None:
+        self.frames += frames
+        self.progress(self.seconds * min(1.0, self.frames / self.total), self.seconds)
+
+
+@contextmanager
+def reporting_frames(progress: Progress | None, seconds: float) -> Iterator[None]:
+    """While in the block, whisper's own progress bar feeds `progress`: whisper has no
+    callback, only a `tqdm.tqdm(...)` looked up in its transcribe module."""
+    module = importlib.import_module("whisper.transcribe")
+    if progress is None or not hasattr(module, "tqdm"):
+        yield
+        return
+    original = module.tqdm
+    module.tqdm = _FrameBar(progress, seconds)
+    try:
+        yield
+    finally:
+        module.tqdm = original
 
 
 class OpenAIWhisper:
@@ -66,11 +111,9 @@ class OpenAIWhisper:
     def transcribe(self, audio: np.ndarray, progress: Progress | None = None) -> list[Word]:
         import whisper
 
-        options = transcribe_options(self.device, self.language, progress is not None,
-                                     self.word_timestamps)
-        result = whisper.transcribe(self._model, audio, **options)
-        if progress is not None:
-            progress(len(audio) / 16000, len(audio) / 16000)
+        options = transcribe_options(self.device, self.language, self.word_timestamps)
+        with reporting_frames(progress, len(audio) / SAMPLE_RATE):
+            result = whisper.transcribe(self._model, audio, **options)
         if not self.word_timestamps:  # whole segments only (for benchmarks)
             return [Word(s["text"].strip(), float(s["start"]), float(s["end"]), 1.0)
                     for s in result["segments"]]
