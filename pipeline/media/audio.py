@@ -4,6 +4,7 @@ out, loudness, silence trimming."""
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 import wave
 from math import gcd
@@ -43,6 +44,36 @@ def decode(src: Path | str, rate: int, fix: str | None = None) -> np.ndarray:
     """Any file ffmpeg reads, as mono float32 at `rate`."""
     proc = run_tool(decode_argv(src, rate), "cannot read the audio", src, fix)
     return np.frombuffer(proc.stdout, "<f4").copy()
+
+
+def decode_pcm_argv(src: Path | str) -> list[str]:
+    """ffmpeg: any audio file -> a WAV on stdout, 32-bit integer PCM at the file's own rate
+    and channels (32 bits hold a 24-bit or a floating-point source's precision)."""
+    return ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(src),
+            "-map", "0:a:0", "-map_metadata", "-1", "-c:a", "pcm_s32le", "-f", "wav", "-"]
+
+
+def decode_pcm(src: Path | str, fix: str | None = None) -> tuple[np.ndarray, int]:
+    """Any file ffmpeg reads, as int32 samples (frames x channels) and its own rate."""
+    proc = run_tool(decode_pcm_argv(src), "cannot read the audio", src, fix)
+    channels, rate, data = piped_wav(proc.stdout)
+    if not channels:
+        raise PipelineError("cannot read the audio: ffmpeg wrote no WAV header", src, fix)
+    frames = len(data) // (4 * channels)
+    return np.frombuffer(data, "<i4", frames * channels).reshape(frames, channels), rate
+
+
+def piped_wav(data: bytes) -> tuple[int, int, memoryview]:
+    """Channels, rate and samples of a WAV written to a pipe, whose sizes are left unset."""
+    pos, channels, rate = 12, 0, 0
+    while pos + 8 <= len(data):
+        kind, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if kind == b"data":
+            return channels, rate, memoryview(data)[pos + 8:]
+        if kind == b"fmt ":
+            channels, rate = struct.unpack_from("<HI", data, pos + 10)
+        pos += 8 + size + size % 2
+    return 0, 0, memoryview(b"")
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
