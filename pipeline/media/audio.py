@@ -93,12 +93,12 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0, rate
 
 
-def resample(audio: np.ndarray, rate: int, to: int) -> np.ndarray:
-    """Polyphase resampling (zero phase: times are kept)."""
+def resample(audio: np.ndarray, rate: int, to: int, kaiser: float = 5.0) -> np.ndarray:
+    """Polyphase resampling (zero phase: times are kept) with a Kaiser window of beta `kaiser`."""
     if rate == to:
         return audio.astype(np.float32)
     g = gcd(rate, to)
-    return resample_poly(audio, to // g, rate // g).astype(np.float32)
+    return resample_poly(audio, to // g, rate // g, window=("kaiser", kaiser)).astype(np.float32)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float | None:

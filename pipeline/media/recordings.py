@@ -28,6 +28,9 @@ TRIM_CHUNK_MS = 10
 # kept beyond the first and last loud chunk: a chunk of granularity and the soft attack or
 # decay of a phoneme (the voice's last sample above -70 dBFS lies 47 ms past its last chunk)
 TRIM_KEEP_MS = 50
+# scipy's default beta 5 leaves -71 dB of distortion on a 1 kHz tone from 48 to 44.1 kHz;
+# beta 10 leaves -113 dB, like ffmpeg's resampler that recordings went through before (-109)
+RESAMPLE_KAISER = 10.0
 CLIP_LEVEL = 1 - 2**-14  # within two 16-bit steps of full scale
 CLIP_RUN = 3  # consecutive samples at full scale: a clip, not a peak that happens to touch it
 FIRST_CLIPS = 5  # how many clip times a report lists
@@ -104,8 +107,9 @@ def import_recording(path: Path, section: str,
                             f"than {TRIM_DB:.0f} dBFS", path,
                             "check the microphone level and record it again, or remove it")
     report = make_report(path.name, section, pcm, source_rate, (start, end), sound.max_dBFS)
-    mono = pcm[start:end].mean(axis=1) / FULL_SCALE
-    return resample(mono.astype(np.float32), source_rate, rate), report
+    mono = sound.get_sample_slice(start, end).set_channels(1)
+    audio = (np.frombuffer(mono.raw_data, "<i4") / FULL_SCALE).astype(np.float32)
+    return resample(audio, source_rate, rate, RESAMPLE_KAISER), report
 
 
 def speech_span(sound: AudioSegment) -> tuple[int, int]:
@@ -145,7 +149,8 @@ def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def make_report(name: str, section: str, pcm: np.ndarray, rate: int, span: tuple[int, int],
                 peak_dbfs: float) -> RecordingReport:
-    clip = find_clipping(pcm, rate)
+    clean = 10 ** (peak_dbfs / 20) < CLIP_LEVEL
+    clip = Clipping(0, 0, 0, ()) if clean else find_clipping(pcm, rate)
     start, end = span
     seconds, kept = len(pcm) / rate, (end - start) / rate
     return RecordingReport(
