@@ -11,7 +11,8 @@
    without a filter) against scipy's polyphase filter as recordings use it (Kaiser beta 10):
    time and what is left that is not the tone (distortion and noise) at 1 and 10 kHz; also
    scipy's default beta 5 and ffmpeg's resampler, which the old path used.
-4. Stereo to mono: pydub's set_channels against a numpy mean; and the clipping scan.
+4. To mono: pydub's set_channels against a numpy mean, from two channels and from four
+   (pydub loops in Python past two); and the clipping scan.
 
     python bench/bench_recordings.py [--seconds 300]
 """
@@ -187,10 +188,14 @@ def bench_mono_and_clipping(seconds: float) -> None:
     ours, _ = best(lambda: pcm.mean(axis=1))
     theirs, _ = best(lambda: sound.set_channels(1))
     scan, _ = best(lambda: find_clipping(pcm, RATE))
+    quad = np.concatenate([pcm, pcm], axis=1)[:RATE * 10]
+    ours4, _ = best(lambda: quad.mean(axis=1))
+    theirs4, _ = best(lambda: segment(quad).set_channels(1), repeat=1)
     print(f"4. stereo to mono, {seconds:.0f} s: numpy {ours:.3f} s, pydub {theirs:.3f} s; "
+          f"4 channels, 10 s: numpy {ours4:.3f} s, pydub {theirs4:.3f} s; "
           f"clipping scan (numpy; pydub has none) {scan:.3f} s")
-    print(f"summary: stereo to mono, pydub vs numpy | {theirs / ours:.2f}x the time | "
-          f"clipping scan {scan / seconds * 1000:.2f} ms per s of audio")
+    print(f"summary: to mono, pydub vs numpy | {theirs / ours:.2f}x the time | "
+          f"4 channels {theirs4 / ours4:.0f}x; clipping scan {scan / seconds * 1000:.2f} ms/s")
 
 
 def main() -> None:

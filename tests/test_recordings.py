@@ -23,6 +23,7 @@ FORMATS = {  # file name -> ffmpeg output options
     "16bit.wav": ["-c:a", "pcm_s16le"],
     "24bit.wav": ["-c:a", "pcm_s24le"],
     "stereo.flac": ["-af", "pan=stereo|c0=c0|c1=c0", "-sample_fmt", "s32"],
+    "quad.wav": ["-af", "pan=4.0|c0=c0|c1=c0|c2=c0|c3=c0", "-c:a", "pcm_s16le"],
     "lame.mp3": ["-c:a", "libmp3lame", "-b:a", "128k"],
     "aac.m4a": ["-c:a", "aac", "-b:a", "128k"],
     "opus.ogg": ["-c:a", "libopus", "-b:a", "64k"],
