@@ -29,6 +29,8 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
          ["bench_asr.py", "--seconds", "30" if quick else "60"]),
         ("video: pipeline video against moviepy",
          ["bench_video.py", "--duration", "60" if quick else "600"]),
+        ("recordings: pydub against numpy, scipy and ffmpeg",
+         ["bench_recordings.py", "--seconds", "60" if quick else "300"]),
     ]
 
 

@@ -3,6 +3,7 @@ silence trimming."""
 
 from __future__ import annotations
 
+import struct
 import wave
 from math import gcd
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pyloudnorm
 from scipy.signal import resample_poly
 
+from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
 
 SILENCE_DB = -45.0  # below this (dBFS) a chunk's edge counts as silence
@@ -28,6 +30,37 @@ def decode(src: Path | str, rate: int, fix: str | None = None) -> np.ndarray:
     """Any file ffmpeg reads, as mono float32 at `rate`."""
     result = run(decode_argv(src, rate), "ffmpeg cannot read the audio", src, fix)
     return np.frombuffer(result.stdout, "<f4").copy()
+
+
+def decode_pcm_argv(src: Path | str) -> list[str]:
+    """ffmpeg: any audio file -> a WAV on stdout, 32-bit integer PCM at the file's own rate
+    and channels (32 bits hold a 24-bit or a floating-point source's precision)."""
+    audio = ffmpeg.input(str(src))["a:0"]
+    out = audio.output("-", acodec="pcm_s32le", format="wav", map_metadata="-1")
+    return compile_argv(out.global_args("-v", "error"))
+
+
+def decode_pcm(src: Path | str, fix: str | None = None) -> tuple[np.ndarray, int]:
+    """Any file ffmpeg reads, as int32 samples (frames x channels) and its own rate."""
+    result = run(decode_pcm_argv(src), "ffmpeg cannot read the audio", src, fix)
+    channels, rate, data = piped_wav(result.stdout)
+    if not channels:
+        raise PipelineError("cannot read the audio: ffmpeg wrote no WAV header", src, fix)
+    frames = len(data) // (4 * channels)
+    return np.frombuffer(data, "<i4", frames * channels).reshape(frames, channels), rate
+
+
+def piped_wav(data: bytes) -> tuple[int, int, memoryview]:
+    """Channels, rate and samples of a WAV written to a pipe, whose sizes are left unset."""
+    pos, channels, rate = 12, 0, 0
+    while pos + 8 <= len(data):
+        kind, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if kind == b"data":
+            return channels, rate, memoryview(data)[pos + 8:]
+        if kind == b"fmt ":
+            channels, rate = struct.unpack_from("<HI", data, pos + 10)
+        pos += 8 + size + size % 2
+    return 0, 0, memoryview(b"")
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
@@ -47,12 +80,12 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0, rate
 
 
-def resample(audio: np.ndarray, rate: int, to: int) -> np.ndarray:
-    """Polyphase resampling (zero phase: times are kept)."""
+def resample(audio: np.ndarray, rate: int, to: int, kaiser: float = 5.0) -> np.ndarray:
+    """Polyphase resampling (zero phase: times are kept) with a Kaiser window of beta `kaiser`."""
     if rate == to:
         return audio.astype(np.float32)
     g = gcd(rate, to)
-    return resample_poly(audio, to // g, rate // g).astype(np.float32)
+    return resample_poly(audio, to // g, rate // g, window=("kaiser", kaiser)).astype(np.float32)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float | None:

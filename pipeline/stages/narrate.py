@@ -24,7 +24,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Script, Segment, TimedSection, TimedSegment, Timeline
 from pipeline.media import music
 from pipeline.media.audio import loudness, resample, trim, write_wav
-from pipeline.media.recordings import find_recordings, load_recording
+from pipeline.media.recordings import find_recordings, import_recording
 from pipeline.speech.voicecache import VoiceCache, cache_key
 from pipeline.speech.voices import REGISTRY, Voice, get_voice
 from pipeline.util import fsutil
@@ -276,7 +276,7 @@ def narrate(episode: Episode, jobs: int | None = None) -> NarrationResult:
     recordings = find_recordings(episode.dir / "recordings", script.sections)
     # a producer's recordings keep the show's rate; the voice alone keeps its own
     rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
-    recorded = {sec: load_recording(path, rate) for sec, path in recordings.items()}
+    recorded = {sec: import_recording(path, sec, rate)[0] for sec, path in recordings.items()}
     p = plan(script, voice, settings, cache, recordings)
     if p.missing:
         synthesise(p.missing, voice, settings, cache, jobs)
