@@ -35,8 +35,7 @@ from pipeline.formats import (  # noqa: E402
     TimedSegment,
     Timeline,
 )
-from pipeline.stages.slides import build_slides  # noqa: E402
-from pipeline.stages.video import build_video  # noqa: E402
+from pipeline.stages import slides, video  # noqa: E402
 from pipeline.util.progress import quiet  # noqa: E402
 
 SLUG = "2023-01-06-ai-improving-itself"
@@ -133,11 +132,11 @@ def main() -> None:
         os.environ["PIPELINE_CACHE_DIR"] = str(Path(tmp) / "cache")
         episode = load_episode(make_episode(Path(tmp), args.duration))
         began = time.monotonic()
-        manifest = build_slides(episode)
+        manifest = slides.run(episode).manifest
         slides_s = time.monotonic() - began
         began = time.monotonic()
         with quiet():
-            build_video(episode, echo=lambda _line: None)
+            video.run(episode)
         ours = time.monotonic() - began
         out = episode.build / "video.mp4"
         print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "

@@ -116,15 +116,14 @@ def make_project(root: Path, script: Script) -> Path:
 
 def build(episode: Path) -> tuple[float, float, object, object]:
     from pipeline.episode import load_episode
-    from pipeline.stages.master import master
-    from pipeline.stages.narrate import narrate
+    from pipeline.stages import master, narrate
     from pipeline.util.progress import quiet
 
     t0 = time.perf_counter()
     with quiet():
-        narrated = narrate(load_episode(episode))
+        narrated = narrate.run(load_episode(episode))
     t1 = time.perf_counter()
-    mastered = master(load_episode(episode))
+    mastered = master.run(load_episode(episode))
     return t1 - t0, time.perf_counter() - t1, narrated, mastered
 
 

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "slides": ("pipeline.stages.slides", "Render the slides and the thumbnail."),
     "video": ("pipeline.stages.video", "Assemble the video and the YouTube description."),
     "review": ("pipeline.stages.review", "Write build/review.html: everything to check first."),
-    "youtube-login": ("pipeline.publish.youtube.auth", "Sign in to YouTube (OAuth, stored token)."),
+    "youtube-login": ("pipeline.publish.youtube.login", "Sign in to YouTube (stored token)."),
     "upload": ("pipeline.publish.youtube.upload", "Upload to YouTube: resumable, never twice."),
     "feed": ("pipeline.publish.feed", "Build public/: the podcast feed and its files."),
     "serve": ("pipeline.publish.serve", "Preview public/ on localhost."),

@@ -227,6 +227,27 @@ class TimedSection(Model):
     end: float  # the next section's start (the episode's end for the last)
 
 
+class Recording(Model):
+    """A section the producer recorded, as the producer should hear of it."""
+
+    file: str  # the file's name in recordings/
+    section: str  # the id of the section it reads
+    seconds: float  # its length as recorded
+    kept_seconds: float  # its length once the silent edges are trimmed
+    trimmed_start: float  # seconds of silence cut from the start
+    trimmed_end: float  # seconds of silence cut from the end
+    peak_dbfs: float  # the loudest sample of any channel
+    clipped_samples: int  # samples in clipped runs, every channel counted
+    clipped_runs: int  # runs of consecutive samples at full scale
+    longest_run: int  # samples in the longest run
+    first_clips: list[float]  # seconds into the file where the first runs start
+    verdict: str  # one line for a human
+
+    @property
+    def clipped(self) -> bool:
+        return self.clipped_runs > 0
+
+
 class Timeline(StageFile):
     FILE = "timeline.json"
 
@@ -235,6 +256,7 @@ class Timeline(StageFile):
     narration_offset: float  # where narration.wav starts in the episode
     segments: list[TimedSegment]
     sections: list[TimedSection]
+    recordings: list[Recording] = []  # the producer's recordings used, in section order
 
     def times(self) -> dict[str, tuple[float, float]]:
         return {s.id: (s.start, s.end) for s in self.segments}
@@ -358,6 +380,7 @@ class QA(StageFile):
     cues: int
     cue_rule_violations: list[str]
     notes: list[str]
+    recordings: list[Recording] = []  # as timeline.json has them: trimming and clipping
 
 
 # ---------------------------------------------------------------- slides.json (slides)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from pipeline.config import WhisperSettings
 from pipeline.errors import PipelineError
-from pipeline.formats import QA, Timeline, Transcript
+from pipeline.formats import QA, Recording, Timeline, Transcript
 from pipeline.speech.align import tokens, wer
 from pipeline.speech.asr import load_transcriber, transcribe
 from pipeline.speech.cues import Cue, violations
@@ -45,6 +45,11 @@ SEGMENTS = [
      "prize of fifty thousand dollars goes to work on polysemanticity."),
 ]
 PAUSE = {"segment": 0.6, "section": 1.2}
+# what narrate reports of a section the producer recorded (this test's audio is all voice)
+RECORDED = Recording(file="1.flac", section="interpretability", seconds=9.0, kept_seconds=8.8,
+                     trimmed_start=0.1, trimmed_end=0.1, peak_dbfs=-0.1, clipped_samples=6,
+                     clipped_runs=2, longest_run=3, first_clips=[2.0, 4.5],
+                     verdict="clipped: 2 runs, 6 samples")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +100,8 @@ def narrate(voice, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_wav(folder / "narration.wav", np.concatenate(clips))
     to_mp3(folder / "narration.wav", folder / "episode.mp3")
-    build.timeline(timed, duration, offset=0.0, titles=TITLES).write(folder)
+    build.timeline(timed, duration, offset=0.0, titles=TITLES).model_copy(
+        update={"recordings": [RECORDED]}).write(folder)
     segments = [build.segment(s[0], s[4], s[5], s[2]) for s in SEGMENTS]
     build.script(segments, TITLES, title="Captions test", slug=SLUG, number=1,
                  summary="A test.").write(folder)
@@ -178,6 +184,7 @@ def test_caption_text_is_the_script_display_text(stage, project):
     assert 0 <= qa.raw_wer < 0.5  # reported, and the model heard most of it
     assert {s.id for s in qa.segments} == {s[0] for s in SEGMENTS}
     assert qa.dropped_count == len(qa.dropped) and qa.flagged_stretches == []
+    assert qa.recordings == [RECORDED]  # the narration's report travels into qa.json
 
 
 def test_every_cue_obeys_the_style_rules(stage, project):

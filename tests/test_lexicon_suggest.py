@@ -9,9 +9,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import VoiceSettings, WhisperSettings
+from pipeline.episode import load_episode
 from pipeline.formats import HeardDifferently
 from pipeline.speech.lexicon import Lexicon, load_lexicon
-from pipeline.stages.script import write_script
+from pipeline.stages.script import run
 from pipeline.tools.lexicon_suggest import (
     BEYOND,
     FALLBACK_CARRIER,
@@ -199,7 +200,7 @@ def _row(out: str, word: str) -> list[str]:
 @pytest.mark.slow
 def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, capsys) -> None:
     episode = project.episode(BODY)
-    write_script(episode)
+    run(load_episode(episode))
     _flag_words(episode)
     toml = project.assets / "pronunciations.toml"
     before = toml.read_text(encoding="utf-8")
@@ -228,7 +229,7 @@ def test_round_trip_proposes_verified_sayings_and_write_appends_them(project, ca
     assert after[len(before):] == 'superposition = "super-position"\n'
     assert load_lexicon(toml).entries["superposition"] == "super-position"
 
-    _, script = write_script(episode)  # the next build's script stage reads the new entry
+    script = run(load_episode(episode)).script  # the next build's script stage reads the new entry
     spoken = next(s.spoken for s in script.segments if s.id == PARAGRAPH)
     assert "in super-position inside" in spoken and "Neel Nanda" in spoken
 

@@ -23,7 +23,7 @@ from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
 from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
 from pipeline.stages import master as stage
-from pipeline.stages.narrate import narrate
+from pipeline.stages import narrate
 from tests import builders
 
 LOUDNORM_STDERR = """[Parsed_loudnorm_0 @ 0x55] \n{\n\t"input_i" : "-27.61",
@@ -134,7 +134,7 @@ def mastered(tmp_path_factory):
         mp.delenv("PIPELINE_ROOT", raising=False)
         episode = make_project(root)
         Image.new("RGB", (64, 64), (200, 30, 30)).save(root / "assets" / "artwork.png")
-        narrate(load_episode(episode))
+        narrate.run(load_episode(episode))
         out = CliRunner().invoke(stage.command, [str(episode)])
         assert out.exit_code == 0, out.output
         yield episode, out.output, mp
@@ -233,7 +233,7 @@ def test_summary_line(mastered):
 def test_without_artwork_a_warning_and_no_cover(mastered, capsys):
     episode, _, _ = mastered
     (episode.parent.parent / "assets" / "artwork.png").unlink()
-    result = stage.master(load_episode(episode))
+    result = stage.run(load_episode(episode))
     assert "no cover art" in capsys.readouterr().err
     assert ID3(episode / "build" / "episode.mp3").getall("APIC") == []
     assert result.mode == "linear"
@@ -254,7 +254,7 @@ def test_the_producers_own_intro_music_is_used(mastered):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                     "sine=frequency=1000:duration=20", str(assets / "intro.flac")], check=True)
     try:
-        stage.master(load_episode(episode))
+        stage.run(load_episode(episode))
     finally:
         (assets / "intro.flac").unlink()
     own = decoded(episode / "build" / "episode.mp3")
@@ -273,7 +273,7 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     builders.timeline([builders.timed("robots/paragraph-1", 1.0, 2.0)], 99.0).write(build)
     (build / "episode.mp3").write_bytes(b"an earlier good file")
     with pytest.raises(PipelineError, match="timeline.json: does not match narration.wav.*narrate"):
-        stage.master(load_episode(episode))
+        stage.run(load_episode(episode))
     assert (build / "episode.mp3").read_bytes() == b"an earlier good file"
 
 
@@ -289,7 +289,7 @@ def test_shifted_targets_move_together():
 def test_the_encoder_loss_is_learned_so_a_rebuild_encodes_once(mastered, capsys):
     episode, first_output, mp = mastered
     assert stage.learned_shift(AudioSettings()) > 0.1  # the MP3 encoder lowers the level
-    result = stage.master(load_episode(episode))
+    result = stage.run(load_episode(episode))
     assert "encoding the MP3 again" not in capsys.readouterr().err
     assert result.loudness == pytest.approx(-16.0, abs=0.2)
     assert result.true_peak <= -1.0

@@ -21,7 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
-from pipeline.stages.narrate import NarrationResult, narrate
+from pipeline.stages.narrate import NarrationResult, run
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def built(tmp_path_factory):
 def narrate_logged(episode: Path) -> tuple[NarrationResult, list[str]]:
     """Narrate, with the progress lines it writes to stderr (a log, not a terminal)."""
     with contextlib.redirect_stderr(io.StringIO()) as err:
-        result = narrate(load_episode(episode))
+        result = run(load_episode(episode))
     return result, err.getvalue().splitlines()
 
 
@@ -103,7 +103,7 @@ def test_same_input_with_an_empty_cache_gives_the_same_bytes(built, tmp_path):
     with pytest.MonkeyPatch.context() as local:
         local.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache2"))
         other = make_project(root)
-        result = narrate(load_episode(other), jobs=1)
+        result = run(load_episode(other), jobs=1)
     assert result.synthesised == 5
     assert (other / "build" / "narration.wav").read_bytes() == before
 
@@ -119,7 +119,7 @@ def test_editing_one_paragraph_synthesises_that_segment_only(built):
         assert fresh == ["robots/paragraph-2"]
     finally:
         write_script(episode)
-        narrate(load_episode(episode))
+        run(load_episode(episode))
 
 
 def test_a_failed_synthesis_keeps_the_cache_and_the_outputs(built, monkeypatch):
@@ -142,7 +142,7 @@ def test_a_failed_synthesis_keeps_the_cache_and_the_outputs(built, monkeypatch):
     voice = ep.settings.voice.model_copy(update={"engine": "broken"})
     ep = dataclasses.replace(ep, settings=ep.settings.model_copy(update={"voice": voice}))
     with pytest.raises(PipelineError, match="synthesis failed for .*towels.*fell over"):
-        narrate(ep)
+        run(ep)
     assert {p: p.read_bytes() for p in outputs} == outputs
     assert all(p.read_bytes() == data for p, data in entries.items())
     assert not [p for p in cache.rglob(".*") if p.is_file()]
@@ -184,7 +184,7 @@ def test_a_recorded_section_replaces_synthesis_and_is_levelled(built, tmp_path):
     other = make_project(tmp_path / "p")
     (other / "recordings").mkdir()
     make_recording(other / "recordings" / "01.flac", volume=0.05)
-    result = narrate(load_episode(other))
+    result = run(load_episode(other))
     assert (result.recorded, result.cached, result.synthesised) == (3, 2, 0)
     data = timeline(other)
     robots = [s for s in data.segments if s.section == "robots"]
@@ -206,6 +206,19 @@ def test_a_recorded_section_replaces_synthesis_and_is_levelled(built, tmp_path):
 
     voice = lufs(data.segments[0].start, data.segments[0].end)
     assert lufs(robots[0].start, robots[-1].end) == pytest.approx(voice, abs=1.5)
+    [report] = data.recordings  # what the review page and qa.json show the producer
+    assert (report.file, report.section, report.clipped_runs) == ("01.flac", "robots", 0)
+    assert report.seconds == pytest.approx(2.0, abs=0.01) and report.verdict.startswith("ok")
+
+
+def test_a_clipped_recording_is_used_and_reported(tmp_path):
+    other = make_project(tmp_path / "p")
+    (other / "recordings").mkdir()
+    make_recording(other / "recordings" / "robots.wav", volume=3.0)  # far past full scale
+    run(load_episode(other))
+    [report] = timeline(other).recordings
+    assert report.clipped and report.clipped_runs > 10
+    assert report.verdict.startswith("clipped:") and "record it again" in report.verdict
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -222,7 +235,7 @@ def test_bad_recordings_are_named(built, tmp_path, name, content, message):
     else:
         make_recording(folder / name, volume=0.0 if "mp3" in name else 0.5)
     with pytest.raises(PipelineError) as err:
-        narrate(load_episode(other))
+        run(load_episode(other))
     assert message in err.value.line()
     assert err.value.path == str(folder / name)
     assert not (other / "build" / "narration.wav").exists()

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.stages.script import write_script
+from pipeline.stages.script import run
 from pipeline.tools.new import full_slug, scaffold
 
 TODAY = dt.date(2024, 5, 17)
@@ -22,7 +22,7 @@ def test_scaffold_is_a_valid_episode_numbered_after_the_last(project) -> None:
     assert episode.meta.number == 2
     assert episode.meta.date == TODAY
     assert episode.meta.title == "Agents everywhere"
-    _, script = write_script(folder)
+    script = run(load_episode(folder)).script
     assert [s.kind for s in script.sections] == ["intro", "body", "body", "outro"]
 
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.formats import HeardDifferently
+from pipeline.formats import HeardDifferently, Recording
 from pipeline.media.loudness import parse_ebur128
 from pipeline.publish import feed
 from pipeline.publish.serve import RangeRequestHandler
@@ -94,7 +94,7 @@ class Page(HTMLParser):
 
 
 def build_page(folder: Path) -> tuple[review.Review, Page]:
-    result = review.build_review(load_episode(folder))
+    result = review.run(load_episode(folder))
     return result, Page(result.page.read_text(encoding="utf-8"))
 
 
@@ -270,6 +270,20 @@ def test_a_loudness_miss_is_marked_bad(episode_dir: Path) -> None:
     assert status["Cue rule violations"] == "ok"
 
 
+def test_a_clipped_recording_is_named_on_the_page(episode_dir: Path) -> None:
+    clipped = Recording(file="1.wav", section="interpretability", seconds=5.2,
+                        kept_seconds=4.9, trimmed_start=0.2, trimmed_end=0.1, peak_dbfs=0.0,
+                        clipped_samples=412, clipped_runs=37, longest_run=19,
+                        first_clips=[1.25, 2.5], verdict="clipped: 37 runs, 412 samples")
+    build = episode_dir / "build"
+    fx.timeline_file().model_copy(update={"recordings": [clipped]}).write(build)
+    _, page = build_page(episode_dir)
+    row = next(r for r in page.find("tr") if "Recording 1.wav" in r["text"])
+    assert "clipped: 37 runs, 412 samples" in row["text"] and "section interpretability" in \
+        row["text"]
+    assert any("clipped" in cell["text"] for cell in page.find("td", class_="bad"))
+
+
 def test_the_feed_item_is_the_one_pipeline_feed_publishes(episode_dir: Path,
                                                           project) -> None:
     _, page = build_page(episode_dir)
@@ -299,7 +313,7 @@ def test_the_page_says_why_the_feed_would_refuse_the_episode(episode_dir: Path,
 def test_a_rebuild_from_the_same_files_is_the_same_page(episode_dir: Path) -> None:
     first = build_page(episode_dir)[0].page.read_bytes()
     picture = (episode_dir / "build" / "review-loudness.png").read_bytes()
-    assert review.build_review(load_episode(episode_dir)).page.read_bytes() == first
+    assert review.run(load_episode(episode_dir)).page.read_bytes() == first
     assert (episode_dir / "build" / "review-loudness.png").read_bytes() == picture
 
 
@@ -355,7 +369,7 @@ def test_without_ffmpeg_the_error_says_how_to_install_it(
         episode_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(PipelineError, match=r"ffmpeg not found.*apt-get install ffmpeg"):
-        review.build_review(load_episode(episode_dir))
+        review.run(load_episode(episode_dir))
 
 
 def test_a_broken_mp3_fails_and_keeps_the_good_page(episode_dir: Path) -> None:
@@ -363,7 +377,7 @@ def test_a_broken_mp3_fails_and_keeps_the_good_page(episode_dir: Path) -> None:
     good = result.page.read_bytes()
     (episode_dir / "build" / "episode.mp3").write_bytes(b"not an mp3 at all" * 100)
     with pytest.raises(PipelineError) as caught:
-        review.build_review(load_episode(episode_dir))
+        review.run(load_episode(episode_dir))
     assert "episode.mp3" in caught.value.line()
     assert f"make master EP={fx.SLUG}" in caught.value.line()
     assert result.page.read_bytes() == good

@@ -8,8 +8,9 @@ import pytest
 from conftest import SEED
 
 from pipeline.cli import main
+from pipeline.episode import load_episode
 from pipeline.formats import Script
-from pipeline.stages.script import side_by_side, write_script
+from pipeline.stages.script import run, side_by_side
 from tests import builders as build
 
 FORBIDDEN = re.compile(r"[0-9*_#\[\]`]|https?:|www\.|\.(com|org|ai|net)\b")
@@ -17,7 +18,7 @@ EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
 def test_sample_sections_in_order(project) -> None:
-    _, script = write_script(project.sample())
+    script = run(load_episode(project.sample())).script
     body = [s.title for s in script.sections if s.kind == "body"]
     assert body == [
         "Mechanistic interpretability",
@@ -40,7 +41,7 @@ def seed_sentences() -> list[str]:
 
 
 def test_every_sentence_of_the_issue_is_in_a_display_text(project) -> None:
-    _, script = write_script(project.sample())
+    script = run(load_episode(project.sample())).script
     display = " ".join(seg.display for seg in script.segments)
     missing = [s for s in seed_sentences() if s not in display]
     assert len(seed_sentences()) > 60
@@ -48,7 +49,7 @@ def test_every_sentence_of_the_issue_is_in_a_display_text(project) -> None:
 
 
 def test_spoken_text_has_no_digits_urls_markers_or_emoji(project) -> None:
-    _, script = write_script(project.sample())
+    script = run(load_episode(project.sample())).script
     for seg in script.segments:
         assert seg.spoken.strip(), seg.id
         assert not FORBIDDEN.search(seg.spoken), (seg.id, seg.spoken)
@@ -59,7 +60,7 @@ def test_spoken_text_has_no_digits_urls_markers_or_emoji(project) -> None:
 
 
 def test_segments_carry_links_and_list_items(project) -> None:
-    _, script = write_script(project.sample())
+    script = run(load_episode(project.sample())).script
     news = [s for s in script.segments if s.section == "deep-learning-research-and-other-news"
             and s.kind == "list"]
     assert len(news) == 1 and len(news[0].items) == 8
@@ -72,12 +73,12 @@ def test_segments_carry_links_and_list_items(project) -> None:
 
 def test_ids_unique_and_stable_across_an_edit(project) -> None:
     episode = project.sample()
-    _, before = write_script(episode)
+    before = run(load_episode(episode)).script
     ids = [s.id for s in before.segments]
     assert len(ids) == len(set(ids))
     issue = episode / "issue.md"
     issue.write_text(issue.read_text().replace("massive list", "huge list"))
-    _, after = write_script(episode)
+    after = run(load_episode(episode)).script
     assert [s.id for s in after.segments] == ids
     changed = [a.id for a, b in zip(after.segments, before.segments, strict=True)
                if a.spoken != b.spoken]
@@ -85,7 +86,7 @@ def test_ids_unique_and_stable_across_an_edit(project) -> None:
 
 
 def test_intro_and_outro_from_the_show_templates(project) -> None:
-    _, script = write_script(project.sample())
+    script = run(load_episode(project.sample())).script
     intro, outro = script.segments[0], script.segments[-1]
     assert intro.display.startswith("Welcome to ML & AI Safety Updates, episode 1: AI "
                                        "Improving Itself.")
@@ -111,7 +112,7 @@ def test_unseen_markdown(project) -> None:
 
         The *second* section has the same title (it happens).
         """)
-    _, script = write_script(episode)
+    script = run(load_episode(episode)).script
     ids = [s.id for s in script.sections]
     assert ids == ["intro", "funding-jobs", "funding-jobs-2", "outro"]  # "# Test Issue": title
     kinds = [s.kind for s in script.segments]
@@ -125,7 +126,7 @@ def test_twenty_thousand_words(project) -> None:
     para = ("In 2023, researchers at 12 labs spent $4.2M on 300 GPUs, e.g. for RLHF. " * 10)
     body = "".join(f"## Part {i}\n\n" + (para + "\n\n") * 10 for i in range(1, 16))
     episode = project.episode(body)
-    _, script = write_script(episode)
+    script = run(load_episode(episode)).script
     words = sum(len(s.display.split()) for s in script.segments)
     assert words > 20_000
     assert len([s for s in script.sections if s.kind == "body"]) == 15
@@ -136,7 +137,7 @@ def test_cli_show_prints_side_by_side(project, capsys) -> None:
     main(["script", str(episode), "--show"])
     out = capsys.readouterr()
     assert "│" in out.out and "fifty thousand dollars" in out.out
-    assert "segments in 5 sections" in out.err
+    assert "segments in 5 sections" in out.out
     script = Script.read(episode / "build")
     assert script.episode.slug == "2023-01-06-ai-improving-itself"
 
@@ -153,7 +154,7 @@ def test_the_intro_says_the_title_and_summary_without_markdown(project) -> None:
     front = ("---\ntitle: 'The *big* week'\nnumber: 2\ndate: 2024-05-17\n"
              "summary: 'Read [the paper](https://arxiv.org/abs/1).'\n---\n")
     episode = project.episode("# The big week\n\n## One\n\nText.\n", front=front)
-    _, script = write_script(episode)
+    script = run(load_episode(episode)).script
     assert script.segments[0].display.endswith("episode 2: The big week. Read the paper.")
     assert [s.id for s in script.sections] == ["intro", "one", "outro"]
 

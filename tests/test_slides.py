@@ -155,7 +155,7 @@ def test_hard_text_fits_on_every_kind_of_slide(theme: slides.Theme) -> None:
 
 
 def test_build_writes_slides_manifest_and_thumbnail(episode) -> None:
-    manifest = slides.build_slides(episode)
+    manifest = slides.run(episode).manifest
     build = episode.build
     assert Slides.read(build) == manifest
     assert sorted(p.name for p in (build / "slides").iterdir()) == [
@@ -173,7 +173,7 @@ def test_rebuild_replaces_stale_slides(episode) -> None:
     stale = episode.build / "slides" / "099.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    slides.build_slides(episode)
+    slides.run(episode)
     assert not stale.exists()
 
 
@@ -183,13 +183,13 @@ def test_missing_font_names_the_file(tmp_path: Path) -> None:
     issue.write_text(issue.read_text().replace(
         "summary:", "settings:\n  video:\n    font: fonts/Nope.ttf\nsummary:"), encoding="utf-8")
     with pytest.raises(PipelineError, match=r"fonts/Nope\.ttf"):
-        slides.build_slides(load_episode(folder))
+        slides.run(load_episode(folder))
 
 
 def test_missing_timeline_names_the_file_and_stage(episode) -> None:
     (episode.build / "timeline.json").unlink()
     with pytest.raises(PipelineError, match=r"timeline\.json.*make narrate EP="):
-        slides.build_slides(episode)
+        slides.run(episode)
     assert not (episode.build / "slides.json").exists()
 
 
@@ -197,7 +197,7 @@ def test_segment_missing_from_timeline_is_an_error(episode) -> None:
     timeline = timeline_file()
     timeline.model_copy(update={"segments": timeline.segments[:-1]}).write(episode.build)
     with pytest.raises(PipelineError, match="outro/outro-1"):
-        slides.build_slides(episode)
+        slides.run(episode)
 
 
 def test_artwork_is_square_rgb_and_within_podcast_limits() -> None:
@@ -216,7 +216,7 @@ def test_missing_artwork_names_the_file_and_the_generator(tmp_path: Path) -> Non
     issue.write_text(issue.read_text().replace(
         "summary:", "settings:\n  show:\n    artwork: nope.png\nsummary:"), encoding="utf-8")
     with pytest.raises(PipelineError, match=r"nope\.png.*make artwork"):
-        slides.build_slides(load_episode(folder))
+        slides.run(load_episode(folder))
 
 
 def test_cli_draws_the_slides_and_says_what_it_wrote(tmp_path: Path) -> None:

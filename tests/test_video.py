@@ -18,8 +18,8 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Link, Script, SlideEntry, Slides, TimedSection, Timeline
 from pipeline.media import ffmpeg
 from pipeline.publish.youtube import describe
+from pipeline.stages import slides as slides_stage
 from pipeline.stages import video
-from pipeline.stages.slides import build_slides
 from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
 
 FPS = 30
@@ -185,7 +185,7 @@ def test_missing_captions_names_the_file(episode) -> None:
     (episode.build / "captions.vtt").unlink()
     (episode.build / "episode.mp3").write_bytes(b"")  # present, so the captions are named
     with pytest.raises(PipelineError, match=r"captions\.vtt.*make captions EP="):
-        video.build_video(episode)
+        video.run(episode)
     assert not (episode.build / "video.mp4").exists()
 
 
@@ -258,7 +258,7 @@ def build(tmp: Path, burn: bool = False) -> tuple[Path, str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PIPELINE_ROOT", str(REPO))
         mp.setenv("PIPELINE_CACHE_DIR", str(tmp / "cache"))
-        build_slides(load_episode(folder))
+        slides_stage.run(load_episode(folder))
         result = CliRunner().invoke(cli, ["video", str(folder)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return folder / "build", result.output

@@ -24,7 +24,7 @@ from pipeline.cli import main
 from pipeline.config import load_show
 from pipeline.errors import PipelineError
 from pipeline.formats import YouTubeRecord
-from pipeline.publish.youtube import auth, metadata, resumable
+from pipeline.publish.youtube import auth, login, metadata, resumable
 from pipeline.publish.youtube.client import discovery_document, strip_secrets
 from tests.youtube_standin import Fault, Hold, StandIn
 
@@ -457,7 +457,7 @@ def test_login_paste_flow_stores_the_token_owner_only(standin, tmp_path, monkeyp
         assert query["access_type"] == "offline" and hide_input
         return f"{query['redirect_uri']}?state={query['state']}&code=4/code-from-google"
 
-    monkeypatch.setattr(auth.click, "prompt", browser_lands)
+    monkeypatch.setattr(login.click, "prompt", browser_lands)
     assert run_cli("youtube-login", "--paste", "--client-secrets", str(secrets)) == 0
     saved = json.loads(token.read_text())
     assert saved["refresh_token"] == REFRESH and saved["token"].startswith("refreshed-")

@@ -4,7 +4,7 @@ in any format ffmpeg reads.
 
 A recording is decoded once, at its own rate, channels and precision, into a pydub
 AudioSegment; pydub trims its silent edges, the source samples are searched for clipping,
-and what a producer needs to know comes back in a RecordingReport."""
+and what a producer needs to know comes back as a formats.Recording."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
 from pipeline.errors import PipelineError
-from pipeline.formats import Section
+from pipeline.formats import Recording, Section
 from pipeline.media.audio import decode_pcm, resample
 
 RERECORD = "export it again as WAV or FLAC, or remove it to synthesise that section"
@@ -34,28 +34,6 @@ RESAMPLE_KAISER = 10.0
 CLIP_LEVEL = 1 - 2**-14  # within two 16-bit steps of full scale
 CLIP_RUN = 3  # consecutive samples at full scale: a clip, not a peak that happens to touch it
 FIRST_CLIPS = 5  # how many clip times a report lists
-
-
-@dataclass(frozen=True)
-class RecordingReport:
-    """One recording as the producer should hear of it; `asdict` gives plain JSON values."""
-
-    file: str  # the file's name in recordings/
-    section: str  # the id of the section it reads
-    seconds: float  # its length as recorded
-    kept_seconds: float  # its length once the silent edges are trimmed
-    trimmed_start: float  # seconds of silence cut from the start
-    trimmed_end: float  # seconds of silence cut from the end
-    peak_dbfs: float  # the loudest sample of any channel
-    clipped_samples: int  # samples in clipped runs, every channel counted
-    clipped_runs: int  # runs of at least CLIP_RUN samples at full scale
-    longest_run: int  # samples in the longest run
-    first_clips: tuple[float, ...]  # seconds into the file where the first runs start
-    verdict: str  # one line for a human
-
-    @property
-    def clipped(self) -> bool:
-        return self.clipped_runs > 0
 
 
 @dataclass(frozen=True)
@@ -95,7 +73,7 @@ def find_recordings(folder: Path, sections: list[Section]) -> dict[str, Path]:
 
 
 def import_recording(path: Path, section: str,
-                     rate: int) -> tuple[np.ndarray, RecordingReport]:
+                     rate: int) -> tuple[np.ndarray, Recording]:
     """A recording as mono float32 at `rate` with its silent edges trimmed, and its report.
     Clipping is reported, not refused; a silent recording is an error."""
     pcm, source_rate = decode_pcm(path, RERECORD)
@@ -157,16 +135,16 @@ def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_report(name: str, section: str, pcm: np.ndarray, rate: int, span: tuple[int, int],
-                peak_dbfs: float) -> RecordingReport:
+                peak_dbfs: float) -> Recording:
     clean = 10 ** (peak_dbfs / 20) < CLIP_LEVEL
     clip = Clipping(0, 0, 0, ()) if clean else find_clipping(pcm, rate)
     start, end = span
     seconds, kept = len(pcm) / rate, (end - start) / rate
-    return RecordingReport(
+    return Recording(
         file=name, section=section, seconds=round(seconds, 3), kept_seconds=round(kept, 3),
         trimmed_start=round(start / rate, 3), trimmed_end=round((len(pcm) - end) / rate, 3),
         peak_dbfs=round(peak_dbfs, 2), clipped_samples=clip.samples, clipped_runs=clip.runs,
-        longest_run=clip.longest, first_clips=clip.first,
+        longest_run=clip.longest, first_clips=list(clip.first),
         verdict=verdict(peak_dbfs, clip, seconds, kept))
 
 

@@ -7,11 +7,13 @@ write transcript.json, captions.vtt, captions.srt and qa.json.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from pipeline.config import WhisperSettings
+from pipeline.episode import Episode
 from pipeline.formats import (
     QA,
     HeardWord,
@@ -34,6 +36,7 @@ from pipeline.speech.cues import Cue, CueRules, make_cues, violations
 from pipeline.speech.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
 from pipeline.speech.subtitles import WriteSRT, WriteVTT
+from pipeline.stages import stage_command
 from pipeline.util.progress import note, task
 
 
@@ -77,7 +80,8 @@ def lexicon_candidates(alignment: Alignment) -> list[LexiconCandidate]:
             for (word, heard), n in counts.most_common()]
 
 
-def qa_file(t: Transcription, alignment: Alignment, cues: list[Cue], script: Script) -> QA:
+def qa_file(t: Transcription, alignment: Alignment, cues: list[Cue], script: Script,
+            timeline: Timeline) -> QA:
     return QA(
         model=t.model, backend=t.backend, device=t.device,
         seconds_per_audio_second=round(t.speed, 4),
@@ -94,7 +98,8 @@ def qa_file(t: Transcription, alignment: Alignment, cues: list[Cue], script: Scr
         non_speech=[Sound(text=w.text, start=round(w.start, 3)) for w in alignment.sounds],
         cues=len(cues),
         cue_rule_violations=violations(cues),
-        notes=list(t.notes))
+        notes=list(t.notes),
+        recordings=timeline.recordings)
 
 
 def _say(text: str) -> None:
@@ -114,7 +119,7 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     normalise = script_normaliser(assets / "pronunciations.toml")
     alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline.sections, rules)
-    qa = qa_file(result, alignment, cues, script)
+    qa = qa_file(result, alignment, cues, script, timeline)
     transcript_file(result).write(build)
     WriteVTT()(cues, build / "captions.vtt")
     WriteSRT()(cues, build / "captions.srt")
@@ -122,28 +127,34 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     return qa
 
 
-def summary(qa: QA) -> str:
-    return (f"captions: {qa.model} ({qa.backend}) on {qa.device}, "
-            f"{qa.seconds_per_audio_second:.3f} s per audio second, "
-            f"raw WER {qa.raw_wer:.1%}, corrected {qa.corrected_wer:.1%}, "
-            f"{qa.cues} cues written")
+@dataclass(frozen=True)
+class CaptionsResult:
+    qa: QA
+
+    def summary(self) -> str:
+        qa = self.qa
+        return (f"captions: {qa.model} ({qa.backend}) on {qa.device}, "
+                f"{qa.seconds_per_audio_second:.3f} s per audio second, "
+                f"raw WER {qa.raw_wer:.1%}, corrected {qa.corrected_wer:.1%}, "
+                f"{qa.cues} cues written")
 
 
-@click.command("captions")
-@click.argument("episode_dir", type=click.Path(path_type=Path))
+def run(episode: Episode, model: str | None = None, backend: str | None = None,
+        device: str | None = None) -> CaptionsResult:
+    """Transcribe the episode with its Whisper settings, any of them overridden."""
+    overrides = {k: v for k, v in (("model", model), ("backend", backend), ("device", device))
+                 if v is not None}
+    settings = episode.settings.whisper.model_copy(update=overrides)
+    return CaptionsResult(build_captions(episode.build, episode.assets, settings))
+
+
+@stage_command("captions")
 @click.option("--model", help="Whisper model name or path (overrides whisper.model).")
 @click.option("--backend", type=click.Choice(["openai-whisper", "faster-whisper"]),
               help="Transcription backend (overrides whisper.backend).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]),
               help="Device (overrides whisper.device).")
-def command(episode_dir: Path, model: str | None, backend: str | None,
-            device: str | None) -> None:
+def command(episode: Episode, model: str | None, backend: str | None,
+            device: str | None) -> CaptionsResult:
     """Transcribe episode.mp3 and write captions corrected against the script."""
-    from pipeline.episode import load_episode
-
-    episode = load_episode(episode_dir)
-    overrides = {k: v for k, v in (("model", model), ("backend", backend), ("device", device))
-                 if v is not None}
-    settings = episode.settings.whisper.model_copy(update=overrides)
-    qa = build_captions(episode.build, episode.assets, settings)
-    click.echo(summary(qa))
+    return run(episode, model, backend, device)

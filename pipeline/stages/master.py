@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 import ffmpeg
 import numpy as np
 from mutagen.id3 import (
@@ -37,13 +36,15 @@ from mutagen.id3 import (
 from scipy.io import wavfile
 
 from pipeline.config import AudioSettings, cache_dir
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
 from pipeline.media import music
 from pipeline.media.audio import decode, loudness, read_wav, resample
-from pipeline.media.ffmpeg import INSTALL, compile_argv, run
+from pipeline.media.ffmpeg import INSTALL, compile_argv
+from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
+from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
 MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
@@ -227,13 +228,14 @@ def _say(message: str) -> None:
 
 
 def _measure(wav: Path, settings: AudioSettings, limiter: Limiter) -> dict[str, Any]:
-    result = run(measure_argv(wav, settings, limiter), "ffmpeg's loudness measurement failed",
-                 wav, FIX)
+    result = run_ffmpeg(measure_argv(wav, settings, limiter),
+                        "ffmpeg's loudness measurement failed", wav, FIX)
     return parse_loudnorm(result.stderr)
 
 
 def _ebur128(src: Path, limiter: Limiter = None) -> tuple[float, float]:
-    result = run(ebur128_argv(src, limiter), "ffmpeg's loudness measurement failed", src, FIX)
+    result = run_ffmpeg(ebur128_argv(src, limiter), "ffmpeg's loudness measurement failed",
+                        src, FIX)
     return integrated_and_peak(result.stderr)
 
 
@@ -267,7 +269,7 @@ def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[Limiter, dict[str, 
 def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
             limiter: Limiter) -> str:
     """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
-    result = run(encode_argv(wav, dst, settings, measured, limiter),
+    result = run_ffmpeg(encode_argv(wav, dst, settings, measured, limiter),
                  "ffmpeg's MP3 encoding failed", dst, FIX)
     return parse_loudnorm(result.stderr).get("normalization_type", "?")
 
@@ -335,7 +337,7 @@ def _check(timeline: Timeline, lay: music.Layout, path: Path) -> None:
         raise PipelineError("does not match narration.wav", path, rebuild_hint(path))
 
 
-def master(episode: Episode) -> MasterResult:
+def run(episode: Episode) -> MasterResult:
     """Write build/episode.mp3 and build/chapters.json for `episode`."""
     settings = episode.settings.audio
     timeline = Timeline.read(episode.build)
@@ -358,8 +360,7 @@ def master(episode: Episode) -> MasterResult:
                         sources.count(True) - recorded, recorded)
 
 
-@click.command("master")
-@click.argument("episode_dir", type=click.Path(file_okay=False, path_type=Path))
-def command(episode_dir: Path) -> None:
+@stage_command("master")
+def command(episode: Episode) -> MasterResult:
     """Music, loudness, MP3, tags and chapters: build/episode.mp3 and build/chapters.json."""
-    click.echo(master(load_episode(episode_dir)).summary())
+    return run(episode)

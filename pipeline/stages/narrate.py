@@ -19,7 +19,7 @@ import click
 import numpy as np
 
 from pipeline.config import VoiceSettings
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Script, Segment, TimedSection, TimedSegment, Timeline
 from pipeline.media import music
@@ -27,6 +27,7 @@ from pipeline.media.audio import loudness, resample, trim, write_wav
 from pipeline.media.recordings import find_recordings, import_recording
 from pipeline.speech.voicecache import VoiceCache, cache_key
 from pipeline.speech.voices import REGISTRY, Voice, get_voice
+from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.progress import Task, task
 
@@ -267,7 +268,7 @@ class NarrationResult:
                 f"{self.seconds:.1f} s of narration")
 
 
-def narrate(episode: Episode, jobs: int | None = None) -> NarrationResult:
+def run(episode: Episode, jobs: int | None = None) -> NarrationResult:
     """Write build/narration.wav and build/timeline.json for `episode`."""
     settings = episode.settings.voice
     script = Script.read(episode.build)
@@ -276,27 +277,27 @@ def narrate(episode: Episode, jobs: int | None = None) -> NarrationResult:
     recordings = find_recordings(episode.dir / "recordings", script.sections)
     # a producer's recordings keep the show's rate; the voice alone keeps its own
     rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
-    recorded = {sec: import_recording(path, sec, rate)[0] for sec, path in recordings.items()}
+    imported = {sec: import_recording(path, sec, rate) for sec, path in recordings.items()}
+    recorded = {sec: audio for sec, (audio, _) in imported.items()}
     p = plan(script, voice, settings, cache, recordings)
     if p.missing:
         synthesise(p.missing, voice, settings, cache, jobs)
     audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
                                     set(p.missing))
     lay = music.layout(len(audio) / rate, episode.settings.audio)
-    data = timeline(script, spans, starts, rate, lay)
+    data = timeline(script, spans, starts, rate, lay).model_copy(
+        update={"recordings": [report for _, report in imported.values()]})
     with fsutil.atomic_path(episode.build / "narration.wav") as tmp:
         write_wav(tmp, audio, rate)
     data.write(episode.build)
     fresh = sum(1 for s in spans if s.source != "recording" and not s.cached)
-    recorded = sum(1 for s in spans if s.source == "recording")
-    return NarrationResult(len(spans), fresh, len(spans) - fresh - recorded, recorded,
+    voiced = sum(1 for s in spans if s.source == "recording")
+    return NarrationResult(len(spans), fresh, len(spans) - fresh - voiced, voiced,
                            round(len(audio) / rate, 3), len(p.missing))
 
 
-@click.command("narrate")
-@click.argument("episode_dir", type=click.Path(file_okay=False, path_type=Path))
+@stage_command("narrate")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes (default: all cores).")
-def command(episode_dir: Path, jobs: int | None) -> None:
+def command(episode: Episode, jobs: int | None) -> NarrationResult:
     """Speak the script: build/narration.wav and build/timeline.json."""
-    result = narrate(load_episode(episode_dir), jobs=jobs)
-    click.echo(result.summary())
+    return run(episode, jobs=jobs)

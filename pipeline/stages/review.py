@@ -21,20 +21,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import click
 import ffmpeg
 import jinja2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.config import AudioSettings
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
     QA,
     Chapters,
     HeardDifferently,
     Missed,
+    Recording,
     Script,
     Segment,
     Slides,
@@ -48,12 +48,14 @@ from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.loudness import Loudness, parse_ebur128
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
+from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.platforms import (
     YOUTUBE_DESCRIPTION_MAX,
     YOUTUBE_FORBIDDEN,
     YOUTUBE_TITLE_MAX,
 )
+from pipeline.util.progress import note
 from pipeline.util.timecode import clock
 
 PAGE = "review.html"
@@ -468,10 +470,20 @@ def transcription_checks(qa: QA) -> list[Check]:
     ]
 
 
+def recording_checks(recordings: list[Recording]) -> list[Check]:
+    """One row a recording: what was trimmed, and whether it clips."""
+    return [Check(f"Recording {r.file} (section {r.section}), {r.trimmed_start:.2f} s and "
+                  f"{r.trimmed_end:.2f} s of silence trimmed", r.verdict, "no clipping",
+                  not r.clipped) for r in recordings]
+
+
 def qa_figures(loud: Loudness | None, inputs: Inputs, episode: Episode) -> list[Check]:
-    """Rows of the QA table: measured loudness against the show's targets, the WERs."""
+    """Rows of the QA table: measured loudness against the show's targets, the WERs, the
+    producer's recordings."""
     rows = loudness_checks(loud, episode.settings.audio) if loud is not None else []
-    return rows + (transcription_checks(inputs.qa) if inputs.qa else [])
+    rows += transcription_checks(inputs.qa) if inputs.qa else []
+    recorded = inputs.timeline or inputs.qa
+    return rows + recording_checks(recorded.recordings if recorded else [])
 
 
 @dataclass(frozen=True)
@@ -518,6 +530,9 @@ class Review:
     picture: Path | None
     missing: list[Missing]
     problems: list[str]
+
+    def summary(self) -> str:
+        return f"wrote {self.page} (open {self.page.resolve().as_uri()})"
 
 
 def captions_url(vtt: Path) -> str | None:
@@ -580,7 +595,7 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> d
     }
 
 
-def build_review(episode: Episode) -> Review:
+def run(episode: Episode) -> Review:
     """Write build/review.html (and build/review-loudness.png when there is an MP3)."""
     inputs = read_inputs(episode.build, episode.slug)
     env = environment(episode.root)
@@ -592,13 +607,12 @@ def build_review(episode: Episode) -> Review:
     return Review(episode.build / PAGE, picture, inputs.missing, problems)
 
 
-@click.command("review")
-@click.argument("episode_dir", type=click.Path(file_okay=False, path_type=Path))
-def command(episode_dir: Path) -> None:
+@stage_command("review")
+def command(episode: Episode) -> Review:
     """Write build/review.html: everything to check before publishing, on one page."""
-    review = build_review(load_episode(episode_dir))
+    review = run(episode)
     for item in review.missing:
-        click.echo(f"review: not built yet: {item.file} ({item.command})", err=True)
+        note(f"review: not built yet: {item.file} ({item.command})")
     for problem in review.problems:
-        click.echo(f"review: warning: {problem}", err=True)
-    click.echo(f"wrote {review.page} (open {review.page.resolve().as_uri()})")
+        note(f"review: warning: {problem}")
+    return review

@@ -7,12 +7,13 @@ import re
 import shutil
 import textwrap
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import jinja2
 
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
     EpisodeInfo,
@@ -27,6 +28,7 @@ from pipeline.formats import (
 from pipeline.markdown import Block, blocks
 from pipeline.speech.lexicon import Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
+from pipeline.stages import stage_command
 
 
 def slugify(text: str) -> str:
@@ -114,12 +116,24 @@ def build_script(episode: Episode, lexicon: Lexicon) -> Script:
         sections=builder.sections, segments=builder.segments)
 
 
-def write_script(episode_dir: Path) -> tuple[Path, Script]:
-    """Load the episode, build its script and write `build/script.json` atomically."""
-    episode = load_episode(episode_dir)
+@dataclass(frozen=True)
+class ScriptResult:
+    path: Path
+    script: Script
+
+    def summary(self) -> str:
+        script = self.script
+        sections = sum(1 for s in script.sections if s.kind == "body")
+        words = sum(len(s.spoken.split()) for s in script.segments)
+        return (f"script: {len(script.segments)} segments in {sections} sections, "
+                f"{words} spoken words -> {self.path}")
+
+
+def run(episode: Episode) -> ScriptResult:
+    """Build the episode's script and write `build/script.json` atomically."""
     lexicon = load_lexicon(episode.assets / "pronunciations.toml")
     script = build_script(episode, lexicon)
-    return script.write(episode.build), script
+    return ScriptResult(script.write(episode.build), script)
 
 
 def side_by_side(script: Script, width: int) -> str:
@@ -137,17 +151,13 @@ def side_by_side(script: Script, width: int) -> str:
     return "\n".join(lines)
 
 
-@click.command("script")
-@click.argument("episode_dir", type=click.Path(path_type=Path))
+@stage_command("script")
 @click.option("--show", "show_text", is_flag=True,
               help="Print each segment's display and spoken text side by side.")
-def command(episode_dir: Path, show_text: bool) -> None:
+def command(episode: Episode, show_text: bool) -> ScriptResult:
     """Write build/script.json: the issue as segments with display and spoken text."""
-    target, script = write_script(episode_dir)
+    result = run(episode)
     if show_text:
         width = shutil.get_terminal_size((120, 24)).columns
-        click.echo(side_by_side(script, width))
-    n_sections = sum(1 for s in script.sections if s.kind == "body")
-    words = sum(len(s.spoken.split()) for s in script.segments)
-    click.echo(f"script: {len(script.segments)} segments in {n_sections} sections, "
-               f"{words} spoken words -> {target}", err=True)
+        click.echo(side_by_side(result.script, width))
+    return result

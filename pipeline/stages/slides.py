@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import click
 from PIL import Image, ImageDraw
 
 from pipeline.config import read_toml
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
     EpisodeInfo,
@@ -40,6 +39,7 @@ from pipeline.media.textfit import (
     truncate,
     wrap,
 )
+from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.text import shorten
 
@@ -419,7 +419,18 @@ def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slide
         for n, s in enumerate(slides, 1)])
 
 
-def build_slides(episode: Episode) -> Slides:
+@dataclass(frozen=True)
+class SlidesResult:
+    manifest: Slides
+    build: Path
+
+    def summary(self) -> str:
+        pages = sum(1 for s in self.manifest.slides if s.kind == "section")
+        return (f"slides: {len(self.manifest.slides)} slides ({pages} section pages), "
+                f"thumbnail.jpg, slides.json in {self.build}")
+
+
+def run(episode: Episode) -> SlidesResult:
     """Write build/slides/NNN.png, build/slides.json and build/thumbnail.jpg."""
     build = episode.build
     script = Script.read(build)
@@ -435,15 +446,10 @@ def build_slides(episode: Episode) -> Slides:
     manifest = slides_manifest(slides, theme, timeline.duration)
     manifest.write(build)
     fsutil.write_bytes(build / "thumbnail.jpg", jpeg_bytes(thumb))
-    return manifest
+    return SlidesResult(manifest, build)
 
 
-@click.command("slides")
-@click.argument("episode_dir", type=click.Path(path_type=Path))
-def command(episode_dir: Path) -> None:
+@stage_command("slides")
+def command(episode: Episode) -> SlidesResult:
     """Draw the slides, slides.json and the thumbnail from script.json and timeline.json."""
-    episode = load_episode(episode_dir)
-    manifest = build_slides(episode)
-    pages = sum(1 for s in manifest.slides if s.kind == "section")
-    click.echo(f"slides: {len(manifest.slides)} slides ({pages} section pages), "
-               f"thumbnail.jpg, slides.json in {episode.build}")
+    return run(episode)

@@ -13,23 +13,24 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 import ffmpeg
 from ffmpeg.nodes import OutputStream
 
 from pipeline.config import VideoSettings
-from pipeline.episode import Episode, load_episode
+from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
-from pipeline.media.ffmpeg import compile_argv, require_encoders, run
+from pipeline.media.ffmpeg import compile_argv, require_encoders
+from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.publish.youtube.describe import youtube_texts
+from pipeline.stages import stage_command
 from pipeline.util import fsutil
-from pipeline.util.progress import parts
+from pipeline.util.progress import note, parts
 
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
@@ -200,17 +201,19 @@ def language3(code: str) -> str:
 def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding) -> list[tuple[str, float]]:
     """The concat entries for one slide: its whole GOPs (looped) and its shorter last GOP."""
     entries = []
+    failed = f"encoding slide {cut.image.name} failed"
     if cut.loops:
         gop = work / f"{n:03d}-gop.mp4"
-        run(gop_args(cut.image, cut.gop, gop, enc), f"encoding slide {cut.image.name} failed")
+        run_ffmpeg(gop_args(cut.image, cut.gop, gop, enc), failed)
         if cut.loops > 1:
             looped = work / f"{n:03d}-loop.mp4"
-            run(loop_args(gop, cut.loops, looped), f"repeating slide {cut.image.name} failed")
+            run_ffmpeg(loop_args(gop, cut.loops, looped),
+                       f"repeating slide {cut.image.name} failed")
             gop = looped
         entries.append((gop.name, cut.loops * cut.gop / cut.fps))
     if cut.tail:
         tail = work / f"{n:03d}-tail.mp4"
-        run(gop_args(cut.image, cut.tail, tail, enc), f"encoding slide {cut.image.name} failed")
+        run_ffmpeg(gop_args(cut.image, cut.tail, tail, enc), failed)
         entries.append((tail.name, cut.tail / cut.fps))
     return entries
 
@@ -243,7 +246,7 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path) -> list[Cut]:
         work = Path(tmp)
         audio = work / "audio.m4a"
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_job = pool.submit(run, audio_args(inputs.audio, audio, enc),
+            audio_job = pool.submit(run_ffmpeg, audio_args(inputs.audio, audio, enc),
                                     "encoding the audio failed",
                                     on_seconds=lambda s: progress.update("audio", s / duration))
             jobs = [pool.submit(encode_cut, cut, n, work, enc) for n, cut in enumerate(cuts)]
@@ -254,7 +257,7 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path) -> list[Cut]:
             audio_job.result()
         (work / "slides.ffconcat").write_text(concat_list(entries), encoding="utf-8")
         mux = final_args(episode, inputs, work, target, cuts, enc, language)
-        run(mux, "joining the video failed",
+        run_ffmpeg(mux, "joining the video failed",
             on_seconds=lambda s: progress.update("mux", s / duration), cwd=work)
         progress.update("mux", 1.0)
     return cuts
@@ -273,33 +276,40 @@ def final_args(episode: Episode, inputs: Inputs, work: Path, target: Path, cuts:
     return args
 
 
-def build_video(episode: Episode, echo: Callable[[str], None] = click.echo) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VideoResult:
+    video: Path
+    slides: int
+    frames: int
+    duration: float  # seconds of video
+    chapters: bool  # the description lists chapters
+    seconds: float  # how long the build took
+
+    def summary(self) -> str:
+        size = self.video.stat().st_size / 1e6
+        return (f"video: {self.video} ({self.duration:.1f} s, {self.slides} slides, "
+                f"{self.frames} frames, {size:.1f} MB) in {self.seconds:.1f} s, "
+                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time")
+
+
+def run(episode: Episode) -> VideoResult:
     """Write build/video.mp4, youtube-title.txt and youtube-description.txt."""
+    began = time.monotonic()
     inputs = read_inputs(episode.build)
     require_encoders(NEEDED_ENCODERS)
     title, description, why = youtube_texts(episode, inputs.script, inputs.timeline)
     if why:
-        echo(f"video: {why}")
+        note(f"video: {why}")
     target = episode.build / "video.mp4"
     with fsutil.atomic_path(target) as tmp:
         cuts = encode_video(episode, inputs, tmp)
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
-    return {"video": target, "slides": len(cuts), "frames": sum(c.frames for c in cuts),
-            "duration": inputs.timeline.duration, "chapters": not why}
+    return VideoResult(target, len(cuts), sum(c.frames for c in cuts), inputs.timeline.duration,
+                       not why, time.monotonic() - began)
 
 
-@click.command("video")
-@click.argument("episode_dir", type=click.Path(path_type=Path))
-def command(episode_dir: Path) -> None:
+@stage_command("video")
+def command(episode: Episode) -> VideoResult:
     """Assemble build/video.mp4 and the YouTube title and description."""
-    import time
-
-    began = time.monotonic()
-    episode = load_episode(episode_dir)
-    result = build_video(episode)
-    took = time.monotonic() - began
-    size = result["video"].stat().st_size / 1e6
-    click.echo(f"video: {result['video']} ({result['duration']:.1f} s, {result['slides']} "
-               f"slides, {result['frames']} frames, {size:.1f} MB) in {took:.1f} s, "
-               f"{result['duration'] / max(took, 1e-9):.0f}x real time")
+    return run(episode)
