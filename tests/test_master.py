@@ -4,6 +4,7 @@ the MP3 decoded by ffmpeg here, loudness by pyloudnorm, true peak 4x oversampled
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
-from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
+from pipeline.media.loudness import LoudnormMeasurement, integrated_and_peak, parse_loudnorm
 from pipeline.stages import master as stage
 from pipeline.stages import narrate
 from tests import builders
@@ -70,7 +71,9 @@ def test_encode_argv_is_linear_with_the_measured_values():
 
 def test_limiter_filter_is_absent_when_not_needed_and_clamped_to_alimiter_range():
     assert stage.limiter_filter(None) is None
-    assert stage.limiter_filter(-40.0, 50.0) == {
+    limiter = stage.limiter_filter(-40.0, 50.0)
+    assert limiter == stage.Limiter(level_in=64.0, limit=0.0625)
+    assert limiter.options() == {
         "level_in": "64.000000", "limit": "0.062500", "level": "disabled", "latency": "1"}
 
 
@@ -83,23 +86,30 @@ def test_next_ceiling_starts_under_the_target_then_steps_down_further_than_the_e
 
 def test_parsers_read_the_last_report():
     measured = parse_loudnorm("noise {\"x\": 1}\n" + LOUDNORM_STDERR)
-    assert measured["input_i"] == "-27.61" and measured["normalization_type"] == "dynamic"
+    assert (measured.input_i, measured.target_offset) == (-27.61, 0.58)
+    assert measured.normalization_type == "dynamic"
     assert integrated_and_peak(EBUR128_STDERR) == (-16.1, -1.6)
     assert stage.ebur128_argv("e.mp3") == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-filter_complex",
         "[0]ebur128=peak=true[s0]", "-map", "[s0]", "-f", "null", "-"]
-    assert stage.ebur128_argv("m.wav", {"limit": "0.5"}) == [
+    assert stage.ebur128_argv("m.wav", stage.limiter_filter(-6.0, 6.0)) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "m.wav", "-filter_complex",
-        "[0]alimiter=limit=0.5[s0];[s0]ebur128=peak=true[s1]", "-map", "[s1]",
-        "-f", "null", "-"]
+        "[0]alimiter=latency=1:level=disabled:level_in=1.995262:limit=0.501187[s0];"
+        "[s0]ebur128=peak=true[s1]", "-map", "[s1]", "-f", "null", "-"]
     with pytest.raises(PipelineError):
         parse_loudnorm("no json here")
+    with pytest.raises(PipelineError, match="incomplete measurement.*input_lra"):
+        parse_loudnorm(LOUDNORM_STDERR.replace('"input_lra"', '"lra"'))
     with pytest.raises(PipelineError, match="no summary"):
         integrated_and_peak("t: 1.0 TARGET:-23 LUFS M: -17.0 S: -16.2 I: -16.0 LUFS")
 
 
+def measurement(input_i: float, input_tp: float) -> LoudnormMeasurement:
+    return replace(parse_loudnorm(LOUDNORM_STDERR), input_i=input_i, input_tp=input_tp)
+
+
 def test_linear_excess():
-    measured = {"input_i": "-20.0", "input_tp": "-3.0"}
+    measured = measurement(-20.0, -3.0)
     # gain +4 dB puts the peak at +1.0 dBTP against a ceiling of -1.5
     assert stage.linear_excess(measured, AudioSettings()) == pytest.approx(2.5)
 
@@ -281,8 +291,8 @@ def test_shifted_targets_move_together():
     moved = stage.shifted(AudioSettings(), 0.4)
     assert stage.loudnorm_filter(moved) == {
         "I": "-15.60", "TP": "-1.10", "LRA": "50", "print_format": "json"}
-    assert stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, moved) == pytest.approx(
-        stage.linear_excess({"input_i": "-20", "input_tp": "-5"}, AudioSettings()))
+    assert stage.linear_excess(measurement(-20.0, -5.0), moved) == pytest.approx(
+        stage.linear_excess(measurement(-20.0, -5.0), AudioSettings()))
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline.errors import PipelineError
 
@@ -70,9 +69,31 @@ def integrated_and_peak(stderr: str) -> tuple[float, float]:
     return summary["integrated"], summary["true_peak"]
 
 
-def parse_loudnorm(stderr: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoudnormMeasurement:
+    """What loudnorm printed with print_format=json: its measurement of the input, which
+    pass one hands to pass two, and the mode it ran in. loudnorm prints figures as %.2f."""
+
+    input_i: float  # integrated loudness, LUFS
+    input_tp: float  # true peak, dBTP
+    input_lra: float  # loudness range, LU
+    input_thresh: float  # the gate's threshold, LUFS
+    target_offset: float  # the target less pass one's output loudness, LU (pass two's offset)
+    normalization_type: str  # "linear" or "dynamic"
+
+
+LOUDNORM_FIGURES = ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+
+
+def parse_loudnorm(stderr: str) -> LoudnormMeasurement:
     """The JSON block loudnorm prints at the end of ffmpeg's stderr."""
     blocks = re.findall(r"\{[^{}]*\}", stderr)
     if not blocks:
         raise PipelineError("ffmpeg's loudnorm printed no measurement")
-    return json.loads(blocks[-1])
+    printed = json.loads(blocks[-1])
+    try:
+        figures = {name: float(printed[name]) for name in LOUDNORM_FIGURES}
+        return LoudnormMeasurement(**figures, normalization_type=printed["normalization_type"])
+    except (KeyError, TypeError, ValueError) as exc:
+        problem = f"ffmpeg's loudnorm printed an incomplete measurement ({exc!r})"
+        raise PipelineError(problem) from None

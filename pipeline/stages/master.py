@@ -43,7 +43,7 @@ from pipeline.media import music
 from pipeline.media.audio import decode, loudness, read_wav, resample
 from pipeline.media.ffmpeg import INSTALL, compile_argv
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.loudness import integrated_and_peak, parse_loudnorm
+from pipeline.media.loudness import LoudnormMeasurement, integrated_and_peak, parse_loudnorm
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
@@ -63,50 +63,61 @@ LIMITER_STEP = 1.6
 
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
 
-Limiter = dict[str, str] | None  # alimiter's options; None: no limiter
+@dataclass(frozen=True)
+class Limiter:
+    """alimiter: a gain, then a look-ahead limiter; delay compensated (times are kept) and
+    without alimiter's own level adjustment after it."""
+
+    level_in: float  # the gain before the limiter, linear, within alimiter's 1/64..64
+    limit: float  # the ceiling, linear, within alimiter's 1/16..1
+
+    def options(self) -> dict[str, str]:
+        return {"level_in": f"{self.level_in:.6f}", "limit": f"{self.limit:.6f}",
+                "level": "disabled", "latency": "1"}
 
 
-def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> Limiter:
-    """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS (delay
-    compensated, so times are kept); nothing when the peaks are fine."""
+def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> Limiter | None:
+    """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS; nothing when the
+    peaks are fine."""
     if ceiling_db is None:
         return None
-    limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
-    level = min(64.0, max(0.015625, 10 ** (gain_db / 20)))
-    return {"level_in": f"{level:.6f}", "limit": f"{limit:.6f}", "level": "disabled",
-            "latency": "1"}
+    return Limiter(level_in=min(64.0, max(0.015625, 10 ** (gain_db / 20))),
+                   limit=min(1.0, max(0.0625, 10 ** (ceiling_db / 20))))
 
 
-def linear_excess(measured: dict[str, Any], audio: AudioSettings) -> float:
+def linear_excess(measured: LoudnormMeasurement, audio: AudioSettings) -> float:
     """How many dB the true peak would exceed loudnorm's ceiling after the linear gain
     (loudnorm falls back to dynamic mode when this is positive)."""
-    gain = audio.loudness_lufs - float(measured["input_i"])
-    return float(measured["input_tp"]) + gain - (audio.true_peak_db - MP3_MARGIN)
+    gain = audio.loudness_lufs - measured.input_i
+    return measured.input_tp + gain - (audio.true_peak_db - MP3_MARGIN)
 
 
 def loudnorm_filter(audio: AudioSettings,
-                    measured: dict[str, Any] | None = None) -> dict[str, str]:
-    """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with."""
+                    measured: LoudnormMeasurement | None = None) -> dict[str, str]:
+    """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with
+    pass one's figures as loudnorm printed them."""
     target_tp = audio.true_peak_db - MP3_MARGIN
     opts = {"I": f"{audio.loudness_lufs:.2f}", "TP": f"{target_tp:.2f}", "LRA": "50",
             "print_format": "json"}
     if measured is not None:
         # linear mode is refused when the measured range exceeds the target range
-        lra = min(50.0, max(1.0, float(measured["input_lra"]) + 1))
-        opts |= {"LRA": f"{lra:.1f}", "measured_I": measured["input_i"],
-                 "measured_TP": measured["input_tp"], "measured_LRA": measured["input_lra"],
-                 "measured_thresh": measured["input_thresh"],
-                 "offset": measured["target_offset"], "linear": "true"}
+        lra = min(50.0, max(1.0, measured.input_lra + 1))
+        opts |= {"LRA": f"{lra:.1f}", "measured_I": f"{measured.input_i:.2f}",
+                 "measured_TP": f"{measured.input_tp:.2f}",
+                 "measured_LRA": f"{measured.input_lra:.2f}",
+                 "measured_thresh": f"{measured.input_thresh:.2f}",
+                 "offset": f"{measured.target_offset:.2f}", "linear": "true"}
     return opts
 
 
-def _limited(src: Path | str, limiter: Limiter) -> Any:
+def _limited(src: Path | str, limiter: Limiter | None) -> Any:
     """The source's audio, through the limiter when there is one."""
     audio = ffmpeg.input(str(src))
-    return audio.filter("alimiter", **limiter) if limiter else audio
+    return audio.filter("alimiter", **limiter.options()) if limiter else audio
 
 
-def measure_argv(src: Path | str, audio: AudioSettings, limiter: Limiter = None) -> list[str]:
+def measure_argv(src: Path | str, audio: AudioSettings,
+                 limiter: Limiter | None = None) -> list[str]:
     """Pass one: measure the loudness, write nothing. loudnorm's first pass leaves the
     last seconds it holds at the end of the stream unmeasured: padding it with silence,
     which the loudness gate ignores, gets all of the audio measured."""
@@ -116,7 +127,7 @@ def measure_argv(src: Path | str, audio: AudioSettings, limiter: Limiter = None)
 
 
 def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
-                measured: dict[str, Any], limiter: Limiter = None) -> list[str]:
+                measured: LoudnormMeasurement, limiter: Limiter | None = None) -> list[str]:
     """Pass two: one linear gain, then an MP3 with fixed flags and no tags of its own."""
     gained = _limited(src, limiter).filter("loudnorm", **loudnorm_filter(audio, measured))
     mp3 = gained.output(str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
@@ -125,7 +136,7 @@ def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
     return compile_argv(mp3.overwrite_output())
 
 
-def ebur128_argv(src: Path | str, limiter: Limiter = None) -> list[str]:
+def ebur128_argv(src: Path | str, limiter: Limiter | None = None) -> list[str]:
     """Integrated loudness and true peak (ITU-R BS.1770) of a file, after the limiter if
     given: a quarter of loudnorm's time, so the limiter is fitted with it."""
     measured = _limited(src, limiter).filter("ebur128", peak="true")
@@ -227,13 +238,14 @@ def _say(message: str) -> None:
     print(f"master: {message}", file=sys.stderr, flush=True)
 
 
-def _measure(wav: Path, settings: AudioSettings, limiter: Limiter) -> dict[str, Any]:
+def _measure(wav: Path, settings: AudioSettings,
+             limiter: Limiter | None) -> LoudnormMeasurement:
     result = run_ffmpeg(measure_argv(wav, settings, limiter),
                         "ffmpeg's loudness measurement failed", wav, FIX)
     return parse_loudnorm(result.stderr)
 
 
-def _ebur128(src: Path, limiter: Limiter = None) -> tuple[float, float]:
+def _ebur128(src: Path, limiter: Limiter | None = None) -> tuple[float, float]:
     result = run_ffmpeg(ebur128_argv(src, limiter), "ffmpeg's loudness measurement failed",
                         src, FIX)
     return integrated_and_peak(result.stderr)
@@ -246,7 +258,8 @@ def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) 
     return ceiling - LIMITER_STEP * excess - 0.1
 
 
-def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[Limiter, dict[str, Any]]:
+def fit_limiter(wav: Path,
+                settings: AudioSettings) -> tuple[Limiter | None, LoudnormMeasurement]:
     """The limiter that lets loudnorm stay linear, and pass one's measurement through it.
     The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
     lufs, peak = _ebur128(wav)
@@ -266,12 +279,12 @@ def fit_limiter(wav: Path, settings: AudioSettings) -> tuple[Limiter, dict[str, 
     return limiter, _measure(wav, settings, limiter)
 
 
-def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: dict[str, Any],
-            limiter: Limiter) -> str:
+def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: LoudnormMeasurement,
+            limiter: Limiter | None) -> str:
     """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
     result = run_ffmpeg(encode_argv(wav, dst, settings, measured, limiter),
                  "ffmpeg's MP3 encoding failed", dst, FIX)
-    return parse_loudnorm(result.stderr).get("normalization_type", "?")
+    return parse_loudnorm(result.stderr).normalization_type
 
 
 def shifted(settings: AudioSettings, db: float) -> AudioSettings:
