@@ -12,10 +12,18 @@ import datetime as dt
 import json
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, NotRequired, Self
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+    with_config,
+)
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from pipeline.config import read_toml
 from pipeline.errors import PipelineError
@@ -409,6 +417,30 @@ class Slides(StageFile):
 
 # ---------------------------------------------------------------- youtube.json (upload)
 
+# The `videos.insert` body: plain JSON on the wire and in the file, its keys named here.
+
+@with_config(ConfigDict(extra="forbid"))
+class VideoSnippet(TypedDict):
+    title: str
+    description: str
+    tags: list[str]
+    categoryId: str
+    defaultLanguage: str
+    defaultAudioLanguage: str
+
+
+@with_config(ConfigDict(extra="forbid"))
+class VideoStatus(TypedDict):
+    privacyStatus: Literal["private", "unlisted", "public"]
+    selfDeclaredMadeForKids: bool
+    publishAt: NotRequired[str]  # UTC, `Z`; only when scheduled, which forces private
+
+
+@with_config(ConfigDict(extra="forbid"))
+class VideoBody(TypedDict):
+    snippet: VideoSnippet
+    status: VideoStatus
+
 
 class FileStamp(Model):
     name: str
@@ -438,7 +470,7 @@ class YouTubeRecord(StageFile):
     version: Literal[1] = 1
     steps: dict[str, UploadStep] = {}
     video_file: FileStamp | None = None
-    request: dict[str, Any] | None = None  # the videos.insert body, as sent
+    request: VideoBody | None = None  # the videos.insert body, as sent
     previous: list[YouTubeRecord] = []  # earlier records, when --force uploaded again
 
 

@@ -150,6 +150,7 @@ def assert_one_true_video(standin: StandIn, episode: Path) -> dict:
         "status": {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False},
     }
     assert set(video["query"]["part"].split(",")) == {"snippet", "status"}
+    assert record(episode).request == video["metadata"]  # the record holds what was sent
     return video
 
 
@@ -567,6 +568,19 @@ def test_publish_at_forces_private_and_is_sent_in_utc(tmp_path):
         metadata.parse_publish_at("2023-01-06T16:00:00", now, tmp_path)
     with pytest.raises(PipelineError, match="in the past"):
         metadata.parse_publish_at("2022-01-06T16:00:00Z", now, tmp_path)
+
+
+def test_the_recorded_request_is_the_video_body_and_nothing_else(tmp_path):
+    make_project(tmp_path)
+    body = metadata.video_body(load_show(tmp_path), "t", "d", ["a b"], "2023-01-06T15:00:00Z")
+    path = YouTubeRecord(request=body).write(tmp_path)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert json.dumps(saved["request"]) == json.dumps(body)  # the same keys, in order
+    assert YouTubeRecord.read(tmp_path).request == body
+    saved["request"]["snippet"]["madeUp"] = "x"
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(PipelineError, match=r"request\.snippet\.madeUp: an unknown field"):
+        YouTubeRecord.read(tmp_path)
 
 
 def test_bad_title_and_missing_video_are_one_line_errors(env, standin, episode, capfd):

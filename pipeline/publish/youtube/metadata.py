@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from pipeline.config import ShowSettings
 from pipeline.episode import Episode, read_utf8
 from pipeline.errors import PipelineError
+from pipeline.formats import VideoBody, VideoStatus
 
 TITLE_MAX = 100  # characters
 DESCRIPTION_MAX = 5000  # bytes
@@ -109,11 +110,40 @@ def parse_publish_at(raw: str, now: dt.datetime, source: Path) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class CaptionSnippet(TypedDict):
+    videoId: str
+    isDraft: bool
+    name: str
+    language: str
+
+
+class CaptionBody(TypedDict):
+    """The `captions.insert` body."""
+
+    snippet: CaptionSnippet
+
+
+class ResourceId(TypedDict):
+    kind: str
+    videoId: str
+
+
+class PlaylistItemSnippet(TypedDict):
+    playlistId: str
+    resourceId: ResourceId
+
+
+class PlaylistItemBody(TypedDict):
+    """The `playlistItems.insert` body."""
+
+    snippet: PlaylistItemSnippet
+
+
 def video_body(settings: ShowSettings, title: str, description: str, tags: list[str],
-               publish_at: str) -> dict[str, Any]:
+               publish_at: str) -> VideoBody:
     """The `videos.insert` resource: snippet and status."""
     yt, language = settings.youtube, settings.show.language
-    status: dict[str, Any] = {
+    status: VideoStatus = {
         "privacyStatus": "private" if publish_at else yt.privacy,
         "selfDeclaredMadeForKids": yt.made_for_kids,
     }
@@ -132,7 +162,7 @@ def video_body(settings: ShowSettings, title: str, description: str, tags: list[
     }
 
 
-def episode_video_body(episode: Episode, inputs: Inputs, now: dt.datetime) -> dict[str, Any]:
+def episode_video_body(episode: Episode, inputs: Inputs, now: dt.datetime) -> VideoBody:
     """Read and check everything the video resource is made of."""
     yt = episode.settings.youtube
     publish_at = parse_publish_at(yt.publish_at, now, episode.source) if yt.publish_at else ""
@@ -141,13 +171,13 @@ def episode_video_body(episode: Episode, inputs: Inputs, now: dt.datetime) -> di
                       check_tags(list(yt.tags), episode.source), publish_at)
 
 
-def captions_body(settings: ShowSettings, video_id: str) -> dict[str, Any]:
+def captions_body(settings: ShowSettings, video_id: str) -> CaptionBody:
     yt = settings.youtube
     return {"snippet": {"videoId": video_id, "isDraft": False, "name": yt.captions_name,
                         "language": yt.captions_language or settings.show.language}}
 
 
-def playlist_body(playlist_id: str, video_id: str) -> dict[str, Any]:
+def playlist_body(playlist_id: str, video_id: str) -> PlaylistItemBody:
     return {"snippet": {"playlistId": playlist_id,
                         "resourceId": {"kind": "youtube#video", "videoId": video_id}}}
 

@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from pipeline.formats import FileStamp, UploadStep, YouTubeRecord
+from pipeline.formats import FileStamp, UploadStep, VideoBody, YouTubeRecord
 
 FINISHED = ("done", "skipped")
 
@@ -43,7 +43,7 @@ class UploadState:
         step = UploadStep(status=status, **fields, at=now_iso())
         self._update(steps={**self.record.steps, name: step})
 
-    def sending(self, video: FileStamp, request: dict[str, Any]) -> None:
+    def sending(self, video: FileStamp, request: VideoBody) -> None:
         """Record which file and which metadata the video upload sends."""
         self._update(video_file=video, request=request)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from httplib2 import HttpLib2Error
 
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
-from pipeline.formats import FileStamp
+from pipeline.formats import FileStamp, VideoBody
 from pipeline.publish.youtube.auth import RELOGIN_FIX, load_credentials
 from pipeline.publish.youtube.client import build_service, strip_secrets
 from pipeline.publish.youtube.metadata import (
@@ -106,7 +106,7 @@ class Publisher:
     backoff: Backoff
     chunk: int
     service: Any = None  # attached once something is to be sent (or printed)
-    body: dict[str, Any] = field(default_factory=dict)  # the video resource, when pending
+    body: VideoBody | None = None  # the video resource, once prepare() found it pending
 
     def prepare(self) -> None:
         """Check the files the pending steps send and build the video resource if needed."""
@@ -171,6 +171,7 @@ class Publisher:
                           bar.update).run(session, on_session)
 
     def send_video(self) -> None:
+        assert self.body is not None  # prepare() built it, as the video is pending
         file = fingerprint(self.inputs.video)
         self.state.sending(file, self.body)
         resource = self.upload("video", self.inputs.video, self.video_request(), file)
