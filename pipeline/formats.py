@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
     with_config,
 )
+from pydantic_core import ErrorDetails
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from pipeline.config import read_toml
@@ -82,7 +83,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _where(error: dict[str, Any]) -> str:
+def _where(error: ErrorDetails) -> str:
     """`segments[3].start` from pydantic's location tuple."""
     out = ""
     for part in error["loc"]:
