@@ -103,7 +103,7 @@ def _written(out: OutputStream, *global_args: str) -> list[str]:
     return compile_argv(out.global_args(*global_args, *QUIET).overwrite_output())
 
 
-def _x264(enc: Encoding, crf: int) -> dict[str, Any]:
+def _x264(enc: Encoding, crf: int) -> dict[str, str | int]:
     """libx264 High with closed GOPs of `enc.gop` frames, tagged BT.709."""
     return {"c:v": "libx264", "profile:v": "high", "preset": enc.preset, "crf": crf,
             "tune": "stillimage", "g": enc.gop, "keyint_min": enc.gop, "sc_threshold": 0,
