@@ -578,7 +578,8 @@ def test_bad_title_and_missing_video_are_one_line_errors(env, standin, episode, 
     (episode / "build" / "video.mp4").unlink()
     assert run_cli("upload", str(episode)) == 1
     err = capfd.readouterr().err
-    assert f"{episode / 'build' / 'video.mp4'}: file not found (run `make video`" in err
+    assert (f"{episode / 'build' / 'video.mp4'}: file not found (build it: make video "
+            f"EP={episode.name})") in err
     assert standin.requests == []
 
 

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.config import ShowSettings, template_dirs
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
+from pipeline.formats import rebuild_hint
 from pipeline.publish.ledger import Planned
 from pipeline.publish.shownotes import markdown, show_notes
 from pipeline.util.platforms import (
@@ -102,8 +103,7 @@ def mp3_duration(path: Path) -> int:
     try:
         length = MP3(path).info.length
     except MutagenError as exc:
-        raise PipelineError(f"not a readable MP3 ({exc})", path,
-                            "rebuild it: make master") from None
+        raise PipelineError(f"not a readable MP3 ({exc})", path, rebuild_hint(path)) from None
     return max(1, round(length))
 
 
