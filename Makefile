@@ -50,7 +50,7 @@ lint: $(SETUP) ## Lint with ruff
 new: $(SETUP) ## Scaffold an episode dated today: EP=<words>
 	$(PIPELINE) new $(EP)
 
-episode: $(B)/review.html ## Build one episode: script, audio, captions, slides, video, review
+episode: $(B)/review.html ## Build one episode: script, narrate, master, captions, slides, video, review
 
 all: $(addsuffix /build/review.html,$(EPISODES)) ## Build every episode (use -j2)
 
