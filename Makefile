@@ -15,8 +15,8 @@ LEXICON := assets/pronunciations.toml
 EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint new episode all clean script audio captions slides video \
-        review upload youtube-login feed serve publish bench doctor lexicon artwork
+.PHONY: help setup demo test test-fast lint new episode all clean script narrate master captions \
+        slides video review upload youtube-login feed serve publish bench doctor lexicon artwork
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
@@ -40,18 +40,23 @@ test: $(SETUP) ## Set up and run the linter and the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest
 
+test-fast: $(SETUP) ## The linter and the tests that need no voice, model or encoder (seconds)
+	$(VENV)/bin/ruff check .
+	$(PYTHON) -m pytest -m "not slow"
+
 lint: $(SETUP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 new: $(SETUP) ## Scaffold an episode dated today: EP=<words>
 	$(PIPELINE) new $(EP)
 
-episode: $(B)/review.html ## Build one episode: script, audio, captions, slides, video, review
+episode: $(B)/review.html ## Build one episode: script, narrate, master, captions, slides, video, review
 
 all: $(addsuffix /build/review.html,$(EPISODES)) ## Build every episode (use -j2)
 
 script: $(B)/script.json ## Write the script (segments, spoken text): EP=<slug>
-audio: $(B)/episode.mp3 ## Narrate and master the MP3 with chapters: EP=<slug>
+narrate: $(B)/timeline.json ## Speak the script: narration.wav and timeline.json: EP=<slug>
+master: $(B)/episode.mp3 ## Music, loudness, the MP3 with tags and chapters: EP=<slug>
 captions: $(B)/captions.vtt ## Transcribe and write captions and QA: EP=<slug>
 slides: $(B)/slides.json ## Draw the slides and the thumbnail: EP=<slug>
 video: $(B)/video.mp4 ## Assemble the video, title and description: EP=<slug>

@@ -184,6 +184,22 @@ def load_show(root: Path, overrides: dict[str, Any] | None = None,
     return validate_settings(merge(data, overrides), override_source or path)
 
 
+# the default templates: a link to assets/templates in the repository, a folder in a wheel
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def template_dirs(root: Path) -> list[Path]:
+    """Where templates are looked up: the project's assets/templates, then the package's."""
+    return [root / "assets" / "templates", PACKAGE_TEMPLATES]
+
+
+def template_path(root: Path, name: str) -> Path:
+    """The project's template `name`, else the package's; the project's path (for the
+    error) when neither has it."""
+    found = [folder / name for folder in template_dirs(root) if (folder / name).is_file()]
+    return found[0] if found else root / "assets" / "templates" / name
+
+
 def cache_dir() -> Path:
     """Where caches live (voice cache, converted models): $PIPELINE_CACHE_DIR or XDG."""
     if env := os.environ.get("PIPELINE_CACHE_DIR"):

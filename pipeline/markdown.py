@@ -14,8 +14,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-SKIPPED_BLOCKS = {"hr", "fence", "code_block", "front_matter"}
-
 
 @dataclass
 class Link:

@@ -25,6 +25,7 @@ from PIL import Image
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import HeardDifferently, Recording
+from pipeline.media import picture
 from pipeline.media.loudness import parse_ebur128
 from pipeline.publish import feed
 from pipeline.publish.serve import RangeRequestHandler
@@ -102,7 +103,7 @@ def build_page(folder: Path) -> tuple[review.Review, Page]:
 
 
 def test_measure_argv_is_one_ffmpeg_pass_for_loudness_and_samples() -> None:
-    assert review.measure_argv(Path("b/episode.mp3"), 8000) == [
+    assert picture.measure_argv(Path("b/episode.mp3"), 8000) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "b/episode.mp3", "-filter_complex",
         "[0:a]asplit=2[s0][s1];"
         "[s1]aformat=channel_layouts=mono:sample_fmts=flt:sample_rates=8000[s2];"
@@ -177,17 +178,17 @@ def test_mark_words_honours_an_index_and_falls_back_to_word_order() -> None:
 
 def test_clock_and_time_labels() -> None:
     assert [clock(s) for s in (0, 7.9, 754, 3723)] == ["0:00", "0:07", "12:34", "1:02:03"]
-    assert [review.tick_step(d) for d in (12, 60, 600, 3600)] == [1, 5, 60, 300]
+    assert [picture.tick_step(d) for d in (12, 60, 600, 3600)] == [1, 5, 60, 300]
 
 
 def test_silence_and_unfilled_windows_are_not_drawn() -> None:
-    runs = review._audible_runs([0.1, 0.2, 0.3, 0.4, 0.5], [-120.7, -20.0, -21.0, -80.0, -19.0])
+    runs = picture._audible_runs([0.1, 0.2, 0.3, 0.4, 0.5], [-120.7, -20.0, -21.0, -80.0, -19.0])
     assert runs == [[(0.2, -20.0), (0.3, -21.0)], [(0.5, -19.0)]]
 
 
 def test_peak_columns_keep_each_columns_extremes() -> None:
     samples = np.array([0.1, -0.5, 0.2, 0.9, -0.1, 0.0, 0.3, -0.2], dtype=np.float32)
-    lows, highs = review.peak_columns(samples, 4)
+    lows, highs = picture.peak_columns(samples, 4)
     assert lows.tolist() == pytest.approx([-0.5, 0.2, -0.1, -0.2])
     assert highs.tolist() == pytest.approx([0.1, 0.9, 0.0, 0.3])
 

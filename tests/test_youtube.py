@@ -232,13 +232,19 @@ def test_quota_exceeded_stops_keeps_state_and_rerun_resumes(env, standin, episod
             if r["kind"] == "chunk" and r["upload"] == "videos"] == [2 * CHUNK, 3 * CHUNK]
 
 
+def default_sigint() -> None:
+    """A suite run as a background job ignores SIGINT and its children inherit that; the
+    upload a producer stops with Ctrl-C runs in the foreground, where SIGINT interrupts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_killed_upload_resumes_from_the_server_offset(env, standin, episode, sig):
     standin.hold = Hold("videos", at=2 * CHUNK)
     command = [sys.executable, "-m", "pipeline.cli", "upload", str(episode)]
     proc_env = {**os.environ, **env}
     proc = subprocess.Popen(command, cwd=REPO, env=proc_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=default_sigint)
     try:
         assert standin.hold.held.wait(60), proc.communicate(timeout=5)
         assert record(episode).steps["video"].status == "started"
@@ -592,7 +598,8 @@ def test_bad_title_and_missing_video_are_one_line_errors(env, standin, episode, 
     (episode / "build" / "video.mp4").unlink()
     assert run_cli("upload", str(episode)) == 1
     err = capfd.readouterr().err
-    assert f"{episode / 'build' / 'video.mp4'}: file not found (run `make video`" in err
+    assert (f"{episode / 'build' / 'video.mp4'}: file not found (build it: make video "
+            f"EP={episode.name})") in err
     assert standin.requests == []
 
 

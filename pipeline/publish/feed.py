@@ -66,7 +66,7 @@ def built_episodes(root: Path, ledger: Ledger) -> list[Episode]:
     ]
     if not episodes:
         raise PipelineError("no episode is built (no episodes/<slug>/build/episode.mp3)", folder,
-                            "build one first: make master EP=<slug>")
+                            "build one first: make episode EP=<slug>")
     for episode in episodes:
         check_inputs(episode)
     return episodes

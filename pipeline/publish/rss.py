@@ -18,9 +18,10 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.config import ShowSettings
+from pipeline.config import ShowSettings, template_dirs
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
+from pipeline.formats import rebuild_hint
 from pipeline.publish.ledger import Planned
 from pipeline.publish.shownotes import markdown, show_notes
 from pipeline.util.platforms import (
@@ -30,7 +31,6 @@ from pipeline.util.platforms import (
     FEED_TITLE_MAX,
 )
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parents[2] / "assets" / "templates"
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
@@ -103,8 +103,7 @@ def mp3_duration(path: Path) -> int:
     try:
         length = MP3(path).info.length
     except MutagenError as exc:
-        raise PipelineError(f"not a readable MP3 ({exc})", path,
-                            "rebuild it: make master") from None
+        raise PipelineError(f"not a readable MP3 ({exc})", path, rebuild_hint(path)) from None
     return max(1, round(length))
 
 
@@ -115,7 +114,7 @@ def cdata(text: str) -> Markup:
 
 def environment(root: Path) -> jinja2.Environment:
     """Templates from the project's assets/templates, else the ones shipped beside the code."""
-    loader = jinja2.FileSystemLoader([root / "assets" / "templates", PACKAGE_TEMPLATES])
+    loader = jinja2.FileSystemLoader(template_dirs(root))
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cdata"] = cdata

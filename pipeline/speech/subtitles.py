@@ -3,6 +3,7 @@ under a path layer (`writer(cues, path)`, atomic), as in openai-whisper's utils.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TextIO
 
@@ -12,8 +13,6 @@ from pipeline.util.timecode import timestamp
 
 
 class SubtitleWriter:
-    extension: str = ""
-
     def write_result(self, cues: list[Cue], file: TextIO) -> None:
         raise NotImplementedError
 
@@ -25,27 +24,17 @@ class SubtitleWriter:
         return path
 
 
-def _escape_vtt(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 class WriteVTT(SubtitleWriter):
-    extension = "vtt"
-
     def write_result(self, cues: list[Cue], file: TextIO) -> None:
         file.write("WEBVTT\n\n")
         for cue in cues:
             file.write(f"{timestamp(cue.start)} --> {timestamp(cue.end)}\n")
-            file.write("\n".join(_escape_vtt(line) for line in cue.lines) + "\n\n")
+            file.write("\n".join(html.escape(line, quote=False) for line in cue.lines) + "\n\n")
 
 
 class WriteSRT(SubtitleWriter):
-    extension = "srt"
-
     def write_result(self, cues: list[Cue], file: TextIO) -> None:
         for index, cue in enumerate(cues, 1):
             file.write(f"{index}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n")
             file.write("\n".join(cue.lines) + "\n\n")
 
-
-WRITERS: dict[str, type[SubtitleWriter]] = {"vtt": WriteVTT, "srt": WriteSRT}

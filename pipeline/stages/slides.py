@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from PIL import Image, ImageDraw
 
-from pipeline.config import read_toml
+from pipeline.config import read_toml, template_path
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
@@ -47,7 +47,7 @@ BASE_WIDTH = 1920
 THUMB_SIZE = (1280, 720)
 THUMB_MAX_BYTES = 2_000_000
 KEY_POINT_CHARS = 150
-LAYOUT = "templates/slides.toml"
+LAYOUT = "slides.toml"
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(\[A-Z0-9])")
 
 
@@ -110,7 +110,7 @@ def font_paths(episode: Episode) -> dict[str, str]:
 
 
 def load_theme(episode: Episode, width: int, height: int, base_width: int = BASE_WIDTH) -> Theme:
-    path = episode.assets / LAYOUT
+    path = template_path(episode.root, LAYOUT)
     if not path.is_file():
         raise PipelineError("slide layout template not found", path, "restore it from git")
     return Theme(read_toml(path), font_paths(episode), width / base_width, width, height)

@@ -10,7 +10,7 @@ import click
 import jinja2
 import yaml
 
-from pipeline.config import project_root
+from pipeline.config import project_root, template_path
 from pipeline.episode import SLUG_RE, check_slug
 from pipeline.errors import PipelineError
 from pipeline.util import fsutil
@@ -43,11 +43,11 @@ def scaffold(root: Path, name: str, today: dt.date) -> Path:
     check_slug(slug, folder)
     if (folder / "issue.md").exists():
         raise PipelineError("episode already exists", folder / "issue.md", "pick another name")
-    template_path = root / "assets" / "templates" / "issue.md.j2"
+    path = template_path(root, "issue.md.j2")
     try:
-        template = jinja2.Template(template_path.read_text(encoding="utf-8"))
+        template = jinja2.Template(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PipelineError("template not found", template_path, "restore it from git") from None
+        raise PipelineError("template not found", path, "restore it from git") from None
     words = SLUG_RE.match(slug) and slug[11:].replace("-", " ")
     text = template.render(title=str(words).capitalize(), number=next_number(root / "episodes"),
                            date=slug[:10])

@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from pipeline.config import template_dirs, template_path
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Link, Script, TimedSection, Timeline
@@ -79,24 +80,26 @@ def hashtag(tag: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def template_env(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
+def template_env(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_dirs(root)),
+                              autoescape=False, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def render_template(folder: Path, name: str, context: dict[str, Any]) -> str:
+def render_template(root: Path, name: str, context: dict[str, Any]) -> str:
+    """The show's template `name` (assets/templates, else the package's) filled in."""
     try:
-        return template_env(folder).get_template(name).render(context)
+        return template_env(root).get_template(name).render(context)
     except jinja2.TemplateNotFound:
-        raise PipelineError("template not found", folder / name, "restore it from git") from None
+        raise PipelineError("template not found", template_path(root, name),
+                            "restore it from git") from None
     except jinja2.TemplateError as exc:
-        raise PipelineError(f"template error: {exc}", folder / name) from None
+        raise PipelineError(f"template error: {exc}", template_path(root, name)) from None
 
 
 def youtube_texts(episode: Episode, script: Script, timeline: Timeline) -> tuple[str, str, str]:
     """The title, the description (within YouTube's limits) and why chapters are missing."""
-    folder = episode.assets / "templates"
+    folder = episode.root
     show = episode.settings.show
     found, why = chapters(timeline.sections, timeline.duration)
     context = {"episode": script.episode, "show": show, "chapters": found,

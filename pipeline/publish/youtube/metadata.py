@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 from pipeline.config import ShowSettings
 from pipeline.episode import Episode, read_utf8
 from pipeline.errors import PipelineError
-from pipeline.formats import VideoBody, VideoStatus
+from pipeline.formats import VideoBody, VideoStatus, rebuild_hint, target_for
 
 TITLE_MAX = 100  # characters
 DESCRIPTION_MAX = 5000  # bytes
 TAGS_MAX = 500  # characters, counted as YouTube does (quotes around tags with spaces, commas)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 THUMBNAIL_MAX = 2 * 1024 * 1024  # bytes
-VIDEO_FIX = "run `make video` (or `pipeline video`) first"
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,9 @@ class Inputs:
         """The files the given steps send exist, are not empty and are within limits."""
         for path in self.needed(steps):
             if not path.is_file():
-                raise PipelineError("file not found", path, VIDEO_FIX)
+                raise PipelineError("file not found", path, f"build it: {target_for(path)}")
             if path.stat().st_size == 0:
-                raise PipelineError("the file is empty", path, VIDEO_FIX)
+                raise PipelineError("the file is empty", path, rebuild_hint(path))
         if "thumbnail" in steps and self.thumbnail.stat().st_size > THUMBNAIL_MAX:
             raise PipelineError("the thumbnail is larger than YouTube's 2 MB", self.thumbnail,
                                 "save it as a smaller JPEG (1280x720 is enough)")
@@ -57,7 +56,7 @@ class Inputs:
 def read_title(path: Path) -> str:
     title = " ".join(read_utf8(path).split())
     if not title:
-        raise PipelineError("the YouTube title is empty", path, VIDEO_FIX)
+        raise PipelineError("the YouTube title is empty", path, rebuild_hint(path))
     if len(title) > TITLE_MAX:
         raise PipelineError(f"the YouTube title has {len(title)} characters, more than "
                             f"{TITLE_MAX}", path, "shorten the episode title")

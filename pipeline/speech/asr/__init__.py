@@ -112,7 +112,6 @@ class Transcription:
     device: str
     audio_seconds: float
     compute_seconds: float  # loading the model excluded
-    load_seconds: float
     notes: tuple[str, ...] = ()
 
     @property
@@ -144,7 +143,6 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
     decisions as they are taken (CUDA absent, so the CPU)."""
     audio = load_audio(audio_path)
     notes: tuple[str, ...] = ()
-    started = time.perf_counter()
     if transcriber is None:
         transcriber, notes = load_transcriber(settings)
     if on_note is not None:
@@ -157,5 +155,5 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
     done = time.perf_counter()
     return Transcription(words=words, backend=transcriber.backend, model=transcriber.model,
                          device=transcriber.device, audio_seconds=len(audio) / SAMPLE_RATE,
-                         compute_seconds=done - loaded, load_seconds=loaded - started,
+                         compute_seconds=done - loaded,
                          notes=notes)

@@ -8,6 +8,7 @@ import ffmpeg
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.formats import rebuild_hint, target_for
 from pipeline.media.ffmpeg import compile_argv, run
 
 SAMPLE_RATE = 16000
@@ -25,13 +26,14 @@ def load_audio(path: Path | str) -> np.ndarray:
     """16 kHz mono float32 samples of an audio file."""
     path = Path(path)
     if not path.is_file():
-        raise PipelineError("audio not found", path, "build it first: make master")
+        raise PipelineError("audio not found", path, f"build it: {target_for(path)}")
     result = run(decode_args(path), "ffmpeg could not decode the audio", path,
-                 "check the file plays; rebuild it with `make master`")
+                 f"check the file plays; {rebuild_hint(path)}")
     samples = np.frombuffer(result.stdout, dtype=np.float32).copy()
     if samples.size == 0:
-        raise PipelineError("the audio is empty", path, "rebuild it: make master")
+        raise PipelineError("the audio is empty", path, rebuild_hint(path))
     if float(np.max(np.abs(samples))) < SILENCE_PEAK:
-        raise PipelineError("the audio is silent", path,
-                            "check the narration was recorded or synthesised: make narrate")
+        narration = path.with_name("narration.wav")
+        raise PipelineError("the audio is silent", path, "check the narration was recorded or "
+                            f"synthesised: {target_for(narration)}")
     return samples
