@@ -51,6 +51,7 @@ from pipeline.formats import (
     Timeline,
     TomlFile,
     UploadStep,
+    VideoBody,
     YouTubeRecord,
     rebuild_hint,
     require,
@@ -411,12 +412,18 @@ def stamp(name: str) -> FileStamp:
     return FileStamp(name=name, bytes=1024, sha256=hashlib.sha256(name.encode()).hexdigest())
 
 
+VIDEO_BODY: VideoBody = {
+    "snippet": {"title": "Test Issue", "description": "", "tags": [], "categoryId": "28",
+                "defaultLanguage": "en", "defaultAudioLanguage": "en"},
+    "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False}}
+
+
 def test_a_youtube_record_with_previous_uploads_round_trips(build: Path) -> None:
     first = YouTubeRecord(
         steps={"video": UploadStep(status="done", id="dQw4w9WgXcQ", privacy="private",
                                    url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
                                    file=stamp("video.mp4"), at="2024-05-17T10:00:00Z")},
-        video_file=stamp("video.mp4"), request={"snippet": {"title": "Test Issue"}})
+        video_file=stamp("video.mp4"), request=VIDEO_BODY)
     second = YouTubeRecord(
         steps={"video": UploadStep(status="started", file=stamp("video.mp4"),
                                    session_uri="https://upload.example/?upload_id=abc",
