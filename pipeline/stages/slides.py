@@ -41,11 +41,11 @@ from pipeline.media.textfit import (
 )
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
+from pipeline.util.platforms import YOUTUBE_THUMBNAIL_MAX
 from pipeline.util.text import shorten
 
 BASE_WIDTH = 1920
 THUMB_SIZE = (1280, 720)
-THUMB_MAX_BYTES = 2_000_000
 KEY_POINT_CHARS = 150
 LAYOUT = "slides.toml"
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(\[A-Z0-9])")
@@ -360,7 +360,7 @@ def render_thumbnail(theme: Theme, info: EpisodeInfo,
     return image, placed
 
 
-def jpeg_bytes(image: Image.Image, limit: int = THUMB_MAX_BYTES) -> bytes:
+def jpeg_bytes(image: Image.Image, limit: int = YOUTUBE_THUMBNAIL_MAX) -> bytes:
     """The best JPEG quality that stays under `limit` bytes."""
     for quality in (92, 85, 75, 60, 45):
         buffer = io.BytesIO()

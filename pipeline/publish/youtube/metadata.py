@@ -12,12 +12,14 @@ from pipeline.config import ShowSettings
 from pipeline.episode import Episode, read_utf8
 from pipeline.errors import PipelineError
 from pipeline.formats import VideoBody, VideoStatus, rebuild_hint, target_for
+from pipeline.util.platforms import (
+    YOUTUBE_DESCRIPTION_MAX,
+    YOUTUBE_TAGS_MAX,
+    YOUTUBE_THUMBNAIL_MAX,
+    YOUTUBE_TITLE_MAX,
+)
 
-TITLE_MAX = 100  # characters
-DESCRIPTION_MAX = 5000  # bytes
-TAGS_MAX = 500  # characters, counted as YouTube does (quotes around tags with spaces, commas)
 PACIFIC = ZoneInfo("America/Los_Angeles")
-THUMBNAIL_MAX = 2 * 1024 * 1024  # bytes
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Inputs:
                 raise PipelineError("file not found", path, f"build it: {target_for(path)}")
             if path.stat().st_size == 0:
                 raise PipelineError("the file is empty", path, rebuild_hint(path))
-        if "thumbnail" in steps and self.thumbnail.stat().st_size > THUMBNAIL_MAX:
+        if "thumbnail" in steps and self.thumbnail.stat().st_size > YOUTUBE_THUMBNAIL_MAX:
             raise PipelineError("the thumbnail is larger than YouTube's 2 MB", self.thumbnail,
                                 "save it as a smaller JPEG (1280x720 is enough)")
 
@@ -57,9 +59,9 @@ def read_title(path: Path) -> str:
     title = " ".join(read_utf8(path).split())
     if not title:
         raise PipelineError("the YouTube title is empty", path, rebuild_hint(path))
-    if len(title) > TITLE_MAX:
+    if len(title) > YOUTUBE_TITLE_MAX:
         raise PipelineError(f"the YouTube title has {len(title)} characters, more than "
-                            f"{TITLE_MAX}", path, "shorten the episode title")
+                            f"{YOUTUBE_TITLE_MAX}", path, "shorten the episode title")
     _no_angle_brackets(title, path)
     return title
 
@@ -67,9 +69,10 @@ def read_title(path: Path) -> str:
 def read_description(path: Path) -> str:
     text = read_utf8(path).strip()
     size = len(text.encode("utf-8"))
-    if size > DESCRIPTION_MAX:
+    if size > YOUTUBE_DESCRIPTION_MAX:
         raise PipelineError(f"the YouTube description has {size} bytes, more than "
-                            f"{DESCRIPTION_MAX}", path, "shorten the summary or the chapters")
+                            f"{YOUTUBE_DESCRIPTION_MAX}", path,
+                            "shorten the summary or the chapters")
     _no_angle_brackets(text, path)
     return text
 
@@ -87,9 +90,9 @@ def tags_length(tags: list[str]) -> int:
 
 def check_tags(tags: list[str], source: Path) -> list[str]:
     tags = [t.strip() for t in tags if t.strip()]
-    if tags_length(tags) > TAGS_MAX:
+    if tags_length(tags) > YOUTUBE_TAGS_MAX:
         raise PipelineError(f"youtube.tags add up to {tags_length(tags)} characters, more "
-                            f"than {TAGS_MAX}", source, "remove some tags")
+                            f"than {YOUTUBE_TAGS_MAX}", source, "remove some tags")
     return tags
 
 
