@@ -44,6 +44,7 @@ from pipeline.media.loudness import Loudness
 from pipeline.media.picture import PICTURE_RATE, draw_picture, measure
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
+from pipeline.publish.youtube.describe import Chapter
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.platforms import (
@@ -132,22 +133,12 @@ def url(name: str) -> str:
 # ---------------------------------------------------------------- page parts
 
 
-@dataclass(frozen=True)
-class ChapterRow:
-    start: float
-    title: str
-
-    @property
-    def clock(self) -> str:
-        return clock(self.start)
-
-
-def chapter_list(inputs: Inputs) -> list[ChapterRow]:
+def chapter_list(inputs: Inputs) -> list[Chapter]:
     """Chapters from chapters.json, else the timeline's sections."""
     if inputs.chapters and inputs.chapters.chapters:
-        rows = [ChapterRow(c.startTime, c.title) for c in inputs.chapters.chapters]
+        rows = [Chapter(c.startTime, c.title) for c in inputs.chapters.chapters]
     else:
-        rows = [ChapterRow(s.start, s.title)
+        rows = [Chapter(s.start, s.title)
                 for s in (inputs.timeline.sections if inputs.timeline else [])]
     return sorted(rows, key=lambda c: c.start)
 
@@ -420,7 +411,7 @@ class PictureView:
 
 
 def write_picture(episode: Episode, inputs: Inputs,
-                  chapters: list[ChapterRow]) -> tuple[Loudness | None, PictureView | None]:
+                  chapters: list[Chapter]) -> tuple[Loudness | None, PictureView | None]:
     """Measure episode.mp3 and write the picture; (None, None) without an MP3."""
     mp3 = episode.build / "episode.mp3"
     if not mp3.is_file():
