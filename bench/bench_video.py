@@ -89,8 +89,9 @@ def make_episode(root: Path, duration: float) -> Path:
     timed = [s for _, s in segments]
     starts = [0.0] + [next(s.start for s in timed if s.section == i) for i, _, _ in sections[1:]]
     Timeline(duration=duration, narration_offset=0.3, segments=timed,
-             sections=[TimedSection(id=i, title=t, start=a, end=b) for (i, t, _), a, b
-                       in zip(sections, starts, [*starts[1:], duration], strict=True)]
+             sections=[TimedSection(id=i, index=n, title=t, start=a, end=b)
+                       for n, ((i, t, _), a, b)
+                       in enumerate(zip(sections, starts, [*starts[1:], duration], strict=True))]
              ).write(build)
     cues = "".join(f"\n{c * 5 // 60:02d}:{c * 5 % 60:02d}.000 --> {c * 5 // 60:02d}:"
                    f"{c * 5 % 60 + 4:02d}.000\nCue {c}\n" for c in range(int(duration // 5)))

@@ -111,6 +111,26 @@ class FeedSettings(_Section):
     more_text: str = "Read the full issue"  # the link closing shortened show notes
 
 
+NarrationMode = Literal["read", "titles", "summary", "skip"]
+
+
+class EditorialSettings(_Section):
+    """What of every issue is narrated. A section or subsection is read as written, by its
+    links' titles, summarised in one line, or skipped (it stays in the show notes); an
+    issue's own marks (front matter `narrate:`, `<!-- narrate: ... -->`) come first."""
+
+    # heading text (case ignored, * and ? as wildcards) -> "read", "titles", "summary",
+    # "skip", or any other text: the line said instead of the section's content
+    rules: dict[str, str] = Field(default_factory=dict)
+    long_list: int = 20  # a list of more items than this is narrated as long_list_mode
+    long_list_mode: NarrationMode = "summary"
+    tables: Literal["read", "summary", "skip"] = "summary"
+    # the default summary lines: {count} is the number of items or rows, {items} and {rows}
+    # that number with its noun ("1 item", "30 items"), {heading} the section's heading
+    summary: str = "{items}, listed in the show notes."
+    table_summary: str = "A table of {rows}, in the show notes."
+
+
 class ShowSettings(_Section):
     show: ShowInfo
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
@@ -119,6 +139,7 @@ class ShowSettings(_Section):
     video: VideoSettings = Field(default_factory=VideoSettings)
     youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
+    editorial: EditorialSettings = Field(default_factory=EditorialSettings)
 
 
 def _describe(error: ErrorDetails) -> str:

@@ -37,6 +37,8 @@ class FrontMatter(BaseModel):
     date: dt.date
     summary: str
     settings: dict[str, Any] = {}  # per-episode overrides of assets/show.toml
+    # heading text -> how its section is narrated in this issue (as [editorial] rules)
+    narrate: dict[str, str] = {}
 
     @field_validator("title", "summary")
     @classmethod
@@ -141,7 +143,7 @@ def parse_front_matter(data: dict[str, Any], path: Path) -> FrontMatter:
             msg, fix = f"front matter lacks the required field '{key}'", f"add '{key}:'"
         elif err["type"] == "extra_forbidden":
             msg = f"unknown front matter field '{key}'"
-            fix = "remove it; allowed: title, number, date, summary, settings"
+            fix = "remove it; allowed: title, number, date, summary, settings, narrate"
         else:
             msg, fix = f"front matter field '{key}': {err['msg'].lower()}", None
         raise PipelineError(msg, path, fix) from None

@@ -151,7 +151,10 @@ class StageFile(Model):
 # ---------------------------------------------------------------- script.json (script)
 
 SectionKind = Literal["intro", "body", "outro"]
-SegmentKind = Literal["intro", "heading", "paragraph", "list", "quote", "outro"]
+SegmentKind = Literal["intro", "heading", "paragraph", "list", "quote", "table", "outro"]
+# how a segment is narrated: as written, its links' titles only, summarised in one line, by
+# the producer's replacement line, or not at all (it stays in the show notes)
+Narration = Literal["read", "titles", "summary", "replaced", "skip"]
 
 
 class Link(Model):
@@ -186,9 +189,21 @@ class Segment(Model):
     section: str
     section_index: int
     display: str  # as written, Markdown markers gone: slides and captions
-    spoken: str  # what the voice says
+    spoken: str  # what the voice says ("" when the segment is not narrated)
     links: list[Link] = []
     items: list[str] = []  # a list segment's items, as displayed
+    rows: list[list[str]] = []  # a table's rows of cells, the header row first
+    narration: Narration = "read"
+    said: str | None = None  # what is narrated instead of `display`, as written
+
+    @property
+    def narrated(self) -> bool:
+        return self.narration != "skip"
+
+    @property
+    def caption(self) -> str:
+        """What the listener hears, as written: the captions and slides show it."""
+        return self.display if self.said is None else self.said
 
 
 class Script(StageFile):
@@ -214,6 +229,9 @@ class Script(StageFile):
     def segments_of(self, section: str) -> list[Segment]:
         return [s for s in self.segments if s.section == section]
 
+    def narrated(self) -> list[Segment]:
+        return [s for s in self.segments if s.narrated]
+
 
 # ---------------------------------------------------------------- timeline.json (narrate)
 
@@ -231,6 +249,7 @@ class TimedSegment(Model):
 
 class TimedSection(Model):
     id: str
+    index: int  # the section's index in script.json
     title: str
     start: float  # its first segment's start (0 for the first section)
     end: float  # the next section's start (the episode's end for the last)
@@ -271,9 +290,10 @@ class Timeline(StageFile):
         return {s.id: (s.start, s.end) for s in self.segments}
 
     def check_covers(self, script: Script, build: Path) -> None:
-        """Every segment of the script has its times: the narration is not older than it."""
+        """Every narrated segment of the script has its times: the narration is not older
+        than the script."""
         timed = {s.id for s in self.segments}
-        absent = [s.id for s in script.segments if s.id not in timed]
+        absent = [s.id for s in script.narrated() if s.id not in timed]
         if absent:
             path = self.path(build)
             raise PipelineError(f"has no times for segment '{absent[0]}' of script.json",

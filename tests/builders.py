@@ -86,8 +86,9 @@ def section_times(segments: Sequence[TimedSegment], duration: float,
     starts = [0.0] + [firsts[i] for i in ids[1:]]
     ends = starts[1:] + [duration]
     titles = titles or {}
-    return [TimedSection(id=i, title=titles.get(i, i.replace("-", " ").capitalize()),
-                         start=a, end=b) for i, a, b in zip(ids, starts, ends, strict=True)]
+    return [TimedSection(id=i, index=n, title=titles.get(i, i.replace("-", " ").capitalize()),
+                         start=a, end=b)
+            for n, (i, a, b) in enumerate(zip(ids, starts, ends, strict=True))]
 
 
 def timeline(segments: Sequence[TimedSegment], duration: float,

@@ -105,7 +105,8 @@ def script_file() -> Script:
 
 
 def timeline_file() -> Timeline:
-    sections = [TimedSection(id=i, title=t, start=a, end=b) for i, t, a, b in SECTION_TIMES]
+    sections = [TimedSection(id=i, index=n, title=t, start=a, end=b)
+                for n, (i, t, a, b) in enumerate(SECTION_TIMES)]
     return build.timeline([build.timed(i, a, b, idx) for i, _, idx, _, a, b, _ in SEGMENTS],
                           DURATION, sections)
 

@@ -22,8 +22,8 @@ TEXT = ("Interpretability researchers have published a list of two hundred open 
         "and where to start if you are new to the field.")
 
 
-def span(start: float, end: float) -> TimedSection:
-    return TimedSection(id="s", title="S", start=start, end=end)
+def span(start: float, end: float, index: int = 0) -> TimedSection:
+    return TimedSection(id=f"s{index}", index=index, title="S", start=start, end=end)
 
 
 def words(text: str, start: float = 0.0, rate: float = 0.35, section: int = 0,
@@ -69,7 +69,7 @@ def test_no_cue_spans_two_sections():
                   segment="a/paragraph-1")
     second = words("and the second one starts at once.", first[-1].end + 0.3, section=1,
                    segment="b/paragraph-1")
-    sections = [span(0.0, second[0].start), span(second[0].start, 20)]
+    sections = [span(0.0, second[0].start), span(second[0].start, 20, 1)]
     cues = make_cues(first + second, sections)
     assert violations(cues) == []
     for cue in cues:
@@ -172,7 +172,7 @@ def random_episode(seed: int) -> tuple[list[CaptionWord], list[TimedSection]]:
                   for i, w in enumerate(ws) if rng.random() > 0.05]
         t += n * pace + rng.choice([0.6, 1.2])
     starts = [0.0] + [timed[5 * s].start for s in range(1, 8)] + [t]
-    sections = [span(starts[s], starts[s + 1]) for s in range(8)]
+    sections = [span(starts[s], starts[s + 1], s) for s in range(8)]
     aligned = align(build.script(segments), build.timeline(timed, t, sections), heard)
     return aligned.words, sections
 

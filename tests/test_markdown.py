@@ -55,7 +55,28 @@ def test_code_blocks_rules_and_images_are_not_narrated() -> None:
 
 def test_html_and_tables_become_text() -> None:
     md = "<div><p>Hello &amp; <b>bye</b></p></div>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
-    assert kinds(md) == [("paragraph", "Hello & bye"), ("paragraph", "a; b; 1; 2")]
+    assert kinds(md) == [("paragraph", "Hello & bye"), ("table", "a, b. 1, 2")]
+    assert blocks(md)[1].rows == [["a", "b"], ["1", "2"]]
+
+
+def test_comments_are_never_read_and_marks_are_kept_apart() -> None:
+    md = ("Before.\n\n<!-- A guide for contributors: use > and [links](https://x.org) -->\n\n"
+          "<!-- narrate: skip -->\n\n<!--\nsay: Ninety-two pull\nrequests.\n-->\n\nAfter.\n")
+    found = blocks(md)
+    assert [(b.kind, b.text, b.verb) for b in found] == [
+        ("paragraph", "Before.", ""), ("mark", "skip", "narrate"),
+        ("mark", "Ninety-two pull requests.", "say"), ("paragraph", "After.", "")]
+    assert "guide" not in " ".join(b.text + b.source for b in found)
+
+
+def test_the_voice_gets_the_inline_markdown_source() -> None:
+    md = ("Run `cargo build --release`, see [the notes](https://x.org/n).\n"
+          "Next line <!-- hidden --> <small>small</small>\n\n- `a::b` and [c](https://c)\n")
+    paragraph, items = blocks(md)
+    assert paragraph.text == "Run cargo build --release, see the notes. Next line small"
+    assert paragraph.source == ("Run `cargo build --release`, see [the notes](https://x.org/n)."
+                                "\nNext line  <small>small</small>")
+    assert items.item_sources == ["`a::b` and [c](https://c)"]
 
 
 def test_a_leading_title_heading_is_left_out_and_footnotes_read_at_the_end() -> None:

@@ -125,8 +125,8 @@ def test_music_is_seeded_original_and_laid_out():
 
 
 def test_chapters_json():
-    sections = [TimedSection(id="a", title="A", start=0.0, end=5.5),
-                TimedSection(id="b", title="B", start=5.5, end=9.0)]
+    sections = [TimedSection(id="a", index=0, title="A", start=0.0, end=5.5),
+                TimedSection(id="b", index=1, title="B", start=5.5, end=9.0)]
     timeline = builders.timeline([builders.timed("a/paragraph-1", 1.0, 5.0)], 9.0, sections)
     assert Chapters.of(timeline).dump() == {"version": "1.2.0", "chapters": [
         {"startTime": 0.0, "endTime": 5.5, "title": "A"},

@@ -18,7 +18,7 @@ from scipy.io import wavfile
 
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.formats import Section, Timeline
+from pipeline.formats import Script, Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
 from pipeline.stages.narrate import NarrationResult, run
@@ -254,3 +254,18 @@ def test_the_cli_synthesises_in_worker_processes(tmp_path):
         "narrate: 5 segments (5 synthesised, 0 from cache, 0 recorded), "
         f"{len(audio) / rate:.1f} s of narration")
     assert len(list((tmp_path / "cache" / "voices").rglob("*.npy"))) == 5
+
+
+def test_what_is_not_narrated_has_no_audio_and_no_time(tmp_path):
+    other = make_project(tmp_path / "p")
+    script = Script.read(other / "build")
+    silent = {"robots/heading-1", "robots/paragraph-1", "robots/paragraph-2"}
+    segments = [s.model_copy(update={"narration": "skip", "spoken": ""}) if s.id in silent
+                else s for s in script.segments]
+    script.model_copy(update={"segments": segments}).write(other / "build")
+    result = run(load_episode(other))
+    data = timeline(other)
+    assert [s.id for s in data.segments] == ["intro/intro-1", "outro/outro-1"]
+    assert [(s.id, s.index) for s in data.sections] == [("intro", 0), ("outro", 2)]
+    assert result.segments == 2
+    data.check_covers(Script.read(other / "build"), other / "build")  # skipped need no times

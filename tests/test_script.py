@@ -167,3 +167,47 @@ def test_title_and_summary_are_plain_text_everywhere(project) -> None:
     episode = load_episode(project.episode("Body.\n", front=front))
     assert episode.meta.title == "Odd: everything & <more> 🚀"
     assert episode.meta.summary == "Read the paper."
+
+
+EDITED = """\
+## Merged pull requests
+
+<!-- narrate: Ninety-two pull requests were merged; they are in the show notes. -->
+
+- [#1234 Fix the parser](https://github.com/x/y/pull/1234)
+- [#1235 Faster builds](https://github.com/x/y/pull/1235)
+
+## Upcoming Events
+
+- Berlin, 2024-05-17: the Rust meetup
+
+## Releases
+
+| Crate | Version |
+|---|---|
+| serde | 1.0.200 |
+"""
+
+
+def test_what_is_narrated_is_in_the_script_and_nothing_is_lost(project, capsys) -> None:
+    front = ("---\ntitle: Edited\nnumber: 4\ndate: 2024-05-17\nsummary: A test.\n"
+             "narrate:\n  upcoming events: skip\n---\n")
+    episode = project.episode(EDITED, front=front)
+    script = run(load_episode(episode)).script
+    by_id = {s.id: s for s in script.segments}
+    merged = by_id["merged-pull-requests/list-1"]
+    assert (merged.narration, merged.said) == (
+        "summary", "Ninety-two pull requests were merged; they are in the show notes.")
+    assert merged.spoken.startswith("Ninety-two pull requests were merged")
+    assert merged.items == ["#1234 Fix the parser", "#1235 Faster builds"]  # still all there
+    events = [s for s in script.segments if s.section == "upcoming-events"]
+    assert [(s.narration, s.spoken) for s in events] == [("skip", ""), ("skip", "")]
+    table = by_id["releases/table-1"]
+    assert table.rows == [["Crate", "Version"], ["serde", "1.0.200"]]
+    assert (table.narration, table.said) == ("summary", "A table of 1 row, in the show notes.")
+    main(["script", str(episode), "--show"])
+    out = capsys.readouterr().out
+    assert "upcoming-events/list-1 (show notes only)" in out
+    assert "merged-pull-requests/list-1 (summarised)" in out
+    assert "0.0 min  Upcoming Events: 2 segments, 0 read, 0 summarised or shortened, 2 show " \
+           "notes only" in out

@@ -116,7 +116,7 @@ def test_small_helpers() -> None:
 
 def sections(*starts: float, end: float = 4000.0) -> list[TimedSection]:
     ends = [*starts[1:], end]
-    return [TimedSection(id=f"s{n}", title=f"Section {n}", start=s, end=e)
+    return [TimedSection(id=f"s{n}", index=n, title=f"Section {n}", start=s, end=e)
             for n, (s, e) in enumerate(zip(starts, ends, strict=True))]
 
 
@@ -142,7 +142,7 @@ def test_too_few_chapters_are_left_out_with_a_reason() -> None:
 
 
 def test_chapter_titles_and_times() -> None:
-    long = TimedSection(id="x", title="A <very> long section title " * 4, start=3725.0,
+    long = TimedSection(id="x", index=2, title="A <very> long section title " * 4, start=3725.0,
                         end=4000.0)
     found, _ = describe.chapters([*sections(0, 20), long], 4000)
     assert found[-1].time == "1:02:05"

@@ -405,10 +405,10 @@ def align_segment(script_segment: Segment, timed: TimedSegment, words: list[Word
                   normalise: Normaliser, result: Alignment) -> None:
     """Align one segment's recognised words to its script; append to `result`."""
     seg_id = script_segment.id
-    display_words = script_segment.display.split()
+    display_words = script_segment.caption.split()
     # the reference is the display text said in words, before the lexicon's respellings:
     # Whisper writes "AI" and "Jaime", not the voice's "Eh I" and "Hymeh"
-    spoken, owners = spoken_owners(display_words, normalise(script_segment.display),
+    spoken, owners = spoken_owners(display_words, normalise(script_segment.caption),
                                    normalise)
     heard = _Heard.of(words)
     m = _match(spoken, owners, heard)

@@ -199,7 +199,7 @@ def make_cues(words: list[CaptionWord], sections: list[TimedSection],
     for _section, group in groupby(ordered, key=lambda w: w.section_index):
         cues.extend(_cue(g, rules) for g in pack(list(group), rules))
     cues.sort(key=lambda c: c.start)
-    ends = {index: s.end for index, s in enumerate(sections)}
+    ends = {s.index: s.end for s in sections}
     time_cues(cues, rules, ends)
     return cues
 

@@ -61,8 +61,8 @@ def corrected_wer(script: Script, cues: list[Cue]) -> float:
     """Word error rate of the cue text against the display text, section by section (an
     ad lib kept in the captions counts as inserted words)."""
     display: dict[int, list[str]] = {}
-    for segment in script.segments:
-        display.setdefault(segment.section_index, []).extend(tokens(segment.display))
+    for segment in script.narrated():
+        display.setdefault(segment.section_index, []).extend(tokens(segment.caption))
     shown: dict[int, list[str]] = {}
     for cue in cues:
         shown.setdefault(cue.section_index, []).extend(tokens(cue.text))

@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.config import VoiceSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
-from pipeline.formats import Script, Segment, TimedSection, TimedSegment, Timeline
+from pipeline.formats import Script, Section, Segment, TimedSection, TimedSegment, Timeline
 from pipeline.media import music
 from pipeline.media.audio import loudness, resample, trim, write_wav
 from pipeline.media.recordings import find_recordings, import_recording
@@ -160,7 +160,7 @@ def plan(script: Script, voice: Voice, settings: VoiceSettings, cache: VoiceCach
          recordings: dict[str, Path]) -> Plan:
     chunks: dict[str, list[str]] = {}
     texts: dict[str, str] = {}
-    for seg in script.segments:
+    for seg in script.narrated():
         if seg.section in recordings:
             continue
         keys = []
@@ -206,16 +206,19 @@ def _proportional(segments: list[Segment], start: int, end: int) -> list[Span]:
 
 def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
              cache: VoiceCache, recorded: dict[str, np.ndarray], rate: int,
-             fresh: set[str]) -> tuple[np.ndarray, list[Span], list[int]]:
-    """Join everything at `rate`: the narration, each segment's span, each section's start."""
+             fresh: set[str]) -> tuple[np.ndarray, list[Span], list[tuple[Section, int]]]:
+    """Join everything at `rate`: the narration, each narrated segment's span, and each
+    section with something narrated and its start."""
     seg_audio = {sid: _segment_audio(keys, cache, voice.sample_rate, rate)
                  for sid, keys in p.chunks.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
     track, spans, starts = Track(rate), [], []
     for section in script.sections:
-        segments = script.segments_of(section.id)
+        segments = [s for s in script.segments_of(section.id) if s.narrated]
+        if not segments:
+            continue
         track.pause(settings.section_pause)
-        starts.append(track.length)
+        starts.append((section, track.length))
         if section.id in recorded:
             begin = track.add(recorded[section.id])
             spans += _proportional(segments, begin, track.length)
@@ -233,7 +236,7 @@ def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
     return audio, spans, starts
 
 
-def timeline(script: Script, spans: list[Span], starts: list[int], rate: int,
+def timeline(spans: list[Span], starts: list[tuple[Section, int]], rate: int,
              lay: music.Layout) -> Timeline:
     """timeline.json: times in the final episode (see docs/FORMATS.md)."""
     def at(sample: int) -> float:
@@ -243,10 +246,10 @@ def timeline(script: Script, spans: list[Span], starts: list[int], rate: int,
                              section_index=s.segment.section_index, kind=s.segment.kind,
                              start=at(s.start), end=at(s.end), cached=s.cached, source=s.source)
                 for s in spans]
-    section_starts = [0.0] + [at(x) for x in starts[1:]]
+    section_starts = [0.0] + [at(x) for _, x in starts[1:]]
     ends = section_starts[1:] + [lay.duration]
-    sections = [TimedSection(id=sec.id, title=sec.title, start=a, end=b)
-                for sec, a, b in zip(script.sections, section_starts, ends, strict=True)]
+    sections = [TimedSection(id=sec.id, index=sec.index, title=sec.title, start=a, end=b)
+                for (sec, _), a, b in zip(starts, section_starts, ends, strict=True)]
     return Timeline(duration=lay.duration, narration_offset=lay.offset, segments=segments,
                     sections=sections)
 
@@ -285,7 +288,7 @@ def run(episode: Episode, jobs: int | None = None) -> NarrationResult:
     audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
                                     set(p.missing))
     lay = music.layout(len(audio) / rate, episode.settings.audio)
-    data = timeline(script, spans, starts, rate, lay).model_copy(
+    data = timeline(spans, starts, rate, lay).model_copy(
         update={"recordings": [report for _, report in imported.values()]})
     with fsutil.atomic_path(episode.build / "narration.wav") as tmp:
         write_wav(tmp, audio, rate)

@@ -63,6 +63,8 @@ REVIEWED = ("script.json", "timeline.json", "episode.mp3", "chapters.json", "cap
             "youtube-description.txt")
 READ: dict[str, type[StageFile]] = {"script": Script, "timeline": Timeline,
                                      "chapters": Chapters, "qa": QA, "slides": Slides}
+NARRATION_LABELS = {"titles": "titles only", "summary": "summarised", "replaced": "replaced",
+                    "skip": "show notes only"}
 LOUDNESS_SLACK = 1.0  # LU either side of the target that still passes
 
 
@@ -208,8 +210,10 @@ def mark_words(display: str, heard: Sequence[HeardDifferently], missed: Sequence
 class SegmentView:
     id: str
     kind: str
+    narration: str  # as script.json's: read, titles, summary, replaced, skip
     start: float | None
-    spans: list[WordSpan]
+    spans: list[WordSpan]  # what is said, with the words heard differently marked
+    written: str  # the text as the issue has it, when something else is said
     raw_wer: float | None
     model_heard: str
     stretches: list[Stretch]
@@ -223,6 +227,7 @@ class SegmentView:
 class SectionView:
     id: str
     title: str
+    minutes: float | None  # narrated, from the timeline (None: not narrated or not yet)
     segments: list[SegmentView] = field(default_factory=list)
 
 
@@ -233,8 +238,9 @@ def _segment_view(segment: Segment, times: dict[str, tuple[float, float]],
     report = next((s for s in (qa.segments if qa else []) if s.id == segment.id), None)
     start, end = times.get(segment.id, (None, None))
     return SegmentView(
-        id=segment.id, kind=segment.kind, start=start,
-        spans=mark_words(segment.display, heard, missed, start, end),
+        id=segment.id, kind=segment.kind, narration=segment.narration, start=start,
+        spans=mark_words(segment.caption, heard, missed, start, end),
+        written=segment.display if segment.said is not None else "",
         raw_wer=report.raw_wer if report else None, model_heard=report.heard if report else "",
         stretches=[s for s in (qa.flagged_stretches if qa else []) if s.segment == segment.id])
 
@@ -244,7 +250,10 @@ def script_view(inputs: Inputs) -> list[SectionView]:
     if inputs.script is None:
         return []
     times = inputs.timeline.times() if inputs.timeline else {}
-    sections = {s.id: SectionView(s.id, s.title) for s in inputs.script.sections}
+    spans = {s.id: (s.end - s.start) / 60 for s in inputs.timeline.sections} \
+        if inputs.timeline else {}
+    sections = {s.id: SectionView(s.id, s.title, spans.get(s.id))
+                for s in inputs.script.sections}
     for segment in inputs.script.segments:
         sections[segment.section].segments.append(_segment_view(segment, times, inputs.qa))
     return [s for s in sections.values() if s.segments]
@@ -435,6 +444,7 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> d
         "media": _media(inputs, episode.settings.show.language),
         "chapters": chapters, "qa": qa_figures(loud, inputs, episode), "qa_info": inputs.qa,
         "picture": picture, "script": script_view(inputs), "slides": slide_list(inputs),
+        "narration_labels": NARRATION_LABELS,
         "youtube": youtube_text(inputs),
         "feed": preview(episode, env) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,

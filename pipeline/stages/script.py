@@ -9,6 +9,7 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import jinja2
@@ -25,7 +26,8 @@ from pipeline.formats import (
     SegmentKind,
     ShowInfo,
 )
-from pipeline.markdown import Block, blocks
+from pipeline.markdown import blocks
+from pipeline.speech.editorial import Editor, Planned, plan
 from pipeline.speech.lexicon import Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
 from pipeline.stages import stage_command
@@ -69,33 +71,37 @@ class _Builder:
             sid, n = f"{base}-{n}", n + 1
         self.sections.append(Section(index=len(self.sections), id=sid, title=title, kind=kind))
 
-    def segment(self, kind: SegmentKind, display: str, links: list[Link],
-                items: list[str] | None = None) -> None:
+    def segment(self, kind: SegmentKind, display: str, spoken: str,
+                **fields: Any) -> None:
         section = self.sections[-1]
         key = (section.id, kind)
         self._counts[key] = self._counts.get(key, 0) + 1
         self.segments.append(Segment(
             id=f"{section.id}/{kind}-{self._counts[key]}", kind=kind, section=section.id,
-            section_index=section.index, display=display, spoken=self.spoken(display, items),
-            links=links, items=items or []))
+            section_index=section.index, display=display, spoken=spoken, **fields))
 
-    def spoken(self, display: str, items: list[str] | None) -> str:
-        if not items:
-            return to_spoken(display, self.lexicon)
-        # each list item is its own sentence to the voice
-        parts = [to_spoken(item, self.lexicon).rstrip(" ;,") for item in items]
+    def spoken(self, planned: Planned) -> str:
+        """What the voice says for a planned block: nothing, the line said instead, or the
+        block's Markdown source (a list's items each a sentence)."""
+        if planned.narration == "skip":
+            return ""
+        if planned.said is not None:
+            return to_spoken(planned.said, self.lexicon)
+        block = planned.block
+        if block.kind != "list":
+            return to_spoken(block.source, self.lexicon)
+        parts = [to_spoken(item, self.lexicon).rstrip(" ;,") for item in block.item_sources]
         return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in parts if p)
 
-
-def _add_block(builder: _Builder, block: Block) -> None:
-    links = [Link(text=link.text, url=link.url) for link in block.links]
-    if block.kind == "section":
-        builder.section(block.text, "body")
-        builder.segment("heading", block.text, links)
-    elif block.kind == "list":
-        builder.segment("list", block.text, links, block.items)
-    else:
-        builder.segment(block.kind, block.text, links)
+    def add(self, planned: Planned) -> None:
+        block = planned.block
+        if block.kind == "section":
+            self.section(block.text, "body")
+        kind = "heading" if block.kind == "section" else block.kind
+        self.segment(kind, block.text, self.spoken(planned),
+                     links=[Link(text=link.text, url=link.url) for link in block.links],
+                     items=block.items, rows=block.rows, narration=planned.narration,
+                     said=planned.said)
 
 
 def build_script(episode: Episode, lexicon: Lexicon) -> Script:
@@ -103,11 +109,14 @@ def build_script(episode: Episode, lexicon: Lexicon) -> Script:
     show = episode.settings.show
     builder = _Builder(lexicon)
     builder.section("Introduction", "intro", "intro")
-    builder.segment("intro", render_template(show.intro, episode, "intro"), [])
-    for block in blocks(episode.body, episode.meta.title):
-        _add_block(builder, block)
+    intro = render_template(show.intro, episode, "intro")
+    builder.segment("intro", intro, to_spoken(intro, lexicon))
+    editor = Editor(episode.settings.editorial, episode.meta.narrate)
+    for planned in plan(blocks(episode.body, episode.meta.title), editor):
+        builder.add(planned)
     builder.section("Outro", "outro", "outro")
-    builder.segment("outro", render_template(show.outro, episode, "outro"), [])
+    outro = render_template(show.outro, episode, "outro")
+    builder.segment("outro", outro, to_spoken(outro, lexicon))
     meta = episode.meta
     return Script(
         episode=EpisodeInfo(slug=episode.slug, title=meta.title, number=meta.number,
@@ -136,12 +145,40 @@ def run(episode: Episode) -> ScriptResult:
     return ScriptResult(script.write(episode.build), script)
 
 
+# hibari at speed 1.0 on the first issue: 1,422 spoken words in 9.2 minutes, pauses included
+WORDS_PER_MINUTE = 155
+SHOWN = {"read": "", "titles": " (titles only)", "summary": " (summarised)",
+         "replaced": " (replaced)", "skip": " (show notes only)"}
+
+
+def minutes(segments: list[Segment], speed: float = 1.0) -> float:
+    """About how long the voice takes to say the segments."""
+    words = sum(len(s.spoken.split()) for s in segments)
+    return words / (WORDS_PER_MINUTE * speed)
+
+
+def narration_table(script: Script, speed: float = 1.0) -> str:
+    """Each section's narrated minutes and how many of its segments are read, summarised
+    (or replaced, or read as titles) and left to the show notes."""
+    lines = []
+    for section in script.sections:
+        segs = script.segments_of(section.id)
+        skipped = sum(1 for s in segs if s.narration == "skip")
+        other = sum(1 for s in segs if s.narration not in ("read", "skip"))
+        lines.append(f"{minutes(segs, speed):5.1f} min  {section.title}: {len(segs)} segments"
+                     f", {len(segs) - skipped - other} read, {other} summarised or "
+                     f"shortened, {skipped} show notes only")
+    lines.append(f"{minutes(script.segments, speed):5.1f} min  in all, about")
+    return "\n".join(lines)
+
+
 def side_by_side(script: Script, width: int) -> str:
-    """Each segment's display and spoken text in two columns, for proofreading."""
+    """Each segment's display and spoken text in two columns, for proofreading, with how
+    it is narrated."""
     col = max(20, (width - 3) // 2)
     lines: list[str] = []
     for seg in script.segments:
-        lines.append(f"── {seg.id} ".ljust(width, "─"))
+        lines.append(f"── {seg.id}{SHOWN[seg.narration]} ".ljust(width, "─"))
         left = textwrap.wrap(seg.display, col) or [""]
         right = textwrap.wrap(seg.spoken, col) or [""]
         for i in range(max(len(left), len(right))):
@@ -160,4 +197,5 @@ def command(episode: Episode, show_text: bool) -> ScriptResult:
     if show_text:
         width = shutil.get_terminal_size((120, 24)).columns
         click.echo(side_by_side(result.script, width))
+        click.echo(narration_table(result.script, episode.settings.voice.speed))
     return result

@@ -180,10 +180,12 @@ def item_units(seg: Segment, start: float, end: float) -> list[Unit]:
 
 def segment_units(seg: Segment, times: dict[str, tuple[float, float]]) -> list[Unit]:
     start, end = times[seg.id]
+    if seg.narration in ("summary", "replaced"):  # the slide shows what is said
+        return [Unit(seg.id, start, key_point(seg.caption))]
     if seg.kind == "list" and seg.items:
         return item_units(seg, start, end)
     text = None
-    if seg.kind == "paragraph":
+    if seg.kind in ("paragraph", "table"):
         text = key_point(seg.display)
     elif seg.kind == "quote":
         text = f"“{key_point(seg.display, KEY_POINT_CHARS - 2)}”"
@@ -225,7 +227,8 @@ def plan_slides(script: Script, timeline: Timeline, theme: Theme) -> list[Slide]
     times = timeline.times()
     slides = [Slide("title", "intro", script.episode.title, [])]
     for section in script.sections:
-        units = [u for s in script.segments_of(section.id) for u in segment_units(s, times)]
+        units = [u for s in script.segments_of(section.id) if s.narrated
+                 for u in segment_units(s, times)]
         if not units:
             continue
         if section.kind == "intro":
