@@ -480,3 +480,21 @@ def test_review_page_opened_from_disk_in_a_browser_as_it_comes(episode_dir: Path
     with browser() as context:
         _, errors = check_in_browser(context, result.page.resolve().as_uri())
     assert errors == []
+
+
+def test_the_page_says_what_is_narrated_and_for_how_long(episode_dir: Path) -> None:
+    build = episode_dir / "build"
+    script = fx.script_file()
+    segments = [s.model_copy(update={"narration": "skip", "spoken": ""})
+                if s.id == "interpretability/paragraph-1" else s for s in script.segments]
+    segments[0] = segments[0].model_copy(update={"narration": "summary",
+                                                 "said": "A short welcome."})
+    script.model_copy(update={"segments": segments}).write(build)
+    _, page = build_page(episode_dir)
+    skipped = page.one("p", id="seg-interpretability/paragraph-1")
+    assert skipped["attrs"]["data-narration"] == "skip" and "show notes only" in skipped["text"]
+    summary = page.one("p", id="seg-intro/intro-1")
+    assert "summarised" in summary["text"] and "A short welcome." in summary["text"]
+    assert "As written: Welcome to the show" in page.one("p", class_="as-written")["text"]
+    headings = [h["text"] for h in page.find("h3")]
+    assert any("Introduction" in h and "0.1 min narrated" in h for h in headings)  # 0-4 s
