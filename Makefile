@@ -2,6 +2,7 @@
 # (pattern rules over episodes/<slug>/build/), so `make` rebuilds only what is stale.
 
 SHELL := /bin/bash
+HERE := $(dir $(lastword $(MAKEFILE_LIST)))
 VENV ?= .venv
 PIPELINE := $(VENV)/bin/pipeline
 PYTHON := $(VENV)/bin/python
@@ -13,6 +14,22 @@ SETUP := $(VENV)/.setup-stamp
 SHOW := assets/show.toml
 LEXICON := assets/pronunciations.toml
 EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
+# EP as one shell word, single-quoted
+QEP := '$(subst ','\'',$(EP))'
+
+# A target that takes EP= gets an existing episode's slug, checked before any rule runs: a
+# typo is one line with the closest slugs, and no path outside episodes/ gets through.
+EP_GOALS := episode script narrate master captions slides video review upload lexicon clean
+ifneq ($(filter $(EP_GOALS),$(MAKECMDGOALS)),)
+EP_CHECK := $(shell $(firstword $(wildcard $(PYTHON)) python3) \
+    $(HERE)pipeline/tools/ep_check.py $(QEP) 2>&1)
+ifneq ($(EP_CHECK),ok)
+$(error $(or $(EP_CHECK),EP=$(EP): cannot check it without python3 (install it)))
+endif
+endif
+ifeq ($(filter new,$(MAKECMDGOALS)) $(origin EP),new file)
+$(error make new: name the episode: make new EP=<words>)
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast lint new episode all clean script narrate master captions \
@@ -48,7 +65,7 @@ lint: $(SETUP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 new: $(SETUP) ## Scaffold an episode dated today: EP=<words>
-	$(PIPELINE) new $(EP)
+	$(PIPELINE) new $(QEP)
 
 episode: $(B)/review.html ## Build one episode: script, narrate, master, captions, slides, video, review
 
@@ -89,7 +106,7 @@ bench: | $(SETUP) ## Run bench/ and print one table of ratios
 	$(PYTHON) bench/run.py $(ARGS)
 
 clean: ## Remove an episode's build outputs, keeping the YouTube record: EP=<slug>
-	@if [ -d $(B) ]; then find $(B) -mindepth 1 ! -name youtube.json -delete; fi
+	@if [ -d '$(B)' ]; then find '$(B)' -mindepth 1 ! -name youtube.json -delete; fi
 
 # The stage rules. Each pattern rule makes all its targets in one run.
 episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) | $(SETUP)

@@ -27,7 +27,7 @@ def test_this_machine_has_everything_required(project, capsys) -> None:
     code, out, err = run_doctor(capsys, project.root)
     assert code == 0, out
     for name in ("ffmpeg", "encoder libx264", "encoder aac", "encoder libmp3lame",
-                 "font", "artwork", "voices", "whisper models", "feed base URL"):
+                 "font", "artwork", "voices", "whisper models"):
         assert row(out, name).startswith("ok"), row(out, name)
     assert "hibari" in row(out, "voices")
     assert "tiny.en" in row(out, "whisper models")
@@ -68,3 +68,48 @@ def test_pure_parts() -> None:
     checks = check_tools() + check_encoders()
     text = table(checks)
     assert len(text.splitlines()) == len(checks)
+
+
+def set_show(project, **values: str) -> None:
+    show = project.assets / "show.toml"
+    lines = show.read_text(encoding="utf-8").splitlines()
+    for key, value in values.items():
+        lines = [f'{key} = "{value}"' if line.startswith(f"{key} =") else line for line in lines]
+    show.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_the_sample_shows_placeholders_are_warnings_with_their_fix(project, capsys) -> None:
+    code, out, err = run_doctor(capsys, project.root)
+    assert code == 0 and "everything required is here" in err
+    assert row(out, "show title") == (
+        "warn  show title              ML & AI Safety Updates (the sample show's)  -> set title "
+        "under [show] in assets/show.toml: every episode's intro and the feed say it")
+    assert row(out, "feed base URL") == (
+        "warn  feed base URL           https://example.org/mlaisu/podcast (the sample's "
+        "placeholder: `make publish` refuses it)  -> set base_url under [show] in "
+        "assets/show.toml: the URL public/ is served from")
+    assert row(out, "feed owner email").startswith(
+        "warn  feed owner email        podcast@example.org (the sample's placeholder")
+    assert "set owner_email under [show] in assets/show.toml" in row(out, "feed owner email")
+    assert row(out, "show website").startswith("warn") and "set website" in row(out,
+                                                                                "show website")
+
+
+def test_a_producers_own_show_is_ok(project, capsys) -> None:
+    set_show(project, title="Agents Weekly", owner_email="pod@agents-weekly.net",
+             base_url="https://agents-weekly.net/pod", website="")
+    code, out, _ = run_doctor(capsys, project.root)
+    assert code == 0
+    assert row(out, "show title") == "ok    show title              Agents Weekly"
+    assert row(out, "feed base URL").startswith("ok    feed base URL           https://agents")
+    assert row(out, "feed owner email").startswith("ok") and "->" not in row(out,
+                                                                            "feed owner email")
+    assert row(out, "show website") == "ok    show website            not set"
+
+
+def test_an_empty_owner_email_is_missing_not_a_placeholder(project, capsys) -> None:
+    set_show(project, owner_email="")
+    code, out, err = run_doctor(capsys, project.root)
+    assert code == 1 and "required item(s) missing" in err
+    assert row(out, "feed owner email") == ("MISS  feed owner email        not set  -> set "
+                                            "owner_email under [show] in assets/show.toml")

@@ -30,7 +30,9 @@ from pipeline.publish.serve import make_server
 from pipeline.util.hashing import sha256_file
 
 REPO = Path(__file__).resolve().parent.parent
-BASE = "https://example.org/mlaisu/podcast"  # the base_url in assets/show.toml
+# the show's own values: `pipeline publish` refuses the sample's example.org placeholders
+BASE = "https://mlaisu.test/podcast"
+OWNER = "podcast@mlaisu.test"
 NS = rss.NS
 LEGACY_PODCAST_NS = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 TRICKY = 'Tom & Jerry <b>bold</b> "quoted" \'single\' 🤖 safety'
@@ -73,6 +75,8 @@ class FeedProject:
         self.tones = tones
         (root / "assets").mkdir(parents=True)
         shutil.copy(REPO / "assets" / "show.toml", root / "assets" / "show.toml")
+        self.set_show("base_url", BASE)
+        self.set_show("owner_email", OWNER)
         Image.new("RGB", (1400, 1400), (20, 60, 120)).save(root / "assets" / "artwork.png")
 
     @property
@@ -205,7 +209,7 @@ def test_podcastparser_reads_every_field(project: FeedProject) -> None:
     parsed = parse_with_podcastparser(project.feed_bytes())
     assert parsed["title"] == "ML & AI Safety Updates"
     assert parsed["explicit"] is False
-    assert parsed["itunes_owner"] == {"name": "Apart Research", "email": "podcast@example.org"}
+    assert parsed["itunes_owner"] == {"name": "Apart Research", "email": OWNER}
     assert parsed["itunes_categories"] == [["Technology"]]
     assert parsed["type"] == "episodic"
     episodes = {e["number"]: e for e in parsed["episodes"]}
@@ -237,7 +241,7 @@ def test_every_tag_platforms_list_is_there(project: FeedProject) -> None:
         assert channel.find(path, NS) is not None, path
     assert channel.find("atom:link", NS).get("href") == f"{BASE}/feed.xml"
     assert channel.findtext("itunes:explicit", namespaces=NS) == "false"
-    assert channel.find("podcast:locked", NS).get("owner") == "podcast@example.org"
+    assert channel.find("podcast:locked", NS).get("owner") == OWNER
     for item in channel.iter("item"):
         slug = item.findtext("link").rstrip("/").rsplit("/", 1)[-1]
         for path in rss.ITEM_TAGS:
@@ -387,12 +391,12 @@ def test_the_pending_ledger_is_in_public_and_never_delivered(project: FeedProjec
 def test_a_feed_never_published_may_change_anything(project: FeedProject) -> None:
     # `make demo` builds with the placeholder base URL: that publishes nothing.
     project.build()
-    project.set_show("base_url", "https://cdn.example.net/pod")
+    project.set_show("base_url", "https://cdn.mlaisu.test/pod")
     (project.root / "episodes" / FIRST).rename(project.root / "episodes" / "2024-05-10-renamed")
     shutil.copy(project.tones["long"], project.root / "episodes" / SECOND / "build" / "episode.mp3")
     result = project.build()
     assert result.changes == [] and not project.ledger.exists()
-    new_base = "https://cdn.example.net/pod"
+    new_base = "https://cdn.mlaisu.test/pod"
     parsed = feedparser.parse(project.feed_bytes())
     assert parsed.feed.podcast_guid == podcast_guid(f"{new_base}/feed.xml")
     assert {e.enclosures[0].href for e in parsed.entries} == {
@@ -432,7 +436,7 @@ def test_ledger_refuses_a_changed_base_url_unless_told(project: FeedProject) -> 
     recorded = project.ledger.read_bytes()
     guids = {slug: item.findtext("guid") for slug, item in project.items().items()}
     channel_guid = feedparser.parse(project.feed_bytes()).feed.podcast_guid
-    project.set_show("base_url", "https://cdn.example.net/pod")
+    project.set_show("base_url", "https://cdn.mlaisu.test/pod")
     with pytest.raises(PipelineError, match="feed URL would change"):
         project.build()
     assert project.snapshot() == before
@@ -441,10 +445,10 @@ def test_ledger_refuses_a_changed_base_url_unless_told(project: FeedProject) -> 
     parsed = feedparser.parse(project.feed_bytes())
     assert parsed.feed.podcast_guid == channel_guid  # the spec: never changes once made
     for entry in parsed.entries:
-        assert entry.enclosures[0].href.startswith("https://cdn.example.net/pod/")
+        assert entry.enclosures[0].href.startswith("https://cdn.mlaisu.test/pod/")
     assert {slug: item.findtext("guid") for slug, item in project.items().items()} == guids
     project.publish()
-    assert project.recorded()["show"] == {"feed_url": "https://cdn.example.net/pod/feed.xml",
+    assert project.recorded()["show"] == {"feed_url": "https://cdn.mlaisu.test/pod/feed.xml",
                                           "guid": channel_guid}
 
 

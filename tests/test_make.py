@@ -64,6 +64,85 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+EP_TARGETS = ("episode", "script", "narrate", "master", "captions", "slides", "video", "review",
+              "upload", "lexicon", "clean")
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Path:
+    """A project with two episodes and nothing built."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "assets", root / "assets")
+    for n, slug in enumerate(EPISODES, 1):
+        (root / "episodes" / slug).mkdir(parents=True)
+        (root / "episodes" / slug / "issue.md").write_text(
+            ISSUE.format(title=slug[11:].title(), number=n, day=slug[8:10]))
+    return root
+
+
+def refused(result: subprocess.CompletedProcess[str]) -> str:
+    """make stopped before any rule: exit 2, nothing run, one line on stderr; that line."""
+    assert result.returncode == 2 and result.stdout == "", result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "No rule" not in lines[0], result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("target", EP_TARGETS)
+def test_a_mistyped_ep_is_one_line_with_the_closest_slugs(two: Path, target: str) -> None:
+    line = refused(make(two, target, "EP=2024-05-17-alpah"))
+    assert line.endswith("*** EP=2024-05-17-alpah: no episodes/2024-05-17-alpah/issue.md; "
+                         "closest: 2024-05-17-alpha.  Stop.")
+
+
+@pytest.mark.parametrize(("ep", "expected"), [
+    ("beta", "EP=beta: not an episode slug (YYYY-MM-DD-words); closest: 2024-05-24-beta"),
+    ("2024-05-18-alpha", "EP=2024-05-18-alpha: no episodes/2024-05-18-alpha/issue.md; "
+                         "closest: 2024-05-17-alpha"),
+    ("zzz", "EP=zzz: not an episode slug (YYYY-MM-DD-words); none is close; the latest: "
+            "2024-05-24-beta, 2024-05-17-alpha"),
+    ("it's", "EP=it's: not an episode slug (YYYY-MM-DD-words); none is close; the latest: "
+             "2024-05-24-beta, 2024-05-17-alpha"),
+])
+def test_what_the_ep_line_says(two: Path, ep: str, expected: str) -> None:
+    assert refused(make(two, "episode", f"EP={ep}")).endswith(f"*** {expected}.  Stop.")
+
+
+def test_a_right_ep_passes_the_check_and_reaches_the_rules(two: Path) -> None:
+    result = make(two, "-n", "script", f"EP={EPISODES[1]}")
+    assert result.returncode == 0, result.stderr
+    assert ran(result) == [("script", EPISODES[1])]
+
+
+@pytest.mark.parametrize("ep", ["../..", "..", f"{EPISODES[0]}/../..", "/", "", " "])
+def test_clean_deletes_nothing_outside_episodes(two: Path, ep: str) -> None:
+    outside = two.parent / "build" / "keep.txt"  # where episodes/../../build points
+    outside.parent.mkdir()
+    outside.write_text("precious")
+    assert "EP=" in refused(make(two, "clean", f"EP={ep}"))
+    assert outside.read_text() == "precious"
+
+
+def test_clean_keeps_the_youtube_record(two: Path) -> None:
+    build = two / "episodes" / EPISODES[0] / "build"
+    (build / "slides").mkdir(parents=True)
+    for name in ("script.json", "slides/001.png", "youtube.json"):
+        (build / name).write_text("x")
+    assert make(two, "clean", f"EP={EPISODES[0]}").returncode == 0
+    assert [p.name for p in build.rglob("*")] == ["youtube.json"]
+
+
+def test_make_new_is_not_checked_and_names_the_show_file(two: Path) -> None:
+    result = make(two, "new", "EP=agents everywhere")
+    assert result.returncode == 0, result.stderr
+    [made] = two.glob("episodes/*-agents-everywhere/issue.md")
+    assert f"new episode: {made}" in result.stdout
+    assert result.stderr.startswith("note: assets/show.toml: title, owner_email, base_url and "
+                                    "website are still the sample show's")
+    assert refused(make(two, "new")).endswith(
+        "*** make new: name the episode: make new EP=<words>.  Stop.")
+
+
 def test_help_is_the_default_goal_and_lists_the_targets() -> None:
     out = subprocess.run(["make", "--no-print-directory", "-f", str(REPO / "Makefile")],
                          cwd=REPO, capture_output=True, text=True, check=True).stdout
@@ -141,3 +220,10 @@ def seconds(stamp: str) -> float:
     """'00:01:02.500' -> 62.5 (webvtt-py's start_in_seconds drops the milliseconds)."""
     hours, minutes, rest = stamp.split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+
+
+def test_the_make_check_knows_slugs_as_the_pipeline_does() -> None:
+    from pipeline.episode import SLUG_RE
+    from pipeline.tools import ep_check
+
+    assert ep_check.SLUG_RE.pattern == SLUG_RE.pattern

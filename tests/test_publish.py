@@ -10,13 +10,17 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import REPO
+from test_feed import FeedProject, tone
 
+from pipeline.cli import main
 from pipeline.errors import PipelineError
 from pipeline.formats import Ledger, LedgerShow, PendingEpisode, PendingLedger
 from pipeline.publish import deliver as publish
 from pipeline.publish.ledger import item_guid, ledger_digest, podcast_guid
 
-FEED_URL = "https://example.org/p/feed.xml"
+FEED_URL = "https://agents-weekly.net/p/feed.xml"
+OWN_SHOW = '[show]\ntitle = "T"\nauthor = "A"\nowner_name = "O"\n'  # no placeholder in it
 NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)
 
 
@@ -27,12 +31,20 @@ def pending_text(built_against: str = "") -> bytes:
     """public/.ledger.toml as `pipeline feed` writes it, for one never-published episode."""
     episode = PendingEpisode(
         slug="2024-05-10-a", number=1, guid=item_guid(SHOW.guid, "2024-05-10-a"),
-        enclosure_url="https://example.org/p/2024-05-10-a/episode.mp3", sha256="a" * 64)
+        enclosure_url="https://agents-weekly.net/p/2024-05-10-a/episode.mp3", sha256="a" * 64)
     ledger = PendingLedger(built_against=built_against, show=SHOW, episodes=[episode])
     return ledger.text().encode()
 
 
+def write_show(root: Path, text: str = OWN_SHOW) -> Path:
+    path = root / "assets" / "show.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def make_public(root: Path) -> Path:
+    write_show(root)
     public = root / "public"
     for relative, data in {
         "feed.xml": b"<rss/>",
@@ -97,10 +109,7 @@ def test_folder_gets_audio_first_and_the_feed_last(tmp_path: Path) -> None:
 
 def test_publish_reads_the_destination_from_the_show(tmp_path: Path) -> None:
     make_public(tmp_path)
-    (tmp_path / "assets").mkdir()
-    (tmp_path / "assets" / "show.toml").write_text(
-        '[show]\ntitle = "T"\nauthor = "A"\nowner_name = "O"\n\n[feed]\ndestination = "out"\n',
-        encoding="utf-8")
+    write_show(tmp_path, OWN_SHOW + '\n[feed]\ndestination = "out"\n')
     assert not ledger(tmp_path).exists()
     done = publish.publish(tmp_path, now=NOW)
     copied = done.steps
@@ -118,9 +127,6 @@ def test_publish_reads_the_destination_from_the_show(tmp_path: Path) -> None:
 
 def test_empty_destination_is_refused(tmp_path: Path) -> None:
     make_public(tmp_path)
-    (tmp_path / "assets").mkdir()
-    (tmp_path / "assets" / "show.toml").write_text(
-        '[show]\ntitle = "T"\nauthor = "A"\nowner_name = "O"\n', encoding="utf-8")
     with pytest.raises(PipelineError, match="feed.destination is empty") as caught:
         publish.publish(tmp_path)
     assert caught.value.path.endswith("show.toml")
@@ -170,3 +176,74 @@ def test_public_without_a_pending_ledger_is_refused_before_sending(tmp_path: Pat
         publish.publish(tmp_path, str(site))
     assert caught.value.fix == "rebuild it: make feed"
     assert not site.exists() and not ledger(tmp_path).exists()
+
+
+SAMPLE = (REPO / "assets" / "show.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    (SAMPLE, "owner_email and base_url are still the sample show's: podcast@example.org, "
+             "https://example.org/mlaisu/podcast"),
+    (SAMPLE.replace("podcast@example.org", "me@mlaisu.ai"),
+     "base_url is still the sample show's: https://example.org/mlaisu/podcast"),
+    (OWN_SHOW + 'owner_email = "pod@www.example.com"\n',
+     "owner_email is still the sample show's: pod@www.example.com"),
+])
+def test_the_sample_shows_placeholders_are_never_published(tmp_path: Path, text: str,
+                                                           named: str) -> None:
+    make_public(tmp_path)
+    show = write_show(tmp_path, text)
+    site = tmp_path / "site"
+    with pytest.raises(PipelineError) as caught:
+        publish.publish(tmp_path, str(site))
+    assert caught.value.line() == (
+        f"{show}: {named} (set your own under [show], then make publish)")
+    assert not site.exists() and not ledger(tmp_path).exists()
+
+
+def test_the_sample_title_alone_does_not_stop_publishing(tmp_path: Path) -> None:
+    make_public(tmp_path)
+    write_show(tmp_path, OWN_SHOW.replace('"T"', '"ML & AI Safety Updates"'))
+    assert publish.publish(tmp_path, str(tmp_path / "site"), now=NOW).ledger_changed
+
+
+def test_a_public_built_before_the_base_url_was_set_is_refused(tmp_path: Path) -> None:
+    public = make_public(tmp_path)
+    stale = LedgerShow(feed_url="https://example.org/mlaisu/podcast/feed.xml",
+                       guid=podcast_guid("https://example.org/mlaisu/podcast/feed.xml"))
+    (public / ".ledger.toml").write_text(PendingLedger(built_against="", show=stale,
+                                                       episodes=[]).text(), encoding="utf-8")
+    with pytest.raises(PipelineError) as caught:
+        publish.publish(tmp_path, str(tmp_path / "site"))
+    assert caught.value.line() == (f"{public}: built with the placeholder feed URL "
+                                   "https://example.org/mlaisu/podcast/feed.xml "
+                                   "(rebuild it: make feed)")
+    assert not (tmp_path / "site").exists()
+
+
+def test_the_command_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    make_public(tmp_path)
+    show = write_show(tmp_path, SAMPLE)
+    with pytest.raises(SystemExit) as failed:
+        main(["publish", "--root", str(tmp_path), "--destination", str(tmp_path / "site")])
+    assert failed.value.code == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {show}: owner_email and base_url are still the sample show's: "
+                   "podcast@example.org, https://example.org/mlaisu/podcast (set your own under "
+                   "[show], then make publish)\n")
+
+
+def test_the_feed_builds_with_the_placeholders_and_warns(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    made = FeedProject(tmp_path / "show", {"short": tone(tmp_path / "a.mp3", 1, 440)})
+    made.episode("2024-05-10-first", "First", 1, "Hello.\n")
+    made.set_show("base_url", "https://example.org/mlaisu/podcast")
+    main(["feed", "--root", str(made.root)])  # `make demo` builds the sample show like this
+    out, err = capsys.readouterr()
+    assert "https://example.org/mlaisu/podcast/2024-05-10-first/episode.mp3" in out
+    assert err == ("warning: assets/show.toml: base_url is still the sample show's: fine for a "
+                   "preview, but make publish refuses the feed until you set your own under "
+                   "[show]\n")
+    made.set_show("base_url", "https://mlaisu.test/podcast")
+    main(["feed", "--root", str(made.root)])
+    assert capsys.readouterr().err == ""

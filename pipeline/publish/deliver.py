@@ -24,10 +24,11 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import load_show, project_root
+from pipeline.config import ShowInfo, load_show, project_root
 from pipeline.errors import PipelineError
 from pipeline.formats import Ledger, PendingLedger
 from pipeline.publish.ledger import LEDGER, ledger_digest, read_pending
+from pipeline.publish.placeholders import blocking, is_example_url, still_the_samples
 from pipeline.util import fsutil
 
 FEED = "feed.xml"
@@ -143,6 +144,22 @@ def record(root: Path, pending: PendingLedger, now: dt.datetime) -> bool:
                             "make it writable and publish again (nothing is sent twice)") from None
 
 
+def refuse_placeholders(show: ShowInfo, show_path: Path) -> None:
+    """The sample show's base URL or owner email must never reach a podcast app."""
+    found = blocking(show)
+    if found:
+        values = ", ".join(p.value for p in found)
+        raise PipelineError(f"{still_the_samples(found)}: {values}", show_path,
+                            "set your own under [show], then make publish")
+
+
+def refuse_stale_placeholder(public: Path, pending: PendingLedger) -> None:
+    """A public/ built before the base URL was set still carries the placeholder."""
+    if is_example_url(pending.show.feed_url):
+        raise PipelineError(f"built with the placeholder feed URL {pending.show.feed_url}",
+                            public, "rebuild it: make feed")
+
+
 @dataclass(frozen=True)
 class Published:
     steps: list[str]  # the files copied to a folder, or the rsync commands run
@@ -157,9 +174,12 @@ def publish(root: Path, destination: str | None = None,
     public = root / "public"
     if not (public / FEED).is_file():
         raise PipelineError("public/ is not built (no feed.xml)", public, "run: make feed")
-    pending = pending_ledger(root, public)
     show_path = root / "assets" / "show.toml"
-    target = (destination or load_show(root).feed.destination).strip()
+    show = load_show(root)
+    refuse_placeholders(show.show, show_path)
+    pending = pending_ledger(root, public)
+    refuse_stale_placeholder(public, pending)
+    target = (destination or show.feed.destination).strip()
     if not target:
         raise PipelineError("feed.destination is empty", show_path,
                             "set destination under [feed]: a folder or host:path for rsync")

@@ -29,6 +29,7 @@ from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Ledger, PendingLedger, target_for
 from pipeline.publish.ledger import CHANGE_FIX, LEDGER, PENDING, Planned, ledger_digest, plan
+from pipeline.publish.placeholders import SHOW_FILE, blocking, still_the_samples
 from pipeline.publish.rss import (
     Channel,
     FeedItem,
@@ -167,6 +168,16 @@ def build_feed(root: Path, allow_changed_guid: bool = False) -> FeedResult:
     return FeedResult(feed, planned, pending.changes(ledger), changes)
 
 
+def placeholder_warning(root: Path) -> str:
+    """One line when the feed was built with the sample's base URL or owner email: a preview
+    (`make demo`) may, a publication may not."""
+    found = blocking(load_show(root).show)
+    if not found:
+        return ""
+    return (f"warning: {SHOW_FILE}: {still_the_samples(found)}: fine for a preview, but make "
+            f"publish refuses the feed until you set your own under [show]")
+
+
 @click.command()
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder holding assets/ and episodes/ "
@@ -177,7 +188,8 @@ def build_feed(root: Path, allow_changed_guid: bool = False) -> FeedResult:
                    "in the ledger once delivered.")
 def command(root: Path | None, allow_changed_guid: bool) -> None:
     """Build public/: the podcast feed of every built episode, its audio, captions and chapters."""
-    result = build_feed(root or project_root(), allow_changed_guid)
+    root = root or project_root()
+    result = build_feed(root, allow_changed_guid)
     for change_line in result.changes:
         click.echo(f"accepted: {change_line}", err=True)
     for planned in result.planned:
@@ -185,3 +197,5 @@ def command(root: Path | None, allow_changed_guid: bool) -> None:
     ledger = (f"{LEDGER} is updated when it is published (make publish)"
               if result.ledger_pending else f"{LEDGER} already records it")
     click.echo(f"wrote {result.feed} ({len(result.planned)} episodes); {ledger}")
+    if warning := placeholder_warning(root):
+        click.echo(warning, err=True)

@@ -13,6 +13,7 @@ import click
 from pipeline.config import ShowSettings, load_show, project_root
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import INSTALL, encoders
+from pipeline.publish.placeholders import SHOW_FILE, Placeholder, placeholders
 
 ENCODERS = ("libx264", "aac", "libmp3lame", "mov_text")
 SETUP_FIX = "run `make setup` (installs it with apt-get)"
@@ -110,13 +111,34 @@ def check_youtube(root: Path, settings: ShowSettings) -> list[Check]:
     return checks
 
 
+def _show_value(label: str, value: str, placeholder: Placeholder | None, fix: str) -> Check:
+    """Missing fails the doctor; the sample's placeholder is a warning with its fix."""
+    if not value:
+        return Check(label, False, "not set", fix)
+    if placeholder is not None:
+        detail = f"{value} (the sample's placeholder: `make publish` refuses it)"
+        return Check(label, False, detail, placeholder.fix, required=False)
+    return Check(label, True, value)
+
+
+def _sample_value(label: str, value: str, placeholder: Placeholder | None) -> Check:
+    """A value the sample show's would be wrong for another show: a warning, never missing."""
+    if placeholder is not None:
+        return Check(label, False, f"{value} (the sample show's)", placeholder.fix,
+                     required=False)
+    return Check(label, True, value or "not set")
+
+
 def check_feed(settings: ShowSettings) -> list[Check]:
     show, feed = settings.show, settings.feed
+    found = {p.key: p for p in placeholders(show)}
     return [
-        Check("feed base URL", bool(show.base_url), show.base_url or "not set",
-              "set [show] base_url in assets/show.toml"),
-        Check("feed owner email", bool(show.owner_email), show.owner_email or "not set",
-              "set [show] owner_email in assets/show.toml"),
+        _sample_value("show title", show.title, found.get("title")),
+        _show_value("feed base URL", show.base_url, found.get("base_url"),
+                    f"set base_url under [show] in {SHOW_FILE}"),
+        _show_value("feed owner email", show.owner_email, found.get("owner_email"),
+                    f"set owner_email under [show] in {SHOW_FILE}"),
+        _sample_value("show website", show.website, found.get("website")),
         Check("feed destination", bool(feed.destination), feed.destination or "not set",
               "set [feed] destination (a folder or host:path) for `make publish`",
               required=False),
