@@ -47,13 +47,19 @@ def test_a_producers_own_show_has_none() -> None:
     ("owner_email", "podcast@example.org"),
     ("owner_email", "me@Mail.Example.com"),
     ("website", "https://www.example.org"),
-    ("title", "  ML & AI Safety Updates "),
 ])
 def test_each_placeholder_is_named_with_its_fix(key: str, value: str) -> None:
     [found] = placeholders(show(**{key: value}))
     assert (found.key, found.value) == (key, value)
     assert found.fix.startswith(f"set {key} under [show] in assets/show.toml: ")
     assert found.blocks_publishing is (key in ("base_url", "owner_email"))
+
+
+def test_the_sample_title_is_a_placeholder_only_beside_an_example_address() -> None:
+    assert placeholders(show(title="  ML & AI Safety Updates ")) == []  # this show's own
+    found = placeholders(show(title="ML & AI Safety Updates", website="https://example.org"))
+    assert [p.key for p in found] == ["title", "website"]
+    assert found[0].fix.startswith("set title under [show] in assets/show.toml: ")
 
 
 @pytest.mark.parametrize("host", [

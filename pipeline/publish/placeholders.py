@@ -2,7 +2,7 @@
 
 A URL or an email address on a documentation domain (example.com, .net, .org, or the
 `.example` top-level domain, RFC 2606) is a placeholder wherever it sits, and so is the
-sample show's title. The base URL and the owner email end up in every podcast app, so
+sample show's title while such an address is there. The base URL and the owner email end up in every podcast app, so
 `pipeline publish` refuses them; the others are warnings.
 """
 
@@ -55,13 +55,15 @@ def is_example_email(email: str) -> bool:
 
 
 def placeholders(show: ShowInfo) -> list[Placeholder]:
-    """The [show] values still the sample's, in the order a producer would set them."""
+    """The [show] values still the sample's, in the order a producer would set them. The
+    title counts only beside an example address: the sample's title is this repository's
+    own show, whose producer, once the addresses are real, is not to be told otherwise."""
     found = {
-        "title": show.title.strip() == SAMPLE_TITLE,
         "owner_email": is_example_email(show.owner_email),
         "base_url": is_example_url(show.base_url),
         "website": is_example_url(show.website),
     }
+    found = {"title": any(found.values()) and show.title.strip() == SAMPLE_TITLE, **found}
     return [Placeholder(key, getattr(show, key)) for key, hit in found.items() if hit]
 
 
