@@ -85,7 +85,7 @@ def markdown(notes: bool = True) -> MarkdownIt:
 def page_html(body: str) -> str:
     """The whole issue as the episode page shows it."""
     return nh3.clean(markdown(notes=False).render(body), attributes=PAGE_ATTRIBUTES,
-                     filter_style_properties={"text-align"})
+                     filter_style_properties={"text-align"}).lstrip()
 
 
 def notes_html(html: str) -> str:
@@ -95,7 +95,7 @@ def notes_html(html: str) -> str:
     tidy = nh3.clean(html, link_rel=None)
     for tag in BREAKS:
         tidy = tidy.replace(tag, tag + "\n")
-    return nh3.clean(tidy, tags=FEED_TAGS, attributes={"a": {"href"}}, link_rel=None)
+    return nh3.clean(tidy, tags=FEED_TAGS, attributes={"a": {"href"}}, link_rel=None).lstrip()
 
 
 SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]*_]*(?=\s|$)")
