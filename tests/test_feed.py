@@ -28,6 +28,7 @@ from pipeline.publish import feed, rss, shownotes
 from pipeline.publish.ledger import Planned, podcast_guid
 from pipeline.publish.serve import make_server
 from pipeline.util.hashing import sha256_file
+from tests.digest_issue import GUIDE, HIDDEN_URLS, Html, digest_body, digest_urls, tag_text
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/mlaisu/podcast"  # the base_url in assets/show.toml
@@ -335,6 +336,31 @@ def test_long_list_is_cut_between_items() -> None:
     left = 200 - notes.count("<li>")
     assert notes.endswith(f'</ul>\n<p>{left} more items and {left} more links. '
                           'More: <a href="https://x.org/i">https://x.org/i</a></p>\n')
+
+
+DIGEST = "2024-05-24-link-digest"
+
+
+def test_a_digest_issue_reaches_podcast_apps_and_its_page_clean(project: FeedProject) -> None:
+    project.episode(DIGEST, "Link Digest", 3, digest_body())
+    project.build()
+    data = project.feed_bytes()
+    assert GUIDE.encode() not in data and not any(u.encode() in data for u in HIDDEN_URLS)
+    notes = project.items()[DIGEST].findtext("description")
+    assert len(notes.encode()) <= 4000
+    assert Html(notes).tags <= {"p", "ul", "li", "a", "strong"}
+    entry = next(e for e in feedparser.parse(data).entries if e.link.endswith(DIGEST + "/"))
+    closing = f"Read the full issue: {BASE}/{DIGEST}/"
+    assert Html(entry.summary).text.rstrip().endswith(closing)
+    episode = next(e for e in parse_with_podcastparser(data)["episodes"] if e["number"] == 3)
+    text = episode["description"]
+    assert not tag_text(text) and "Paper · Lab · Link" in text and text.endswith(closing)
+    assert " more sections, " in text and " more items and " in text
+    page_html = (project.public / DIGEST / "index.html").read_text(encoding="utf-8")
+    page = Html(page_html)
+    assert GUIDE not in page_html and not page.comments and not tag_text(page.text)
+    assert len(page.find("table")) == 1 and page.find("small") and page.find("br")
+    assert page.hrefs() >= digest_urls() and not page.hrefs() & set(HIDDEN_URLS)
 
 
 # ---------------------------------------------------------------- the ledger
