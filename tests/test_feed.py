@@ -28,6 +28,7 @@ from pipeline.publish import feed, rss, shownotes
 from pipeline.publish.ledger import Planned, podcast_guid
 from pipeline.publish.serve import make_server
 from pipeline.util.hashing import sha256_file
+from tests.digest_issue import GUIDE, HIDDEN_URLS, Html, digest_body, digest_urls, tag_text
 
 REPO = Path(__file__).resolve().parent.parent
 # the show's own values: `pipeline publish` refuses the sample's example.org placeholders
@@ -143,7 +144,8 @@ def project(tmp_path: Path, tones: dict[str, Path],
     made.episode(FIRST, "First Steps", 1,
                  "Hello. See [the paper](https://arxiv.org/abs/1234.5678) today.\n\n"
                  "## News\n\n- One [link](https://example.com/one)\n- Two\n")
-    made.episode(SECOND, TRICKY, 2, "Second issue, with <html> & ampersands.\n")
+    # Raw HTML is markup in an issue: a tag written as text goes in a code span.
+    made.episode(SECOND, TRICKY, 2, "Second issue, with `<html>` & ampersands, 3 < 4.\n")
     return made
 
 
@@ -266,7 +268,7 @@ def test_special_characters_survive_the_round_trip(project: FeedProject) -> None
     assert parse_with_podcastparser(data)["episodes"][0]["title"] == TRICKY
     item = project.items()[SECOND]
     assert item.findtext("title") == TRICKY
-    assert "&lt;html&gt; &amp; ampersands" in item.findtext("description")
+    assert "&lt;html&gt; &amp; ampersands, 3 &lt; 4." in item.findtext("description")
 
 
 def test_pub_date_uses_the_show_time_zone(project: FeedProject) -> None:
@@ -308,12 +310,15 @@ def test_long_show_notes_are_cut_at_a_sentence_with_a_link_to_the_issue() -> Non
     assert len(full.encode()) > 4000
     notes = shownotes.show_notes(body, "https://example.org/issue/", "Read the full issue")
     assert len(notes.encode()) <= 4000
-    assert notes.endswith('<p><a href="https://example.org/issue/">Read the full issue</a></p>\n')
-    kept = notes.rsplit("<p><a href=", 1)[0]
+    kept, closing = notes.rsplit("<p>", 1)
     assert kept.rstrip().endswith("ends here.</p>")
     assert full.startswith(kept.rstrip()[: -len("</p>")])
     assert len(kept.encode()) > 3000  # it used most of the room
-    assert kept.count('<a href="https://example.org/') == kept.count("ends here.")
+    shown = kept.count('<a href="https://example.org/')
+    assert shown == kept.count("ends here.")
+    url = "https://example.org/issue/"
+    assert closing == (f"{40 - kept.count('<p>')} more items and {240 - shown} more links. "
+                       f'Read the full issue: <a href="{url}">{url}</a></p>\n')
 
 
 def test_cut_notes_keep_reference_style_links() -> None:
@@ -332,7 +337,34 @@ def test_long_list_is_cut_between_items() -> None:
     notes = shownotes.show_notes(body, "https://x.org/i", "More")
     assert len(notes.encode()) <= 4000
     assert notes.count("<li>") == notes.count("</li>") > 20
-    assert "</ul>\n<p><a href=\"https://x.org/i\">More</a></p>" in notes
+    left = 200 - notes.count("<li>")
+    assert notes.endswith(f'</ul>\n<p>{left} more items and {left} more links. '
+                          'More: <a href="https://x.org/i">https://x.org/i</a></p>\n')
+
+
+DIGEST = "2024-05-24-link-digest"
+
+
+def test_a_digest_issue_reaches_podcast_apps_and_its_page_clean(project: FeedProject) -> None:
+    project.episode(DIGEST, "Link Digest", 3, digest_body())
+    project.build()
+    data = project.feed_bytes()
+    assert GUIDE.encode() not in data and not any(u.encode() in data for u in HIDDEN_URLS)
+    notes = project.items()[DIGEST].findtext("description")
+    assert len(notes.encode()) <= 4000
+    assert Html(notes).tags <= {"p", "ul", "li", "a", "strong"}
+    entry = next(e for e in feedparser.parse(data).entries if e.link.endswith(DIGEST + "/"))
+    closing = f"Read the full issue: {BASE}/{DIGEST}/"
+    assert Html(entry.summary).text.rstrip().endswith(closing)
+    episode = next(e for e in parse_with_podcastparser(data)["episodes"] if e["number"] == 3)
+    text = episode["description"]
+    assert not tag_text(text) and "Paper · Lab · Link" in text and text.endswith(closing)
+    assert " more sections, " in text and " more items and " in text
+    page_html = (project.public / DIGEST / "index.html").read_text(encoding="utf-8")
+    page = Html(page_html)
+    assert GUIDE not in page_html and not page.comments and not tag_text(page.text)
+    assert len(page.find("table")) == 1 and page.find("small") and page.find("br")
+    assert page.hrefs() >= digest_urls() and not page.hrefs() & set(HIDDEN_URLS)
 
 
 # ---------------------------------------------------------------- the ledger

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -18,9 +19,9 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Link, Script, SlideEntry, Slides, TimedSection, Timeline
 from pipeline.media import ffmpeg
 from pipeline.publish.youtube import describe
+from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
-from pipeline.stages import video
-from tests.slide_fixtures import CLICK, DURATION, REPO, make_episode
+from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_episode
 
 FPS = 30
 ENC = video.Encoding()
@@ -166,7 +167,8 @@ def test_description_stays_within_youtube_limits(episode) -> None:
     timeline = Timeline.read(episode.build).model_copy(
         update={"duration": 300.0, "sections": sections(0, 60, 120, 200, end=300.0)})
     title, description, why = describe.youtube_texts(episode, script, timeline)
-    assert len(title) <= 100 and len(description.encode()) <= 5000 and why == ""
+    assert len(title) <= 100 and len(description.encode()) <= 5000
+    assert why.startswith("links cut: ") and " of 402 listed" in why  # and the script's 2
     for text in (title, description):
         assert "<" not in text and ">" not in text
     lines = description.splitlines()
@@ -174,6 +176,50 @@ def test_description_stays_within_youtube_limits(episode) -> None:
     assert chapter_lines == ["0:00 Section 0", "1:00 Section 1", "2:00 Section 2",
                              "3:20 Section 3"]
     assert "Listen to the podcast" in description and "#AISafety" in description
+
+
+DIGEST_LINKS = {"intro/intro-1": ("intro", 10),
+                "mechanistic-interpretability/paragraph-1": ("interpretability", 10),
+                "mechanistic-interpretability/list-1": ("interpretability-list", 10),
+                "in-other-news/list-1": ("digest", 270)}  # 300 links, one long digest
+
+
+def digest_script(script: Script) -> tuple[Script, list[str]]:
+    """The fixture's script with 300 links, most of them in one section's digest."""
+    urls, segments = [], []
+    for segment in script.segments:
+        name, count = DIGEST_LINKS.get(segment.id, ("", 0))
+        links = [Link(text=f"{name} paper {n}", url=f"https://digest.example/{name}/{n}")
+                 for n in range(1, count + 1)]
+        urls += [link.url for link in links]
+        segments.append(segment.model_copy(update={"links": links}))
+    return script.model_copy(update={"segments": segments}), urls
+
+
+def test_links_that_do_not_fit_are_counted_after_each_sections_first_ones(episode) -> None:
+    script, urls = digest_script(Script.read(episode.build))
+    title, description, why = describe.youtube_texts(episode, script,
+                                                     Timeline.read(episode.build))
+    assert len(description.encode()) <= 5000
+    listed = re.findall(r"^- .*: (https://digest\.example/\S+)$", description, re.MULTILINE)
+    more = re.findall(r"^(\d+) more links: (\S+)$", description, re.MULTILINE)
+    assert more == [(str(300 - len(listed)), f"https://example.org/mlaisu/podcast/{SLUG}/")]
+    assert 30 < len(listed) < 300 and len(set(listed)) == len(listed)
+    assert listed == [url for url in urls if url in listed]  # in the issue's order
+    assert listed[:30] == urls[:30]  # the short sections keep all of theirs
+    assert listed[30:] == urls[30:len(listed)]  # the digest keeps its head, gives up its tail
+    assert f"links cut: {len(listed)} of 300 listed, {300 - len(listed)} more counted" in why
+    rows = {row.label: row.value for row in review.youtube_checks(title, description)}
+    assert rows["Links cut to fit"] == f"{300 - len(listed)} more links"
+
+
+def test_links_that_fit_are_all_listed_without_a_count(episode) -> None:
+    script = Script.read(episode.build)
+    title, description, why = describe.youtube_texts(episode, script,
+                                                     Timeline.read(episode.build))
+    assert "https://arxiv.org/abs/2212.0001" in description
+    assert "more link" not in description and "links cut" not in why
+    assert "Links cut to fit" not in {r.label for r in review.youtube_checks(title, description)}
 
 
 def test_missing_template_names_the_file(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import rebuild_hint
 from pipeline.publish.ledger import Planned
-from pipeline.publish.shownotes import markdown, show_notes
+from pipeline.publish.shownotes import page_html, show_notes
 from pipeline.util.platforms import (
     ARTWORK_MAX_PX,
     ARTWORK_MIN_PX,
@@ -154,7 +154,7 @@ class FeedItem:
     when: dt.datetime
     pub_date: str
     notes: str  # HTML within the platforms' limit
-    full_notes: str  # the whole issue as HTML, for its page
+    full_notes: str  # the whole issue as sanitised HTML, for its page
     enclosure_url: str
     enclosure_file: str
     length: int
@@ -182,7 +182,7 @@ def item_context(planned: Planned, base: str) -> FeedItem:
         slug=episode.slug, title=title, link=link, guid=planned.guid,
         date=episode.meta.date.isoformat(), when=when, pub_date=format_datetime(when),
         notes=show_notes(episode.body, link, settings.feed.more_text),
-        full_notes=markdown().render(episode.body),
+        full_notes=page_html(episode.body),
         enclosure_url=planned.enclosure_url, enclosure_file=planned.mp3_name,
         length=mp3.stat().st_size, duration=mp3_duration(mp3),
         number=episode.meta.number, episode_type=settings.feed.episode_type,

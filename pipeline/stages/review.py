@@ -44,7 +44,7 @@ from pipeline.media.loudness import Loudness
 from pipeline.media.picture import PICTURE_RATE, draw_picture, measure
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
-from pipeline.publish.youtube.describe import Chapter
+from pipeline.publish.youtube.describe import Chapter, links_left_out
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.platforms import (
@@ -359,6 +359,9 @@ def youtube_checks(title: str | None, description: str | None) -> list[Check]:
         checks.append(Check("Description size", f"{size} bytes",
                             f"at most {YOUTUBE_DESCRIPTION_MAX}",
                             size <= YOUTUBE_DESCRIPTION_MAX))
+        if left_out := links_left_out(description):
+            checks.append(Check("Links cut to fit", f"{left_out} more links",
+                                "counted, with the full issue's URL", None))
     text = (title or "") + (description or "")
     if text:
         clean = not any(c in text for c in YOUTUBE_FORBIDDEN)
