@@ -2,8 +2,8 @@
 
 A URL or an email address on a documentation domain (example.com, .net, .org, or the
 `.example` top-level domain, RFC 2606) is a placeholder wherever it sits, and so is the
-sample show's title while such an address is there. The base URL and the owner email end up in every podcast app, so
-`pipeline publish` refuses them; the others are warnings.
+sample show's title while such an address is there. The base URL and the owner email end
+up in every podcast app, so `pipeline publish` refuses them; the others are warnings.
 """
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def run(episode: Episode) -> VideoResult:
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return VideoResult(target, len(cuts), sum(c.frames for c in cuts), inputs.timeline.duration,
-                       not why, time.monotonic() - began)
+                       "\nChapters\n" in description, time.monotonic() - began)
 
 
 @stage_command("video")
