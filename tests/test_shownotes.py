@@ -124,3 +124,11 @@ def test_whole_notes_of_a_short_issue_are_published_without_a_closing_line() -> 
     notes = shownotes.show_notes(body, MORE, "More")
     assert notes == "<p>Hello world.</p>\n<p>a · b</p>\n<ul>\n<li>1 · 2</li>\n</ul>\n"
     published(notes)
+
+
+def test_footnotes_are_notes_not_literal_marks() -> None:
+    body = "Text with a note.[^1] More.\n\n[^1]: The note, with [a link](https://x.org).\n"
+    page = shownotes.page_html(body)
+    assert "[^1]" not in page and 'id="fn1"' in page and 'href="#fnref1"' in page
+    notes = shownotes.show_notes(body, "https://example.org/issue/", "Read the full issue")
+    assert "[^1]" not in notes and "The note, with" in notes

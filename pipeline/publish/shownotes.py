@@ -28,6 +28,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 from markdown_it.token import Token
 from markupsafe import escape
 
@@ -36,7 +37,11 @@ from pipeline.util.platforms import FEED_NOTES_MAX
 FEED_TAGS = {"p", "ol", "ul", "li", "a", "strong", "em", "b", "i"}
 PAGE_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES,
                    "th": {*nh3.ALLOWED_ATTRIBUTES["th"], "style"},
-                   "td": {*nh3.ALLOWED_ATTRIBUTES["td"], "style"}}
+                   "td": {*nh3.ALLOWED_ATTRIBUTES["td"], "style"},
+                   # footnotes: a reference and its note link to each other
+                   "sup": {*nh3.ALLOWED_ATTRIBUTES.get("sup", set()), "class"},
+                   "li": {*nh3.ALLOWED_ATTRIBUTES.get("li", set()), "id"},
+                   "a": {*nh3.ALLOWED_ATTRIBUTES.get("a", set()), "id"}}
 # Ends of the tags the feed unwraps that stand for a break between words.
 BREAKS = ("<br>", *(f"</{tag}>" for tag in (
     "div", "td", "th", "tr", "table", "caption", "blockquote", "pre", "dl", "dt", "dd",
@@ -76,7 +81,7 @@ def markdown(notes: bool = True) -> MarkdownIt:
     `notes`, rendered for the show notes (headings and tables rewritten); else for the page.
     Either output goes through `notes_html` or `page_html` before it is published."""
     md = MarkdownIt("commonmark", {"html": True, "linkify": True})
-    md.enable(["linkify", "table", "strikethrough"])
+    md.enable(["linkify", "table", "strikethrough"]).use(footnote_plugin)
     if notes:
         _notes_rules(md)
     return md
