@@ -8,6 +8,7 @@ without them never draws an empty box."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,8 +62,10 @@ class EmojiFont:
 
     @classmethod
     def find(cls, paths: list[str]) -> EmojiFont | None:
-        """The first of `paths` that draws an emoji in colour here, or None."""
-        return next((cls(path) for path in paths if draws_in_colour(path)), None)
+        """The first of `paths` that draws an emoji in colour here, or None. (A path is
+        checked first: Pillow would look a missing file's name up in the system's fonts.)"""
+        found = (path for path in paths if os.path.isfile(path) and draws_in_colour(path))
+        return next((cls(path) for path in found), None)
 
     def glyph(self, emoji: str, font: ImageFont.FreeTypeFont) -> Image.Image:
         """The emoji as an RGBA picture sized for `font`."""
