@@ -5,6 +5,7 @@ script's (real hibari speech, the real tiny.en model, as tests/test_captions.py)
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ def narrate(speak, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, voice) -> Path:
+def built(tmp_path_factory, voice) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("project")
     (root / "assets").mkdir()
     for name in ("show.toml", "pronunciations.toml"):
@@ -75,7 +76,11 @@ def built(tmp_path_factory, voice) -> Path:
 
         result = CliRunner().invoke(command, [str(episode), "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    return episode / "build"
+    yield episode / "build"
+    # the model stays loaded in this process; test_captions wants to load (convert) it anew
+    from pipeline.speech.asr import _loaded
+
+    _loaded.cache_clear()
 
 
 def test_subheading_and_items_each_have_their_own_cues(built: Path) -> None:
