@@ -3,6 +3,8 @@ the layout in `assets/templates/slides.toml`, timed by `timeline.json`; plus the
 
 Every text box is filled by `fit_text`: wrap, shrink towards the minimum size, and only then
 cut with an ellipsis, so text never leaves its box. Bullet lists are paged instead of shrunk.
+A `###` subsection starts a page under its subheading, and no page stays on screen for less
+than the layout's minimum: `Pager` says how the two are weighed.
 """
 
 from __future__ import annotations
