@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-# chromium: the review page's browser test; rsync: `make publish` to a host:path
-SYSTEM_PACKAGES=(ffmpeg espeak-ng chromium rsync)
+# chromium: the review page's browser test; rsync: `make publish` to a host:path;
+# fonts-noto-color-emoji: emoji in colour on the slides (without it they are left out)
+SYSTEM_PACKAGES=(ffmpeg espeak-ng chromium rsync fonts-noto-color-emoji)
 
 missing_system() {
   local pkg

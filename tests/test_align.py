@@ -11,6 +11,7 @@ from pipeline.speech.align import (
     assign_to_segments,
     edit_distance,
     heard_tokens,
+    item_starts,
     spoken_owners,
     tokens,
     wer,
@@ -172,3 +173,42 @@ def test_sounds_whisper_writes_are_left_out_not_flagged():
     assert [w.text for w in result.words] == DISPLAY.split()
     assert [w.text for w in result.sounds] == ["[Music]", "(upbeat", "music)", "♪"]
     assert not result.stretches and not result.dropped
+
+
+ITEMS = ["Toy models: small models trained the same way.",
+         "Circuits in the wild",
+         "Polysemanticity and superposition"]
+
+
+def run_list(words: list[Word], items: list[str], display: str | None = None):
+    segment = build.segment("s/list-1", display or " ".join(items), items=items)
+    script = build.script([build.segment("s/heading-2", "Interpretability"), segment])
+    timeline = build.timeline([build.timed("s/heading-2", 0.0, 0.8),
+                               build.timed("s/list-1", 1.0, 7.0)], 8.0)
+    return align(script, timeline, words)
+
+
+def test_each_word_knows_its_segment_kind_and_list_item():
+    said = "Interpretability " + " ".join(ITEMS)
+    result = run_list(heard(said, start=0.0, step=0.35), ITEMS)
+    by_item = [(w.kind, w.item) for w in result.words]
+    assert by_item[0] == ("heading", None)
+    counts = [len(item.split()) for item in ITEMS]
+    assert by_item[1:] == [("list", k) for k, n in enumerate(counts) for _ in range(n)]
+
+
+def test_an_ad_lib_in_a_list_stays_in_the_item_it_was_said_in():
+    adlib = "which is where most people start"
+    said = f"Interpretability {ITEMS[0]} {adlib} {ITEMS[1]} {ITEMS[2]}"
+    result = run_list(heard(said, start=0.0, step=0.25), ITEMS)
+    assert {w.item for w in result.words if w.source == "adlib"} == {0}
+    assert [w.item for w in result.words if w.text == "Circuits"] == [1]
+
+
+def test_items_not_found_in_the_display_give_no_item_boundaries():
+    display = "• a b • c d"
+    assert item_starts(display.split(), ["a b", "c d"]) == [1, 4]
+    assert item_starts(display.split()[1:], ["a b", "c d"]) == [0, 3]
+    assert item_starts(display.split(), ["a b", "x"]) is None
+    result = run_list(heard("Interpretability a b c d"), ["a b", "x"], display="a b c d")
+    assert {w.item for w in result.words} == {None}

@@ -196,3 +196,64 @@ def test_a_heading_sharing_a_cue_gets_its_own_line() -> None:
     assert split_lines(words, rules) == ["First The first paragraph is short."]
     assert split_lines(words, rules, frozenset({1})) == ["First",
                                                           "The first paragraph is short."]
+
+
+def spoken(texts: list[str], start: float, segment: str, kind: str, rate: float = 0.3,
+           pause: float = 0.25) -> list[CaptionWord]:
+    """A heading (one text) or a list's items read at `rate` s a word, `pause` s apart."""
+    out: list[CaptionWord] = []
+    t = start
+    for item, text in enumerate(texts):
+        for w in text.split():
+            out.append(CaptionWord(w, t, t + rate - 0.05, segment, 0, "heard", kind,
+                                   item if kind == "list" else None))
+            t += rate
+        t += pause
+    return out
+
+
+ITEMS = ["Analyzing toy models that are much smaller but trained the same way as large ones",
+         "Looking for circuits in the wild",
+         "Interpreting algorithmic problems",
+         "Exploring polysemanticity and superposition in real networks with sparse "
+         "autoencoders at scale"]
+
+
+def test_a_heading_is_a_cue_of_its_own_and_items_never_share_a_cue() -> None:
+    heading = spoken(["Mechanistic interpretability"], 0.0, "s/heading-2", "heading")
+    items = spoken(ITEMS, heading[-1].end + 0.6, "s/list-1", "list")
+    cues = make_cues(heading + items, [span(0.0, 60.0)])
+    assert violations(cues) == []
+    assert cues[0].text == "Mechanistic interpretability"
+    texts = [c.text for c in cues[1:]]
+    assert " ".join(texts) == " ".join(ITEMS)
+    assert all(any(text in item for item in ITEMS) for text in texts)  # one item each
+
+
+def test_a_short_heading_holds_the_screen_a_moment_into_the_first_item() -> None:
+    heading = spoken(["News"], 0.0, "s/heading-2", "heading", rate=0.45)
+    items = spoken(ITEMS[1:3], heading[-1].end + 0.6, "s/list-1", "list")
+    cues = make_cues(heading + items, [span(0.0, 20.0)])
+    assert violations(cues) == []
+    assert [c.text for c in cues] == ["News", ITEMS[1], ITEMS[2]]
+    assert cues[1].start - items[0].start <= CueRules().max_lead + 1e-9
+
+
+def test_a_list_after_a_paragraph_starts_a_new_cue() -> None:
+    para = words("They are split into the following categories", 0.0, segment="s/paragraph-1")
+    items = spoken(ITEMS[1:3], para[-1].end + 0.6, "s/list-1", "list")
+    cues = make_cues(para + items, [span(0.0, 20.0)])
+    assert violations(cues) == []
+    assert [c.text for c in cues] == ["They are split into the following categories",
+                                      ITEMS[1], ITEMS[2]]
+
+
+def test_an_item_whose_last_words_would_flash_gives_them_company() -> None:
+    long_item = ("Superposition is when one feature is spread across many neurons, and it "
+                 "gives problems in our interpretation of what neurons represent. Open problem")
+    items = spoken([long_item, "Analyzing training dynamics"], 0.0, "s/list-1", "list",
+                   pause=0.1)
+    cues = make_cues(items, [span(0.0, 40.0)])
+    assert violations(cues) == []
+    assert cues[-1].text == "Analyzing training dynamics"
+    assert " ".join(c.text for c in cues[:-1]) == long_item

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import EpisodeInfo, Script, Slides, Timeline
+from pipeline.media.textfit import line_bbox
 from pipeline.stages import slides
 from pipeline.tools.artwork import draw_artwork
 from pipeline.util.text import ELLIPSIS
@@ -53,12 +55,12 @@ def theme(episode) -> slides.Theme:
 
 
 def assert_inside(image: Image.Image, placed: list[slides.Placed]) -> None:
-    """Every drawn line's real ink box lies inside its text box and the picture."""
-    draw = ImageDraw.Draw(image)
+    """Every drawn line's real ink box (emoji pictures included) lies inside its text box
+    and the picture."""
     for item in placed:
         font = slides.load_font(item.font, item.size)
         for line, x, y in item.lines:
-            left, top, right, bottom = draw.textbbox((x, y), line, font=font)
+            left, top, right, bottom = line_bbox(line, (x, y), font, item.emoji)
             assert item.box.x <= left and right <= item.box.right, (line, item.box)
             assert item.box.y <= top and bottom <= item.box.bottom, (line, item.box)
             assert right <= image.width and bottom <= image.height
@@ -96,8 +98,13 @@ def test_key_point_is_the_first_sentence_shortened() -> None:
     assert point.endswith(ELLIPSIS) and len(point) <= slides.KEY_POINT_CHARS + 1
 
 
+def without_minimum(theme: slides.Theme) -> slides.Theme:
+    return replace(theme, layout={**theme.layout, "timing": {"min_seconds": 0.0}})
+
+
 def test_plan_times_each_slide_by_its_segments(theme: slides.Theme, tmp_path: Path) -> None:
-    planned = slides.plan_slides(script_file(), timeline_file(), theme)
+    # this fixture's sections last 3-6 s: without a minimum each has its own slide
+    planned = slides.plan_slides(script_file(), timeline_file(), without_minimum(theme))
     starts = {s.id: s.start for s in SEGMENTS}
     assert [s.kind for s in planned] == ["title", "section", "section", "outro"]
     assert planned[0].start == 0.0 and planned[-1].end == DURATION

@@ -362,9 +362,8 @@ def test_moov_first_and_no_edit_lists(built) -> None:
 def test_keyframes_and_pictures_change_with_the_timeline(built) -> None:
     folder, _ = built
     path = folder / "video.mp4"
-    starts = Timeline.read(folder).times()
     slides = Slides.read(folder).slides
-    changes = [starts[s.segments[0]][0] for s in slides[1:]]
+    changes = [s.start for s in slides[1:]]  # a page may start part-way through a list
     packets = probe(path, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
     keys = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
     for change in changes:

@@ -28,9 +28,9 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
-from mdit_py_plugins.footnote import footnote_plugin
 from markdown_it.token import Token
 from markupsafe import escape
+from mdit_py_plugins.footnote import footnote_plugin
 
 from pipeline.util.platforms import FEED_NOTES_MAX
 

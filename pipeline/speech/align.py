@@ -12,6 +12,7 @@ counted, except a run of several (an ad lib), which is kept and flagged.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from collections.abc import Callable, Sequence
@@ -177,6 +178,8 @@ class CaptionWord:
     segment: str
     section_index: int
     source: str  # "heard" (as in the script), "corrected", "interpolated", "adlib"
+    kind: str = "paragraph"  # the segment's kind: cues never join a heading to its neighbours
+    item: int | None = None  # in a list segment, the index of the item the word is in
 
 
 @dataclass
@@ -330,6 +333,7 @@ class _Item:
     start: float | None
     end: float | None
     source: str
+    index: int | None = None  # its display word; None for an ad lib
 
 
 def _interpolate(items: list[_Item], lo: float, hi: float) -> None:
@@ -370,8 +374,8 @@ def _snap_to_segment(items: list[_Item], lo: float, hi: float) -> None:
 def _items(display_words: list[str], heard: _Heard, m: _Matches,
            adlibs: dict[int, list[int]]) -> list[_Item]:
     def adlib_items(after: int) -> list[_Item]:
-        return [_Item(heard.words[i].text, heard.words[i].start, heard.words[i].end, "adlib")
-                for i in adlibs.get(after, [])]
+        return [_Item(heard.words[i].text, heard.words[i].start, heard.words[i].end, "adlib",
+                      None) for i in adlibs.get(after, [])]
 
     items = adlib_items(-1)
     for index, text in enumerate(display_words):
@@ -379,9 +383,9 @@ def _items(display_words: list[str], heard: _Heard, m: _Matches,
         if found:
             source = "corrected" if index in m.inexact else "heard"
             items.append(_Item(text, min(heard.words[w].start for w in found),
-                               max(heard.words[w].end for w in found), source))
+                               max(heard.words[w].end for w in found), source, index))
         else:
-            items.append(_Item(text, None, None, "interpolated"))
+            items.append(_Item(text, None, None, "interpolated", index))
         items.extend(adlib_items(index))
     return items
 
@@ -401,6 +405,43 @@ def _report_differences(seg_id: str, display_words: list[str], spoken: list[str]
             result.missed.append(Missed(**said))
 
 
+def item_starts(display_words: list[str], items: list[str]) -> list[int] | None:
+    """Where each list item starts among the display words; None when the items are not
+    found there in order."""
+    starts: list[int] = []
+    at = 0
+    for item in filter(None, (item.split() for item in items)):
+        found = next((k for k in range(at, len(display_words) - len(item) + 1)
+                      if display_words[k:k + len(item)] == item), None)
+        if found is None:
+            return None
+        starts.append(found)
+        at = found + len(item)
+    return starts
+
+
+def item_of_words(segment: Segment) -> list[int | None]:
+    """For each display word, the index of the list item it is in (None outside a list)."""
+    words = segment.display.split()
+    starts = item_starts(words, segment.items) if segment.items else None
+    if not starts:
+        return [None] * len(words)
+    return [max(0, bisect.bisect_right(starts, k) - 1) for k in range(len(words))]
+
+
+def caption_words(segment: Segment, items: list[_Item]) -> list[CaptionWord]:
+    """The timed items as caption words; an ad lib is in the list item of the word before."""
+    item_of = item_of_words(segment)
+    out: list[CaptionWord] = []
+    item = item_of[0] if item_of else None
+    for i in items:
+        item = item_of[i.index] if i.index is not None else item
+        if i.start is not None and i.end is not None:
+            out.append(CaptionWord(i.text, float(i.start), float(i.end), segment.id,
+                                   segment.section_index, i.source, segment.kind, item))
+    return out
+
+
 def align_segment(script_segment: Segment, timed: TimedSegment, words: list[Word],
                   normalise: Normaliser, result: Alignment) -> None:
     """Align one segment's recognised words to its script; append to `result`."""
@@ -417,10 +458,7 @@ def align_segment(script_segment: Segment, timed: TimedSegment, words: list[Word
     _interpolate(items, timed.start, timed.end)
     if items:
         _snap_to_segment(items, timed.start, timed.end)
-    section = script_segment.section_index
-    result.words.extend(CaptionWord(i.text, float(i.start), float(i.end), seg_id, section,
-                                    i.source) for i in items
-                        if i.start is not None and i.end is not None)
+    result.words.extend(caption_words(script_segment, items))
     _report_differences(seg_id, display_words, spoken, owners, heard, m, result)
     result.segments.append(SegmentReport(seg_id, len(spoken), edit_distance(spoken, heard.tokens),
                                          " ".join(w.text for w in words)))

@@ -1,6 +1,7 @@
 """Cut aligned caption words into cues by the common style rules: short lines, at most two
 of them, on screen long enough to read and not too long, broken at punctuation and clause
-boundaries, never across a section boundary, never overlapping, with a gap between cues."""
+boundaries, never across a section boundary, never overlapping, with a gap between cues.
+A heading is a cue of its own, and a cue never runs from one list item into the next."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class CueRules:
     min_gap: float = 2 / 30  # two frames at 30 fps between cues
     sentence_close: int = 20  # a sentence ending a cue this long (characters) closes it
     max_pause: float = 1.5  # a silence this long (seconds) between words ends a cue
-    max_lead: float = 0.3  # a short cue may appear this much before its first word
+    max_lead: float = 0.3  # a short cue may appear this much before its first word, or
+    # hold the screen this much into the next cue's first word
 
 
 @dataclass
@@ -129,8 +131,58 @@ def _starts_new_cue(current: list[CaptionWord], word: CaptionWord, rules: CueRul
             and current[-1].end - current[0].start >= rules.min_duration / 2)
 
 
+def hard_break(before: CaptionWord, after: CaptionWord) -> bool:
+    """Whether a cue must end between two words: at a heading's edges, between list items
+    and where a list starts or ends."""
+    if (before.segment, before.item) == (after.segment, after.item):
+        return False
+    kinds = (before.kind, after.kind)
+    return "heading" in kinds or "list" in kinds
+
+
+def runs(words: list[CaptionWord]) -> list[list[CaptionWord]]:
+    """The words cut at every hard break."""
+    out: list[list[CaptionWord]] = []
+    for word in words:
+        if not out or hard_break(out[-1][-1], word):
+            out.append([])
+        out[-1].append(word)
+    return out
+
+
+def _seconds(words: list[CaptionWord]) -> float:
+    return words[-1].end - words[0].start
+
+
+def _rebalance(groups: list[list[CaptionWord]], after: float,
+               rules: CueRules) -> list[list[CaptionWord]]:
+    """A run's last cue that the pause before the next run cannot hold long enough joins
+    the cue before it, or takes words from it, where both still fit."""
+    if len(groups) < 2 or after - groups[-1][0].start - rules.min_gap >= rules.min_duration:
+        return groups
+    both = groups[-2] + groups[-1]
+    if _fits(both, rules):
+        return [*groups[:-2], both]
+    cuts = [k for k in range(1, len(both))
+            if min(_seconds(both[:k]), _seconds(both[k:])) >= _long_enough(rules)
+            and _fits(both[:k], rules) and _fits(both[k:], rules)]
+    if not cuts:
+        return groups
+    k = max(cuts, key=lambda k: (break_score(both[k - 1].text, both[k].text), k))
+    return [*groups[:-2], both[:k], both[k:]]
+
+
 def pack(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
-    """Group one section's words into cues."""
+    """Group one section's words into cues, each run between hard breaks on its own."""
+    parts = runs(words)
+    groups: list[list[CaptionWord]] = []
+    for n, run in enumerate(parts):
+        after = parts[n + 1][0].start if n + 1 < len(parts) else math.inf
+        groups.extend(_rebalance(_pack_run(run, rules), after, rules))
+    return groups
+
+
+def _pack_run(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
     groups: list[list[CaptionWord]] = []
     current: list[CaptionWord] = []
     for word in words:
@@ -175,6 +227,8 @@ def time_cues(cues: list[Cue], rules: CueRules, section_ends: dict[int, float]) 
         cue.end = math.floor(min(wanted, limit) * 1000 + 1e-6) / 1000
     for before, cue in zip(cues, cues[1:], strict=False):
         _lead_in(before, cue, rules)
+    for cue, after in zip(cues, cues[1:], strict=False):
+        _hold(cue, after, rules)
 
 
 def _lead_in(before: Cue, cue: Cue, rules: CueRules) -> None:
@@ -188,6 +242,19 @@ def _lead_in(before: Cue, cue: Cue, rules: CueRules) -> None:
         return
     before.end = round(before.end - need, 3)
     cue.start = round(cue.start - need, 3)
+
+
+def _hold(cue: Cue, after: Cue, rules: CueRules) -> None:
+    """A cue still too short to read (a heading or list item alone, with no time to borrow
+    before it) holds the screen a little longer, the next cue in its section appearing up
+    to `max_lead` late, when that one stays long enough."""
+    if cue.end - cue.start >= rules.min_duration or after.section_index != cue.section_index:
+        return
+    end = round(cue.start + rules.min_duration, 3)
+    start = math.ceil((end + rules.min_gap) * 1000 - 1e-6) / 1000
+    if not 0 < start - after.start <= rules.max_lead or after.end - start < rules.min_duration:
+        return
+    cue.end, after.start = end, start
 
 
 def make_cues(words: list[CaptionWord], sections: list[TimedSection],

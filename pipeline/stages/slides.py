@@ -3,15 +3,18 @@ the layout in `assets/templates/slides.toml`, timed by `timeline.json`; plus the
 
 Every text box is filled by `fit_text`: wrap, shrink towards the minimum size, and only then
 cut with an ellipsis, so text never leaves its box. Bullet lists are paged instead of shrunk.
+A `###` subsection starts a page under its subheading, and no page stays on screen for less
+than the layout's minimum: `Pager` says how the two are weighed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -32,11 +35,14 @@ from pipeline.formats import (
 )
 from pipeline.media.textfit import (
     Box,
+    EmojiFont,
     Placed,
+    draw_line,
     fit_text,
     line_pitch,
     load_font,
     truncate,
+    visible,
     wrap,
 )
 from pipeline.stages import stage_command
@@ -74,6 +80,7 @@ class Theme:
     scale: float
     width: int
     height: int
+    emoji: EmojiFont | None = None
 
     def box(self, raw: list[int]) -> Box:
         x, y, w, h = (round(v * self.scale) for v in raw)
@@ -98,6 +105,10 @@ class Theme:
     def text(self, key: str, default: str) -> str:
         return self.layout.get("text", {}).get(key, default)
 
+    @property
+    def min_seconds(self) -> float:
+        return float(self.layout.get("timing", {}).get("min_seconds", 0.0))
+
 
 def font_paths(episode: Episode) -> dict[str, str]:
     video = episode.settings.video
@@ -109,14 +120,42 @@ def font_paths(episode: Episode) -> dict[str, str]:
     return {name: str(path) for name, path in fonts.items()}
 
 
+def emoji_font(layout: dict[str, Any], assets: Path) -> EmojiFont | None:
+    """The layout's colour emoji font that works here, or None (emoji are left out)."""
+    paths = layout.get("fonts", {}).get("emoji", [])
+    return EmojiFont.find([str(assets / path) for path in paths])
+
+
 def load_theme(episode: Episode, width: int, height: int, base_width: int = BASE_WIDTH) -> Theme:
     path = template_path(episode.root, LAYOUT)
     if not path.is_file():
         raise PipelineError("slide layout template not found", path, "restore it from git")
-    return Theme(read_toml(path), font_paths(episode), width / base_width, width, height)
+    layout = read_toml(path)
+    if "subheading" not in layout.get("section", {}):
+        raise PipelineError("has no [section] subheading", path,
+                            "copy it from pipeline/templates/slides.toml")
+    return Theme(layout, font_paths(episode), width / base_width, width, height,
+                 emoji_font(layout, episode.assets))
 
 
 # ---------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class Group:
+    """Where a unit is read: its section and the `###` subheading over it (None before the
+    section's first)."""
+
+    section: str
+    section_title: str
+    subheading: str | None = None
+    key: str = ""  # the subheading's segment id
+
+    def header(self, shown_in: str) -> str | None:
+        """The line over this group's bullets on a slide of section `shown_in`."""
+        if self.section == shown_in:
+            return self.subheading
+        return " · ".join(t for t in (self.section_title, self.subheading) if t)
 
 
 @dataclass
@@ -127,6 +166,28 @@ class Unit:
     start: float
     text: str | None
     sites: list[str] = field(default_factory=list)
+    group: Group | None = None
+
+
+@dataclass
+class Block:
+    """Bullets drawn together under one header (a subheading) or none."""
+
+    header: str | None
+    bullets: list[str]
+
+
+def blocks(units: list[Unit], shown_in: str) -> list[Block]:
+    """The units' bullets under their groups' headers, in order; a group with neither a
+    header nor a bullet is not drawn."""
+    out: list[tuple[Group | None, Block]] = []
+    for unit in units:
+        if not out or unit.group != out[-1][0]:
+            header = unit.group.header(shown_in) if unit.group else None
+            out.append((unit.group, Block(header, [])))
+        if unit.text:
+            out[-1][1].bullets.append(unit.text)
+    return [block for _, block in out if block.header or block.bullets]
 
 
 @dataclass
@@ -143,6 +204,10 @@ class Slide:
     @property
     def bullets(self) -> list[str]:
         return [u.text for u in self.units if u.text]
+
+    @property
+    def blocks(self) -> list[Block]:
+        return blocks(self.units, self.section)
 
     @property
     def sites(self) -> list[str]:
@@ -178,65 +243,164 @@ def item_units(seg: Segment, start: float, end: float) -> list[Unit]:
     return units
 
 
+def table_units(seg: Segment, start: float) -> list[Unit]:
+    """A table (a `table` segment, rows of cells): left off the slides for now, its time
+    kept with the slide it is read on. Draw it here as its own block when tables come."""
+    return [Unit(seg.id, start, None)]
+
+
 def segment_units(seg: Segment, times: dict[str, tuple[float, float]]) -> list[Unit]:
     start, end = times[seg.id]
     if seg.narration in ("summary", "replaced"):  # the slide shows what is said
         return [Unit(seg.id, start, key_point(seg.caption))]
     if seg.kind == "list" and seg.items:
         return item_units(seg, start, end)
+    if seg.kind == "table":
+        return table_units(seg, start)
     text = None
-    if seg.kind in ("paragraph", "table"):
+    if seg.kind == "paragraph":
         text = key_point(seg.display)
     elif seg.kind == "quote":
         text = f"“{key_point(seg.display, KEY_POINT_CHARS - 2)}”"
     return [Unit(seg.id, start, text, [site(link.url) for link in seg.links])]
 
 
-def bullet_height(text: str, spec: TextSpec) -> int:
+def is_subheading(seg: Segment, section: Section, position: int) -> bool:
+    """A heading other than the section's own title, read first: a `###` under the `##`."""
+    if seg.kind != "heading":
+        return False
+    return position > 0 or seg.display.casefold() != section.title.casefold()
+
+
+def section_units(section: Section, segments: list[Segment],
+                  times: dict[str, tuple[float, float]]) -> list[Unit]:
+    """The section's units, each in the group of the subheading it is read under. The
+    section's title, when nothing is shown before the first subheading, goes with it."""
+    group = Group(section.id, section.title)
+    units: list[Unit] = []
+    for position, seg in enumerate(s for s in segments if s.id in times):
+        if is_subheading(seg, section, position):
+            group = Group(section.id, section.title, seg.display, seg.id)
+        for unit in segment_units(seg, times):
+            unit.group = group
+            units.append(unit)
+    lead = [u for u in units if u.group and not u.group.key]
+    if lead and len(lead) < len(units) and not any(u.text for u in lead):
+        for unit in lead:
+            unit.group = units[len(lead)].group
+    return units
+
+
+def kind_units(script: Script, kind: str, times: dict[str, tuple[float, float]]) -> list[Unit]:
+    return [u for section in script.sections if section.kind == kind
+            for u in section_units(section, script.segments_of(section.id), times)]
+
+
+# ---------------------------------------------------------------- paging
+
+# What a way of cutting the body into pages costs: a slide shorter than the minimum is the
+# worst, then one that shows two sections, then one that shows two subsections; then each
+# page, so that among equals the fewest pages win.
+SHORT, TWO_SECTIONS, TWO_GROUPS, PAGE = 10_000, 1_000, 100, 1
+
+
+@dataclass
+class Pager:
+    """Cuts the body's units into pages that fit the bullet box: every subsection on pages
+    of its own, and no page on screen for less than the minimum, unless that cannot be
+    had otherwise; then a short page shares a slide with its neighbour, each part under
+    its own header, so the slide still shows what is being read."""
+
+    theme: Theme
+    end: float  # when the body's last page leaves the screen
+    heights: dict[str, int] = field(default_factory=dict)
+
+    def height(self, page: list[Unit]) -> int:
+        """The page's blocks' height in the bullet box."""
+        total = 0
+        for block in blocks(page, section_of(page)):
+            total += header_height(self.theme) if block.header else 0
+            total += sum(self.bullet(text) for text in block.bullets)
+        return total - self.theme.spec("section", "bullets").gap
+
+    def bullet(self, text: str) -> int:
+        if text not in self.heights:
+            self.heights[text] = bullet_height(text, self.theme)
+        return self.heights[text]
+
+    def cost(self, units: list[Unit], i: int, j: int) -> int | None:
+        """What the page units[i:j] costs; None when it does not fit."""
+        page = units[i:j]
+        room = self.theme.spec("section", "bullets").box.h
+        if sum(1 for u in page if u.text) > 1 and self.height(page) > room:
+            return None
+        until = units[j].start if j < len(units) else self.end
+        groups = len(blocks(page, section_of(page)))
+        sections = len({u.group.section for u in page if u.group})
+        return (PAGE + SHORT * (until - page[0].start < self.theme.min_seconds)
+                + TWO_SECTIONS * max(0, sections - 1) + TWO_GROUPS * max(0, groups - 1))
+
+    def pages(self, units: list[Unit]) -> list[list[Unit]]:
+        """The cheapest cut (fewest pages among equals, the earlier ones fuller)."""
+        best: list[float] = [0.0] + [math.inf] * len(units)
+        cut = [0] * (len(units) + 1)
+        for j in range(1, len(units) + 1):
+            for i in range(j - 1, -1, -1):
+                cost = self.cost(units, i, j)
+                if cost is None:
+                    break
+                if best[i] + cost < best[j]:
+                    best[j], cut[j] = best[i] + cost, i
+        pages, j = [], len(units)
+        while j:
+            pages.append(units[cut[j]:j])
+            j = cut[j]
+        return pages[::-1]
+
+
+def section_of(units: list[Unit]) -> str:
+    return next((u.group.section for u in units if u.group), "")
+
+
+def header_height(theme: Theme) -> int:
+    """A subheading's line and the gap under it."""
+    head = theme.spec("section", "subheading")
+    return line_pitch(load_font(head.font, head.max)) + head.gap
+
+
+def bullet_height(text: str, theme: Theme) -> int:
+    spec = theme.spec("section", "bullets")
     font = load_font(spec.font, spec.max)
-    lines = min(len(wrap(text, font, bullet_width(spec))), spec.max_lines or 10**6)
-    return lines * line_pitch(font) + spec.gap
+    lines = wrap(visible(text, theme.emoji), font, bullet_width(spec), theme.emoji)
+    return min(len(lines), spec.max_lines or 10**6) * line_pitch(font) + spec.gap
 
 
 def bullet_width(spec: TextSpec) -> int:
     return spec.box.w - round(spec.max * 1.2)
 
 
-def paginate(units: list[Unit], spec: TextSpec) -> list[list[Unit]]:
-    """Split units into pages whose bullets fit the box; units without text ride along."""
-    pages: list[list[Unit]] = [[]]
-    used = 0
-    for unit in units:
-        height = bullet_height(unit.text, spec) if unit.text else 0
-        if unit.text and used + height - spec.gap > spec.box.h and any(u.text for u in pages[-1]):
-            pages.append([])
-            used = 0
-        pages[-1].append(unit)
-        used += height
-    return pages
-
-
-def section_slides(section: Section, units: list[Unit], theme: Theme) -> list[Slide]:
-    pages = paginate(units, theme.spec("section", "bullets"))
-    return [Slide("section", section.id, section.title, page, n, len(pages))
-            for n, page in enumerate(pages, 1)]
+def section_slides(pages: list[list[Unit]], titles: dict[str, str]) -> list[Slide]:
+    """A slide per page, numbered within its section."""
+    slides = [Slide("section", section_of(p), titles.get(section_of(p), ""), p) for p in pages]
+    for section in {s.section for s in slides}:
+        own = [s for s in slides if s.section == section]
+        for n, slide in enumerate(own, 1):
+            slide.page, slide.pages = n, len(own)
+    return slides
 
 
 def plan_slides(script: Script, timeline: Timeline, theme: Theme) -> list[Slide]:
     """Slides in order: the title card (with the intro), section pages, the outro."""
     times = timeline.times()
-    slides = [Slide("title", "intro", script.episode.title, [])]
-    for section in script.sections:
-        units = [u for s in script.segments_of(section.id) if s.narrated
-                 for u in segment_units(s, times)]
-        if not units:
-            continue
-        if section.kind == "intro":
-            slides[0].units.extend(units)
-        elif section.kind == "outro":
-            slides.append(Slide("outro", section.id, section.title, units))
-        else:
-            slides.extend(section_slides(section, units, theme))
+    outro = kind_units(script, "outro", times)
+    end = outro[0].start if outro else timeline.duration
+    body = kind_units(script, "body", times)
+    titles = {s.id: s.title for s in script.sections}
+    slides = [Slide("title", "intro", script.episode.title, kind_units(script, "intro", times)),
+              *section_slides(Pager(theme, end).pages(body), titles)]
+    if outro:
+        section = outro[0].group.section if outro[0].group else "outro"
+        slides.append(Slide("outro", section, titles.get(section, ""), outro))
     return set_times(slides, timeline.duration)
 
 
@@ -254,28 +418,32 @@ def set_times(slides: list[Slide], duration: float) -> list[Slide]:
 # ---------------------------------------------------------------- drawing
 
 
-def draw_text(draw: ImageDraw.ImageDraw, spec: TextSpec, text: str) -> Placed:
-    size, lines = fit_text(text, spec.font, spec.box, spec.max, spec.min, spec.max_lines)
+def draw_text(image: Image.Image, spec: TextSpec, text: str,
+              emoji: EmojiFont | None = None) -> Placed:
+    size, lines = fit_text(text, spec.font, spec.box, spec.max, spec.min, spec.max_lines,
+                           emoji)
     font = load_font(spec.font, size)
     pitch = line_pitch(font)
     placed = []
     for i, line in enumerate(lines):
         y = spec.box.y + i * pitch
-        draw.text((spec.box.x, y), line, font=font, fill=spec.color)
+        draw_line(image, (spec.box.x, y), line, font, spec.color, emoji)
         placed.append((line, spec.box.x, y))
-    return Placed(spec.box, spec.font, size, tuple(placed))
+    return Placed(spec.box, spec.font, size, tuple(placed), emoji)
 
 
-def draw_bullets(draw: ImageDraw.ImageDraw, spec: TextSpec, bullets: list[str],
-                 accent: str) -> list[Placed]:
-    """Bullets at a fixed size, each at most max_lines; those that no longer fit are left
-    out (pagination keeps that from happening on section slides)."""
+def draw_bullets(image: Image.Image, spec: TextSpec, bullets: list[str], accent: str,
+                 emoji: EmojiFont | None = None) -> tuple[list[Placed], int]:
+    """Bullets at a fixed size from the top of the box, each at most max_lines; those that
+    no longer fit are left out (paging keeps that from happening on section slides).
+    Returns them and the y below the last one's gap."""
     font = load_font(spec.font, spec.max)
-    pitch, indent = line_pitch(font), round(spec.max * 1.2)
+    pitch, indent, width = line_pitch(font), round(spec.max * 1.2), bullet_width(spec)
     y, placed = spec.box.y, []
+    draw = ImageDraw.Draw(image)
     for text in bullets:
-        lines = truncate(wrap(text, font, bullet_width(spec)), spec.max_lines or 10**6,
-                         font, bullet_width(spec))
+        lines = truncate(wrap(visible(text, emoji), font, width, emoji),
+                         spec.max_lines or 10**6, font, width, emoji)
         if y + len(lines) * pitch > spec.box.bottom:
             break
         dot = round(spec.max * 0.18)
@@ -284,9 +452,25 @@ def draw_bullets(draw: ImageDraw.ImageDraw, spec: TextSpec, bullets: list[str],
         box = Box(spec.box.x + indent, y, spec.box.w - indent, len(lines) * pitch)
         rows = tuple((line, box.x, y + i * pitch) for i, line in enumerate(lines))
         for line, x, row_y in rows:
-            draw.text((x, row_y), line, font=font, fill=spec.color)
-        placed.append(Placed(box, spec.font, spec.max, rows))
+            draw_line(image, (x, row_y), line, font, spec.color, emoji)
+        placed.append(Placed(box, spec.font, spec.max, rows, emoji))
         y += len(lines) * pitch + spec.gap
+    return placed, y
+
+
+def draw_blocks(image: Image.Image, theme: Theme, found: list[Block]) -> list[Placed]:
+    """Each block's header line, then its bullets, down the bullet box."""
+    spec, head = theme.spec("section", "bullets"), theme.spec("section", "subheading")
+    accent, placed, y = theme.color("accent"), [], spec.box.y
+    for block in found:
+        if block.header:
+            box = Box(spec.box.x, y, head.box.w, header_height(theme) - head.gap)
+            placed.append(draw_text(image, replace(head, box=box), block.header, theme.emoji))
+            y += header_height(theme)
+        room = Box(spec.box.x, y, spec.box.w, max(0, spec.box.bottom - y))
+        drawn, y = draw_bullets(image, replace(spec, box=room), block.bullets, accent,
+                                theme.emoji)
+        placed += drawn
     return placed
 
 
@@ -316,40 +500,39 @@ def render_title(theme: Theme, info: EpisodeInfo, show: str,
     edge = max(2, round(4 * theme.scale))
     draw.rectangle((box.x - edge, box.y - edge, box.right + edge - 1, box.bottom + edge - 1),
                    outline=theme.color("panel"), width=edge)
-    placed = [draw_text(draw, theme.spec("title", "show"), show),
-              draw_text(draw, theme.spec("title", "title"), info.title),
-              draw_text(draw, theme.spec("title", "meta"), episode_line(info))]
+    placed = [draw_text(image, theme.spec("title", "show"), show, theme.emoji),
+              draw_text(image, theme.spec("title", "title"), info.title, theme.emoji),
+              draw_text(image, theme.spec("title", "meta"), episode_line(info))]
     return image, placed
 
 
 def render_section(theme: Theme, slide: Slide, show: str) -> tuple[Image.Image, list[Placed]]:
     image, draw = canvas(theme)
     bar(draw, theme, "section")
-    placed = [draw_text(draw, theme.spec("section", "show"), show),
-              draw_text(draw, theme.spec("section", "heading"), slide.heading)]
-    placed += draw_bullets(draw, theme.spec("section", "bullets"), slide.bullets,
-                           theme.color("accent"))
+    placed = [draw_text(image, theme.spec("section", "show"), show, theme.emoji),
+              draw_text(image, theme.spec("section", "heading"), slide.heading, theme.emoji)]
+    placed += draw_blocks(image, theme, slide.blocks)
     if slide.sites:
-        placed.append(draw_text(draw, theme.spec("section", "links"),
+        placed.append(draw_text(image, theme.spec("section", "links"),
                                 "Links: " + " · ".join(slide.sites)))
     if slide.pages > 1:
-        placed.append(draw_text(draw, theme.spec("section", "page"),
+        placed.append(draw_text(image, theme.spec("section", "page"),
                                 f"{slide.page}/{slide.pages}"))
     return image, placed
 
 
 def render_outro(theme: Theme, listen_on: dict[str, str],
                  website: str) -> tuple[Image.Image, list[Placed]]:
-    image, draw = canvas(theme)
-    placed = [draw_text(draw, theme.spec("outro", "heading"),
-                        theme.text("outro_heading", "Thanks for listening")),
-              draw_text(draw, theme.spec("outro", "subheading"),
-                        theme.text("outro_subheading", "Listen and subscribe"))]
+    image, _ = canvas(theme)
+    placed = [draw_text(image, theme.spec("outro", "heading"),
+                        theme.text("outro_heading", "Thanks for listening"), theme.emoji),
+              draw_text(image, theme.spec("outro", "subheading"),
+                        theme.text("outro_subheading", "Listen and subscribe"), theme.emoji)]
     platforms = [f"{name}: {url}" for name, url in listen_on.items()]
-    placed += draw_bullets(draw, theme.spec("outro", "platforms"), platforms,
-                           theme.color("accent"))
+    placed += draw_bullets(image, theme.spec("outro", "platforms"), platforms,
+                           theme.color("accent"), theme.emoji)[0]
     if website:
-        placed.append(draw_text(draw, theme.spec("outro", "website"), website))
+        placed.append(draw_text(image, theme.spec("outro", "website"), website))
     return image, placed
 
 
@@ -357,9 +540,9 @@ def render_thumbnail(theme: Theme, info: EpisodeInfo,
                      show: str) -> tuple[Image.Image, list[Placed]]:
     image, draw = canvas(theme)
     bar(draw, theme, "thumbnail")
-    placed = [draw_text(draw, theme.spec("thumbnail", "show"), show),
-              draw_text(draw, theme.spec("thumbnail", "title"), info.title),
-              draw_text(draw, theme.spec("thumbnail", "meta"), f"Episode {info.number}")]
+    placed = [draw_text(image, theme.spec("thumbnail", "show"), show, theme.emoji),
+              draw_text(image, theme.spec("thumbnail", "title"), info.title, theme.emoji),
+              draw_text(image, theme.spec("thumbnail", "meta"), f"Episode {info.number}")]
     return image, placed
 
 
