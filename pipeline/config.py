@@ -111,6 +111,17 @@ class FeedSettings(_Section):
     more_text: str = "Read the full issue"  # the link closing shortened show notes
 
 
+class SpokenSettings(_Section):
+    """Readings of the spoken text that are the producer's choice (see speech/spoken.py)."""
+
+    emoji: Literal["drop", "name"] = "drop"  # drop: silent; name: said by name ("rocket")
+    slash: Literal["or", "and", "slash"] = "or"  # said between alternatives: AI/ML, f16/f32
+    # what a link named "here" becomes ("Full report here" -> "Full report in the show
+    # notes"), and what follows one named "this" or "link"; "{site}" is the link's site
+    link_here: str = "in the show notes"
+    hash_length: int = Field(default=7, ge=1, le=40)  # characters of a commit hash said
+
+
 class ShowSettings(_Section):
     show: ShowInfo
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
@@ -119,6 +130,7 @@ class ShowSettings(_Section):
     video: VideoSettings = Field(default_factory=VideoSettings)
     youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
+    spoken: SpokenSettings = Field(default_factory=SpokenSettings)
 
 
 def _describe(error: ErrorDetails) -> str:
