@@ -134,11 +134,18 @@ def _iso_range(m: re.Match[str]) -> str:
     if first is None or last is None:
         return m[0]
     (y1, m1, d1), (y2, m2, d2) = first, last
-    start = f"{_MONTHS[m1 - 1]} {ordinal(d1)}"
+    start, joint = f"{_MONTHS[m1 - 1]} {ordinal(d1)}", m["joint"] or "to"
     if y1 != y2:
-        return f"{start}, {year(y1)} to {_MONTHS[m2 - 1]} {ordinal(d2)}, {year(y2)}"
+        return f"{start}, {year(y1)} {joint} {_MONTHS[m2 - 1]} {ordinal(d2)}, {year(y2)}"
     end = ordinal(d2) if m1 == m2 else f"{_MONTHS[m2 - 1]} {ordinal(d2)}"
-    return f"{start} to {end}, {year(y1)}"
+    return f"{start} {joint} {end}, {year(y1)}"
+
+
+def _dotted_date(m: re.Match[str]) -> str:
+    day, month = int(m["day"]), int(m["month"])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return m[0]
+    return f"the {ordinal(m['day'])} of {_MONTHS[month - 1]}, {year(m['year'])}"
 
 
 def _month_first(m: re.Match[str]) -> str:
@@ -244,6 +251,16 @@ def _fraction(m: re.Match[str]) -> str:
     return f"{cardinal(top)} {name}"
 
 
+def _out_of(m: re.Match[str]) -> str:
+    if float(m["top"]) > int(m["bottom"]):
+        return _slashes(m)
+    return f"{number_words(m['top'])} out of {cardinal(int(m['bottom']))}"
+
+
+def _phone(m: re.Match[str]) -> str:
+    return ", ".join(digits(group) for group in re.split(r"[-. ]", m[0]))
+
+
 def _range(m: re.Match[str]) -> str:
     low, high = m["low"], m["high"]
     between = re.search(r"\b[Bb]etween\s+$", m.string[max(0, m.start() - 10):m.start()])
@@ -286,10 +303,11 @@ _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?:>=|≥)[ \t]?(?=[$€£¥₹]?\.?\d)", "at least "),
     (r"(?<![\w<])<[ \t]?(?=[$€£¥₹]?\.?\d)", "less than "),
     (r"(?<![\w>-])>[ \t]?(?=[$€£¥₹]?\.?\d)", "more than "),
-    (r"(?<=[A-Za-z])-(?=\d)", " "),
-    (rf"\b(?P<first>{_ISO})(?:[ \t]?[-–—/][ \t]?|\s+(?:to|until|till|through)\s+)"
+    (rf"\b(?P<first>{_ISO})(?:[ \t]?[-–—/][ \t]?|\s+(?P<joint>to|until|till|through|and)\s+)"
      rf"(?P<last>{_ISO})\b", _iso_range),
     (rf"\b{_ISO}\b", _iso_date),
+    (r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\b", _dotted_date),
+    (r"(?<![\w.-])\+?\d{1,4}(?:-\d{2,4}){2,}(?![\w-])", _phone),
     (rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}}){_SUFFIX}(?:{_DASH}|\s+(?:to|until|till)\s+)"
      rf"{_MONTH2}\.?\s+(?P<day2>\d{{1,2}}){_SUFFIX}\b(?:,?\s+(?P<year>\d{{4}})\b)?",
      _month_day_range),
@@ -299,7 +317,8 @@ _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      rf"{_MONTH}(?:\.?,?\s+(?P<year>\d{{4}})\b)?", _day_first),
     (rf"\b{_MONTH}\.?{_DASH}{_MONTH2}\.?", _month_range),
     (rf"\b(?P<first>{_WEEKDAY}){_DASH}(?=\b{_WEEKDAY})", r"\g<first> to "),
-    (rf"(?<=\d|m)(?<![A-Za-z]m){_DASH}(?={_CLOCK})", " to "),
+    (rf"(?:(?<=\d)|(?<=\d[AaPp][Mm])|(?<=\d [AaPp][Mm])|(?<=[AaPp]\.[Mm]\.)){_DASH}"
+     rf"(?={_CLOCK})", " to "),
     (r"\b(?P<hour>\d{1,2})(?::(?P<minutes>\d{2}))?\s?(?P<half>[AaPp])\.?[Mm]\b\.?", _clock_12),
     (r"\b(?P<hour>\d{1,2}):(?P<minutes>\d{2})\b", _clock_24),
     (rf"(?:US)?(?P<symbol>[$€£¥₹])\s?(?P<low>{NUM})(?:\s?(?:[-–]|to)\s?(?P=symbol)?"
@@ -313,9 +332,11 @@ _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      lambda m: f"{_low_to_high(m)} times"),
     (rf"(?P<low>{NUM})(?:(?P<scale1>{_SCALE})?{_DASH}(?P<high>{NUM}))?(?P<scale>{_SCALE})\b",
      _scaled_range),
+    (r"(?<![\d.])(?P<top>\d+\.\d+)/(?P<bottom>5|10|100)\b(?!\.\d)", _out_of),
     (r"\b\d+/\d+/\d+\b", _slashes),
-    (r"\b(?P<top>\d+)/(?P<bottom>\d+)\b", _fraction),
+    (r"(?<![\d.])(?P<top>\d+)/(?P<bottom>\d+)\b(?!\.\d)", _fraction),
     (r"\bA(?=\d)", "Eh "),
+    (r"(?<=[A-Za-z])-(?=\d)", " "),
     (r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])(?!s\b)", " "),
     (rf"(?<![\d.,])(?P<low>{NUM})\s?[-–]\s?(?P<high>{NUM})(?!\d|\.\d)", _range),
     (r"(?<![\w.,)-])[-−](?=\d)", "minus "),

@@ -117,9 +117,11 @@ def to_spoken(text: str, lexicon: Lexicon, settings: SpokenSettings | None = Non
     settings = settings or _DEFAULT
     known = set(versions) | versions_in(text) if "." in text else set(versions)
     technical = Technical(lexicon, settings, frozenset(known))
+    terms = lexicon.entries
     steps: list[Callable[[str], str]] = [
-        read_code_spans, _html, _line_breaks, lambda t: _links(t, settings), read_handles,
-        _say_links, read_prose_code, lambda t: _clean_markup(t, settings),
+        lambda t: read_code_spans(t, terms), _html, _line_breaks,
+        lambda t: _links(t, settings), read_handles, _say_links,
+        lambda t: read_prose_code(t, terms), lambda t: _clean_markup(t, settings),
         _expand_abbreviations, technical.read, lexicon.apply, say_numbers, _say_symbols,
         _pauses, _tidy]
     for step in steps:
@@ -135,6 +137,8 @@ _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^<>\s]+)>")
 _BREAK_TAG = re.compile(r"[ \t]*<br\s*/?>[ \t]*\n?", re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# a footnote mark: <sup>1</sup>, <sup>[2]</sup>
+_FOOTNOTE_MARK = re.compile(r"<sup>\s*\[?\d+\]?\s*</sup>", re.I)
 
 
 def _html(text: str) -> str:
@@ -143,7 +147,7 @@ def _html(text: str) -> str:
     if "<" in text:
         text = _HTML_LINK.sub(lambda m: f"[{m['text']}]({m['url']})", text)
         text = _AUTOLINK.sub(r"\1", text).replace("mailto:", "")
-        text = _BREAK_TAG.sub("\\\n", _COMMENT.sub(" ", text))
+        text = _BREAK_TAG.sub("\\\n", _COMMENT.sub(" ", _FOOTNOTE_MARK.sub("", text)))
         text = _HTML_TAG.sub(" ", text)
     return html.unescape(text) if "&" in text else text
 
@@ -154,7 +158,7 @@ _CONTINUES = {"a", "an", "the", "of", "and", "or", "but", "to", "in", "on", "at"
               "were", "be", "into", "than", "its", "their", "our", "your", "my", "this",
               "these", "those", "via", "about", "over", "under", "like", "if", "so"}
 _LINE_BREAK = re.compile(r"(?P<word>\S*?)(?P<hard>\\|[ \t]{2,})?[ \t]*\n\s*")
-_NEXT_WORD = re.compile(r"[^\w\s]*(\w)")
+_NEXT_WORD = re.compile(r"[\W_]*?([^\W_])")
 
 
 def _line_break(m: re.Match[str]) -> str:
@@ -181,20 +185,20 @@ _HERE = {"here", "right here", "over here", "click here"}
 _POINTERS = {"this", "that", "link", "this link", "the link", "these", "source"}
 
 
-def _link_place(url: str, settings: SpokenSettings) -> str:
+def _link_place(url: str | None, settings: SpokenSettings) -> str:
     place = settings.link_here
     if "{site}" in place:
-        name = site_name(urlsplit(url.strip("<>")).hostname or "")
+        name = site_name(urlsplit((url or "").strip("<>")).hostname or "")
         return place.replace("{site}", name) if name else _DEFAULT.link_here
     return place
 
 
 def _link(m: re.Match[str], settings: SpokenSettings) -> str:
-    text, url = m["text"].strip(), (m.groupdict().get("url") or "")
-    if m["image"] or not url:
+    text, url = m["text"].strip(), m.groupdict().get("url")
+    if m["image"]:
         return text
     if not text:
-        return url.strip("<>")
+        return (url or "").strip("<>")
     key = text.lower().strip(" .!:")
     if key in _HERE:
         return _same_case(text, _link_place(url, settings))
@@ -219,6 +223,7 @@ def _links(text: str, settings: SpokenSettings) -> str:
 
 _CITATION = re.compile(r"\[\d+(?:[,–-]\s?\d+)*\]")
 _SKIN_TONE = re.compile(r"_(?:medium-light|medium-dark|light|medium|dark)_skin_tone")
+_KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")  # 1️⃣ is the digit, whatever else is said
 _NAMED_RUN = re.compile(r"(\x00[^\x00]+\x00)(?:\s*\1)+")
 
 
@@ -237,6 +242,7 @@ def _emoji_name(chars: str, data: dict) -> str:
 
 
 def _say_emoji(text: str, settings: SpokenSettings) -> str:
+    text = _KEYCAP.sub(r"\1", text)
     if settings.emoji == "drop":
         return emoji.replace_emoji(text, replace=" ")
     named = _NAMED_RUN.sub(r"\1", emoji.replace_emoji(text, replace=_emoji_name))
@@ -261,7 +267,7 @@ _SCHEME_URL = re.compile(
     r"(?P<scheme>(?:https?|ftp)://)(?P<host>[A-Za-z0-9.-]*)(?::\d+)?(?P<path>[/?#]\S*)?"
 )
 _BARE_URL = re.compile(
-    r"(?<![A-Za-z0-9-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
+    r"(?<![A-Za-z0-9/-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
     r"(?P<path>/\S*)?"
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"’”]+$")

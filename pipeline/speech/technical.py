@@ -60,8 +60,10 @@ _PREFIXED = re.compile(rf"\bv(?P<v>\d+(?:\.\d+)*)(?:{_PRE})?\b(?!\.\d)")
 _WORD_PREFIXED = re.compile(rf"\b(?P<word>[Vv]ersion|[Rr]elease)[ \t]+{_CORE}(?:{_PRE})?\b"
                             rf"{_NOT_AFTER}")
 _TAGGED = re.compile(rf"(?<![\w.]){_CORE}{_PRE}(?![\w.]*\d)")
-_THREE_PARTS = re.compile(r"(?<![\w.])(?P<core>\d+(?:\.\d+){2,})\b(?!\.\d)")
-_NAMED = re.compile(rf"\b(?P<name>[A-Z][A-Za-z]*)[ \t](?P<core>\d+\.\d+)\b{_NOT_AFTER}")
+_THREE_PARTS = re.compile(r"(?<![\w.])(?!\d{1,2}\.\d{1,2}\.\d{4}\b)(?P<core>\d+(?:\.\d+){2,})\b"
+                          r"(?!\.\d)")
+_NAMED = re.compile(rf"\b(?P<name>[A-Z][A-Za-z]*)[ \t](?P<core>\d+\.\d+)(?P<more>(?:/\d+\.\d+)*)\b"
+                    rf"{_NOT_AFTER}")
 _BEFORE_RELEASE = re.compile(rf"(?<![\w.])(?P<core>\d+\.\d+)\b{_RELEASE_WORDS}")
 _AFTER_CODE = re.compile(r"`[ \t]+(?P<core>\d+(?:\.\d+)+)\b(?!\.\d)")
 _DECIMAL = re.compile(r"(?<![\w.$€£¥₹])\d+\.\d+\b(?!\.\d)")
@@ -74,7 +76,9 @@ def versions_in(text: str) -> set[str]:
     found = {m["v"] for m in _PREFIXED.finditer(text)}
     for pattern in (_WORD_PREFIXED, _TAGGED, _BEFORE_RELEASE, _AFTER_CODE):
         found.update(m["core"] for m in pattern.finditer(text))
-    found.update(m["core"] for m in _NAMED.finditer(text) if m["name"] not in _NOT_NAMES)
+    for m in _NAMED.finditer(text):
+        if m["name"] not in _NOT_NAMES:
+            found.update([m["core"], *m["more"].split("/")[1:]])
     return {v for v in found if v.count(".") == 1}
 
 
@@ -111,16 +115,17 @@ _WHOLE_VERSION = re.compile(rf"v?{_CORE}(?:{_PRE})?")
 _URL_LIKE = re.compile(r"(?:https?|ftp)://|www\.|mailto:", re.I)
 
 
-def read_code(code: str) -> str:
+def read_code(code: str, keep: Collection[str] = ()) -> str:
     """A piece of code as it is said: `cargo build --release` -> "cargo build dash dash
-    release", `os.path.join` -> "os dot path dot join", `__init__` -> "dunder init"."""
+    release", `os.path.join` -> "os dot path dot join", `__init__` -> "dunder init".
+    Names in `keep` (the lexicon's terms) are left for the lexicon."""
     code = code.strip()
     if _URL_LIKE.match(code):
         return code
     if whole := _WHOLE_VERSION.fullmatch(code):
         return ("version " if code.startswith("v") else "") + _version(whole)
     code = substitute(_CODE_PATTERNS, code)
-    code = _VOWELLESS.sub(lambda m: spell(m[0]), code)
+    code = _VOWELLESS.sub(lambda m: m[0] if m[0] in keep else spell(m[0]), code)
     return " ".join(code.split())
 
 
@@ -129,33 +134,34 @@ _CODE_SPAN = re.compile(r"(?<!`)(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(
 _HTML_CODE = re.compile(r"<code>(.*?)</code>", re.S | re.I)
 
 
-def _code_span(m: re.Match[str]) -> str:
-    said = f" {read_code(m['code'])} "
+def _code_span(m: re.Match[str], keep: Collection[str]) -> str:
+    said = f" {read_code(m['code'], keep)} "
     return said + version_words(m["core"]) if m["core"] else said
 
 
-def read_code_spans(text: str) -> str:
+def read_code_spans(text: str, keep: Collection[str] = ()) -> str:
     """Code spans (`...` and <code>...</code>) read as code; a version just after one
-    (`tokio` 1.38) read as a version."""
+    (`tokio` 1.38) read as a version. Names in `keep` are left for the lexicon."""
     if "<" in text:
         text = _HTML_CODE.sub(lambda m: f"`{m[1]}`", text)
-    return _CODE_SPAN.sub(_code_span, text) if "`" in text else text
+    return _CODE_SPAN.sub(lambda m: _code_span(m, keep), text) if "`" in text else text
 
 
 def _handle(m: re.Match[str]) -> str:
     said = m["user"].replace(".", " dot ").replace("_", " underscore ")
     if m["host"]:
         said += " at " + m["host"].replace(".", " dot ")
-    return said
+    return said + (" slash " + m["team"] if m["team"] else "")
 
 
 _HANDLE = re.compile(r"(?<![\w@/.])@(?P<user>[A-Za-z0-9_](?:[\w-]|\.(?=\w))*)"
-                     r"(?:@(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))?")
+                     r"(?:@(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)|/(?P<team>[\w-]+))?")
 
 
 def read_handles(text: str) -> str:
     """@user -> "user", @user@host.social -> "user at host dot social",
-    @name.bsky.social -> "name dot bsky dot social": the whole handle, never its host."""
+    @name.bsky.social -> "name dot bsky dot social", @org/team -> "org slash team": the
+    whole handle, never only its host."""
     return _HANDLE.sub(_handle, text) if "@" in text else text
 
 
@@ -169,17 +175,25 @@ _PROSE_CODE: list[tuple[str, str | Reader]] = [
     (r"(?<![\w&#])#(?P<n>\d+)\b", lambda m: f"number {cardinal(int(m['n']))}"),
     (r"(?<![\w-])--(?P<flag>[A-Za-z](?:\w|-(?=\w))*)(?![\w-])", r"dash dash \g<flag>"),
     (r"(?<![\w-])-(?P<flag>[A-Za-z]{1,2}\d?)(?=[\s.,;:)]|$)", r"dash \g<flag>"),
-    (r"\b\w+(?:::\w+)+", lambda m: read_code(m[0])),
-    (r"(?<![\w/.:~-])(?:~|\.{1,2})?/?(?:[\w.-]+/)+[\w-]+\.[A-Za-z]\w{0,5}(?![\w/])",
-     lambda m: read_code(m[0])),
-    (r"(?<![\w/.:])(?:/[A-Za-z_.][\w.-]*){2,}/?(?![\w/])", lambda m: read_code(m[0])),
 ]
+_PROSE_PATHS = [re.compile(p) for p in (
+    r"\b\w+(?:::\w+)+",
+    r"(?<![\w/.:~-])(?:~|\.{1,2})?/?(?:[\w.-]+/)+[\w-]+\.[A-Za-z]\w{0,5}(?![\w/])",
+    r"(?<![\w/.:])(?:/[A-Za-z_.][\w.-]*){2,}/?(?![\w/])",
+)]
 _PROSE_CODE_PATTERNS = [(re.compile(p), r) for p, r in _PROSE_CODE]
+_PROSE_HINT = re.compile(r"[#:/-]")
 
 
-def read_prose_code(text: str) -> str:
-    """Code written without backticks: issue and PR numbers, flags, paths."""
-    return substitute(_PROSE_CODE_PATTERNS, text)
+def read_prose_code(text: str, keep: Collection[str] = ()) -> str:
+    """Code written without backticks: issue and PR numbers, flags, a::b paths and file
+    paths. Terms in `keep` (the lexicon's) are left for the lexicon."""
+    if not _PROSE_HINT.search(text):
+        return text
+    text = substitute(_PROSE_CODE_PATTERNS, text)
+    for pattern in _PROSE_PATHS:
+        text = pattern.sub(lambda m: m[0] if m[0] in keep else read_code(m[0], keep), text)
+    return text
 
 
 # --- hashes, identifiers, slashes -----------------------------------------------------
@@ -203,6 +217,8 @@ _PER = {"s": "second", "sec": "second", "ms": "millisecond", "min": "minute", "h
         "hr": "hour", "d": "day", "day": "day", "wk": "week", "week": "week", "mo": "month",
         "month": "month", "yr": "year", "year": "year", "token": "token", "user": "user",
         "seat": "seat", "GPU": "GPU", "person": "person", "query": "query"}
+_TIME = {k: v for k, v in _PER.items() if v in ("second", "millisecond", "minute", "hour",
+                                               "day", "week", "month", "year")}
 _ITEM = r"[A-Za-z](?:[\w+'’-]|\.(?=\w))*"
 
 
@@ -228,99 +244,95 @@ def _say_piece(piece: str) -> str:
 
 
 def _list(items: list[str], word: str) -> str:
-    if word == "slash" or len(items) == 2:
+    if word == "slash" or len(items) <= 2:
         return f" {word} ".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
+def _hash(t: Technical, m: re.Match[str]) -> str:
+    hashes = [h for h in (m["a"], m["b"]) if h]
+    mixed = all(re.search(r"\d", h) and re.search("[a-f]", h) for h in hashes)
+    if not (m["cue"] or mixed) or any(h in t.lexicon.entries for h in hashes):
+        return m[0]
+    said = " to ".join(_say_hash(h, t.settings.hash_length) for h in hashes)
+    return (m["cue"] or ("commits " if m["b"] else "commit ")) + said
+
+
+def _hyphenated(t: Technical, m: re.Match[str]) -> str:
+    parts = re.split(r"[-_]", m[0])
+    return " ".join(p if p in t.lexicon.entries else _say_piece(p) for p in parts)
+
+
+def _named(t: Technical, m: re.Match[str]) -> str:
+    if m["name"] in _NOT_NAMES:
+        return m[0]
+    cores = [m["core"], *m["more"].split("/")[1:]]
+    return f"{m['name']} {_list([version_words(c) for c in cores], t.settings.slash)}"
+
+
+def _letter(letter: str) -> str:
+    return _LETTER_RUNS.get(letter, letter)
+
+
+TechnicalReader = Callable[["Technical", re.Match[str]], str]
+_SLASH_PASSES: list[tuple[str, TechnicalReader]] = [
+    (rf"(?<![\w/])(?:{_alternatives(_SLASH_NAMES)})(?![\w/])", lambda t, m: _SLASH_NAMES[m[0]]),
+    (r"(?<![\w/])(?P<kind>[ru])/(?P<name>\w+)", lambda t, m: f"{m['kind']} slash {m['name']}"),
+    (rf"(?<![\w/])(?P<unit>{_alternatives(_UNITS)})/(?P<per>{_alternatives(_PER)})\b",
+     lambda t, m: f"{_UNITS[m['unit']]} per {_PER[m['per']]}"),
+    (rf"(?<![\w/])(?P<unit>[A-Za-z]{{2,}})/(?P<per>{_alternatives(_TIME)})\b",
+     lambda t, m: f"{m['unit']} per {_PER[m['per']]}"),
+    (rf"(?<=[\d%])[ \t]?/(?P<per>{_alternatives(_PER)})\b",
+     lambda t, m: f" per {_PER[m['per']]}"),
+    (rf"(?<![\w/.@-]){_ITEM}(?:/{_ITEM})+(?![\w/]|\.\w)",
+     lambda t, m: _list(m[0].split("/"), t.settings.slash)),
+]
+_IDENTIFIER_PASSES: list[tuple[str, TechnicalReader]] = [
+    (_PREFIXED.pattern, lambda t, m: "version " + version_words(m["v"]) + _pre_words(m)),
+    (_WORD_PREFIXED.pattern, lambda t, m: f"{m['word']} {_version(m)}"),
+    (_TAGGED.pattern, lambda t, m: _version(m)),
+    (_THREE_PARTS.pattern, lambda t, m: _version(m)),
+    (r"(?<![\w.])(?P<n>\d+)\.x\b", lambda t, m: f"{integer(m['n'])} point x"),
+    (r"\bQ(?P<a>[1-4])[-–]Q(?P<b>[1-4])\b",
+     lambda t, m: f"Q {cardinal(int(m['a']))} to Q {cardinal(int(m['b']))}"),
+    (r"\b(?P<a>[A-Z])2(?P<b>[A-Z])\b", lambda t, m: f"{_letter(m['a'])} to {_letter(m['b'])}"),
+    (r"(?<![\w.])(?!0x)(?P<a>\d+)[x×](?P<b>\d+)(?P<unit>[A-Za-z]{0,2})\b",
+     lambda t, m: f"{label_number(m['a'])} by {label_number(m['b'])} {m['unit']}".strip()),
+    (r"(?<![\w.-])(?=[\w.-]*\d)[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*"
+     r"(?:-[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*)+(?![\w-]|\.\w)", _hyphenated),
+    (r"(?<![\w.-])[A-Za-z]+\d[A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*(?![\w-]|\.\w)", _hyphenated),
+    (r"\b(?P<n>[1-9])K\b", lambda t, m: f"{cardinal(int(m['n']))} K"),
+    (_NAMED.pattern, _named),
+    (_BEFORE_RELEASE.pattern, lambda t, m: _version(m)),
+    (_DECIMAL.pattern, lambda t, m: version_words(m[0]) if m[0] in t.versions else m[0]),
+]
+_HASH_PATTERNS = [(_HASH, _hash)]
+_SLASH_PATTERNS = [(re.compile(p), r) for p, r in _SLASH_PASSES]
+_IDENTIFIER_PATTERNS = [(re.compile(p), r) for p, r in _IDENTIFIER_PASSES]
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass(frozen=True)
 class Technical:
-    """The readings of `read_technical`, for one lexicon and one show's settings."""
+    """Hashes, slashes, versions and identifiers with digits, for one lexicon (whose terms
+    are left to it), one show's settings and the versions known in the issue."""
 
     lexicon: Lexicon
     settings: SpokenSettings
     versions: Collection[str] = ()
 
     def read(self, text: str) -> str:
-        """Hashes, slashes, versions and identifiers with digits, in words."""
-        for pattern, reader in self._passes():
-            text = pattern.sub(self._guard(reader), text)
+        """The text with its technical terms in words."""
+        text = self._apply(_HASH_PATTERNS, text)
+        if "/" in text:
+            text = self._apply(_SLASH_PATTERNS, text)
+        if _DIGIT.search(text):
+            text = self._apply(_IDENTIFIER_PATTERNS, text)
         return text
 
-    def _guard(self, reader: Reader) -> Reader:
+    def _apply(self, passes: list[tuple[re.Pattern[str], TechnicalReader]], text: str) -> str:
         entries = self.lexicon.entries
-        return lambda m: m[0] if m[0] in entries else reader(m)
-
-    def _passes(self) -> list[tuple[re.Pattern[str], Reader]]:
-        return [(_HASH, self._hash)] + _compiled(self._slash_passes()) + \
-            _compiled(self._identifier_passes()) + [(_DECIMAL, self._known_version)]
-
-    def _hash(self, m: re.Match[str]) -> str:
-        hashes = [h for h in (m["a"], m["b"]) if h]
-        mixed = all(re.search(r"\d", h) and re.search("[a-f]", h) for h in hashes)
-        if not (m["cue"] or mixed):
-            return m[0]
-        length = self.settings.hash_length
-        said = " to ".join(_say_hash(h, length) for h in hashes)
-        cue = m["cue"] or ("commits " if m["b"] else "commit ")
-        return cue + said
-
-    def _slash_passes(self) -> list[tuple[str, Reader]]:
-        return [
-            (rf"(?<![\w/])(?:{_alternatives(_SLASH_NAMES)})(?![\w/])",
-             lambda m: _SLASH_NAMES[m[0]]),
-            (r"(?<![\w/])(?P<kind>[ru])/(?P<name>\w+)", lambda m: f"{m['kind']} slash {m['name']}"),
-            (rf"(?<![\w/])(?P<unit>{_alternatives(_UNITS)})/(?P<per>{_alternatives(_PER)})\b",
-             lambda m: f"{_UNITS[m['unit']]} per {_PER[m['per']]}"),
-            (rf"(?<=[\d%])[ \t]?/(?P<per>{_alternatives(_PER)})\b",
-             lambda m: f" per {_PER[m['per']]}"),
-            (rf"(?<![\w/.@-]){_ITEM}(?:/{_ITEM})+(?![\w/]|\.\w)",
-             lambda m: _list(m[0].split("/"), self.settings.slash)),
-        ]
-
-    def _identifier_passes(self) -> list[tuple[str, Reader]]:
-        return [
-            (_PREFIXED.pattern, lambda m: "version " + version_words(m["v"]) + _pre_words(m)),
-            (_WORD_PREFIXED.pattern, lambda m: f"{m['word']} {_version(m)}"),
-            (_TAGGED.pattern, _version),
-            (_THREE_PARTS.pattern, _version),
-            (r"\bQ(?P<a>[1-4])[-–]Q(?P<b>[1-4])\b",
-             lambda m: f"Q {cardinal(int(m['a']))} to Q {cardinal(int(m['b']))}"),
-            (r"\b(?P<a>[A-Z])2(?P<b>[A-Z])\b",
-             lambda m: f"{_LETTER_RUNS.get(m['a'], m['a'])} to {_LETTER_RUNS.get(m['b'], m['b'])}"),
-            (r"(?<![\w.])(?!0x)(?P<a>\d+)[x×](?P<b>\d+)(?P<unit>[A-Za-z]{0,2})\b",
-             lambda m: f"{label_number(m['a'])} by {label_number(m['b'])} {m['unit']}".strip()),
-            (r"(?<![\w.-])(?=[\w.-]*\d)[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*"
-             r"(?:-[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*)+(?![\w-]|\.\w)", self._hyphenated),
-            (r"(?<![\w.-])[A-Za-z]+\d[A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*(?![\w-]|\.\w)",
-             self._hyphenated),
-            (r"\b(?P<n>[1-9])K\b", lambda m: f"{cardinal(int(m['n']))} K"),
-            (_NAMED.pattern, self._named),
-            (_BEFORE_RELEASE.pattern, _version),
-        ]
-
-    def _hyphenated(self, m: re.Match[str]) -> str:
-        entries = self.lexicon.entries
-        parts = re.split(r"[-_]", m[0])
-        return " ".join(p if p in entries else _say_piece(p) for p in parts)
-
-    def _named(self, m: re.Match[str]) -> str:
-        if m["name"] in _NOT_NAMES:
-            return m[0]
-        return f"{m['name']} {version_words(m['core'])}"
-
-    def _known_version(self, m: re.Match[str]) -> str:
-        return version_words(m[0]) if m[0] in self.versions else m[0]
-
-
-def _compiled(passes: list[tuple[str, Reader]]) -> list[tuple[re.Pattern[str], Reader]]:
-    return [(_pattern(p), r) for p, r in passes]
-
-
-_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _pattern(source: str) -> re.Pattern[str]:
-    if source not in _CACHE:
-        _CACHE[source] = re.compile(source)
-    return _CACHE[source]
+        for pattern, reader in passes:
+            text = pattern.sub(
+                lambda m, read=reader: m[0] if m[0] in entries else read(self, m), text)
+        return text
