@@ -33,7 +33,7 @@ _NOT_NAMES = {"In", "On", "At", "By", "About", "Over", "Under", "Only", "And", "
               "Than", "Down", "Without", "Within", "Is", "Was", "Are", "Were", "Has", "Had",
               "Score", "Scored", "Scores", "Accuracy", "Loss", "Ratio", "Rate", "Mean",
               "Average", "Median", "Total", "Between"}
-_NOT_AFTER = r"(?!\.?\d|[ \t]?(?:%|percent\b|[x×](?!\w)|°))"
+_NOT_AFTER = r"(?!\.?\d|/\d|[ \t]?(?:%|percent\b|[x×](?!\w)|°))"
 _RELEASE_WORDS = r"(?=[ \t]+(?:release|releases|released|is out|ships|update)\b)"
 
 
