@@ -19,6 +19,10 @@ from tests.test_spoken import LEXICON, problems
 
 CASES: dict[str, list[tuple[str, str]]] = {
     "signs": [
+        ("Accuracy rose +7.3 pp.",
+         "Accuracy rose plus seven point three percentage points."),
+        ("A learning rate of 3.5e-4 works.",
+         "A learning rate of three point five times ten to the minus four works."),
         ("Revenue fell -0.5% this quarter.",
          "Revenue fell minus zero point five percent this quarter."),
         ("Latency improved by +12% after the patch.",
@@ -45,6 +49,10 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Growth was minus zero point two five percent month on month."),
     ],
     "number ranges": [
+        ("Scaling from 1e21 to 1e24 FLOP.",
+         "Scaling from ten to the twenty-one to ten to the twenty-four FLOP."),
+        ("Joins on 1M+ rows.",
+         "Joins on one million plus rows."),
         ("Teams of 10-20 people.",
          "Teams of ten to twenty people."),
         ("The score was 10–20 % higher.",
@@ -77,6 +85,10 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Call one, eight zero zero, five five five, zero one nine nine now."),
     ],
     "date ranges": [
+        ("Events between 2024-07-31 - 2024-08-28.",
+         "Events between July thirty-first and August twenty-eighth, twenty twenty-four."),
+        ("EuroPython: 2024-07-08 → 2024-07-14.",
+         "EuroPython: July eighth to fourteenth, twenty twenty-four."),
         ("We meet Jan 5-7 in Berlin.",
          "We meet January fifth to seventh in Berlin."),
         ("The sprint is 2024-01-05 to 2024-01-07.",
@@ -168,6 +180,14 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Update to release two point five."),
     ],
     "identifiers": [
+        ("Latency fell from 250ms to 80ms.",
+         "Latency fell from two hundred and fifty milliseconds to eighty milliseconds."),
+        ("Benchmarks on RTX 4090 and H100 80GB.",
+         "Benchmarks on RTX forty ninety and H one hundred eighty gigabytes."),
+        ("Template strings are PEP 750.",
+         "Template strings are PEP seven fifty."),
+        ("See arXiv:2407.21783 for details.",
+         "See arXiv twenty-four oh seven dot two one seven eight three for details."),
         ("It runs on i686 and aarch64.",
          "It runs on i six eighty-six and Eh arch sixty-four."),
         ("Targets x86_64 and x86-64 both work.",
@@ -204,6 +224,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Dates use ISO eighty-six oh one."),
     ],
     "slashes": [
+        ("We trained 7B/13B/70B models.",
+         "We trained seven billion, thirteen billion or seventy billion models."),
         ("Ask on r/rust or r/MachineLearning.",
          "Ask on r slash rust or r slash MachineLearning."),
         ("Supports f16/f32/f64.",
@@ -238,6 +260,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Use read or write access."),
     ],
     "handles": [
+        ("H/T @jack@sigmoid.social for the tip.",
+         "Hat tip jack at sigmoid dot social for the tip."),
         ("Follow @rustlang for news.",
          "Follow rustlang for news."),
         ("Ping @user@mastodon.social.",
@@ -286,6 +310,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Read Cargo dot toml and dot env."),
     ],
     "flags": [
+        ("Run `pip install -e .[dev]` first.",
+         "Run pip install dash e dot dev first."),
         ("Run `cargo build --release`.",
          "Run cargo build dash dash release."),
         ("Pass `--dry-run` first.",

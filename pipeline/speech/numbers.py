@@ -106,6 +106,12 @@ def plural(words: str) -> str:
     return f"{head} {last}".strip()
 
 
+def _to(m: re.Match[str]) -> str:
+    """What joins the ends of a range: "and" after "between", else "to"."""
+    between = re.search(r"\b[Bb]etween\s+$", m.string[max(0, m.start() - 10):m.start()])
+    return "and" if between else "to"
+
+
 # --- dates and times ------------------------------------------------------------------
 
 def _month_name(written: str) -> str:
@@ -134,7 +140,7 @@ def _iso_range(m: re.Match[str]) -> str:
     if first is None or last is None:
         return m[0]
     (y1, m1, d1), (y2, m2, d2) = first, last
-    start, joint = f"{_MONTHS[m1 - 1]} {ordinal(d1)}", m["joint"] or "to"
+    start, joint = f"{_MONTHS[m1 - 1]} {ordinal(d1)}", m["joint"] or _to(m)
     if y1 != y2:
         return f"{start}, {year(y1)} {joint} {_MONTHS[m2 - 1]} {ordinal(d2)}, {year(y2)}"
     end = ordinal(d2) if m1 == m2 else f"{_MONTHS[m2 - 1]} {ordinal(d2)}"
@@ -151,12 +157,12 @@ def _dotted_date(m: re.Match[str]) -> str:
 def _month_first(m: re.Match[str]) -> str:
     said = f"{_month_name(m['month'])} {ordinal(m['day'])}"
     if m["end"]:
-        said += f" to {ordinal(m['end'])}"
+        said += f" {_to(m)} {ordinal(m['end'])}"
     return f"{said}, {year(m['year'])}" if m["year"] else said
 
 
 def _month_day_range(m: re.Match[str]) -> str:
-    said = (f"{_month_name(m['month'])} {ordinal(m['day'])} to "
+    said = (f"{_month_name(m['month'])} {ordinal(m['day'])} {m['joint'] or _to(m)} "
             f"{_month_name(m['month2'])} {ordinal(m['day2'])}")
     return f"{said}, {year(m['year'])}" if m["year"] else said
 
@@ -164,7 +170,7 @@ def _month_day_range(m: re.Match[str]) -> str:
 def _day_first(m: re.Match[str]) -> str:
     said = f"the {ordinal(m['day'])}"
     if m["end"]:
-        said += f" to the {ordinal(m['end'])}"
+        said += f" {_to(m)} the {ordinal(m['end'])}"
     said += f" of {_month_name(m['month'])}"
     return f"{said}, {year(m['year'])}" if m["year"] else said
 
@@ -251,6 +257,14 @@ def _fraction(m: re.Match[str]) -> str:
     return f"{cardinal(top)} {name}"
 
 
+def _scientific(m: re.Match[str]) -> str:
+    exponent = m["exponent"].lstrip("+")
+    power = ("minus " if exponent[0] in "-−" else "") + cardinal(int(exponent.lstrip("-−")))
+    if m["mantissa"] == "1":
+        return f"ten to the {power}"
+    return f"{number_words(m['mantissa'])} times ten to the {power}"
+
+
 def _out_of(m: re.Match[str]) -> str:
     if float(m["top"]) > int(m["bottom"]):
         return _slashes(m)
@@ -262,9 +276,7 @@ def _phone(m: re.Match[str]) -> str:
 
 
 def _range(m: re.Match[str]) -> str:
-    low, high = m["low"], m["high"]
-    between = re.search(r"\b[Bb]etween\s+$", m.string[max(0, m.start() - 10):m.start()])
-    joint = " and " if between else " to "
+    low, high, joint = m["low"], m["high"], f" {_to(m)} "
     if is_year(low) and (is_year(high) or len(high) == 2 and high > low[2:]):
         return year(low) + joint + (year(high) if len(high) == 4 else cardinal(int(high)))
     return number_words(low) + joint + number_words(high)
@@ -294,6 +306,7 @@ _ISO = r"\d{4}-\d{2}-\d{2}"
 _MONTH2 = _MONTH.replace("month", "month2")
 _CLOCK = r"\d{1,2}(?::\d{2})?[ \t]?[AaPp]\.?[Mm]\b|\d{1,2}:\d{2}\b"
 _SCALE = r"bn|mn|tn|[kKMBT]"
+_JOINTS = "to|until|till|through"
 _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     # signs and comparisons first, so "-0.5%" keeps its minus whatever reads the rest
     (r"(?<![\w.,)\]%'’-])[-−](?=[$€£¥₹]?\.?\d)", "minus "),
@@ -303,12 +316,13 @@ _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?:>=|≥)[ \t]?(?=[$€£¥₹]?\.?\d)", "at least "),
     (r"(?<![\w<])<[ \t]?(?=[$€£¥₹]?\.?\d)", "less than "),
     (r"(?<![\w>-])>[ \t]?(?=[$€£¥₹]?\.?\d)", "more than "),
-    (rf"\b(?P<first>{_ISO})(?:[ \t]?[-–—/][ \t]?|\s+(?P<joint>to|until|till|through|and)\s+)"
+    (r"(?<![\w.])(?P<mantissa>\d+(?:\.\d+)?)[eE](?P<exponent>[-+−]?\d+)\b", _scientific),
+    (rf"\b(?P<first>{_ISO})(?:[ \t]?(?:[-–—/→]|->)[ \t]?|\s+(?P<joint>{_JOINTS}|and)\s+)"
      rf"(?P<last>{_ISO})\b", _iso_range),
     (rf"\b{_ISO}\b", _iso_date),
     (r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})\b", _dotted_date),
     (r"(?<![\w.-])\+?\d{1,4}(?:-\d{2,4}){2,}(?![\w-])", _phone),
-    (rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}}){_SUFFIX}(?:{_DASH}|\s+(?:to|until|till)\s+)"
+    (rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}}){_SUFFIX}(?:{_DASH}|\s+(?P<joint>to|until|till|and)\s+)"
      rf"{_MONTH2}\.?\s+(?P<day2>\d{{1,2}}){_SUFFIX}\b(?:,?\s+(?P<year>\d{{4}})\b)?",
      _month_day_range),
     (rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}}){_SUFFIX}(?:[-–](?P<end>\d{{1,2}}){_SUFFIX})?\b"
@@ -330,6 +344,7 @@ _PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m[1])),
     (rf"(?P<low>{NUM})(?:[x×]?{_DASH}(?P<high>{NUM}))?\s?[x×](?![A-Za-z0-9])",
      lambda m: f"{_low_to_high(m)} times"),
+    (r"(?<=\d[kKMBT])\+(?!\w)", " plus"),
     (rf"(?P<low>{NUM})(?:(?P<scale1>{_SCALE})?{_DASH}(?P<high>{NUM}))?(?P<scale>{_SCALE})\b",
      _scaled_range),
     (r"(?<![\d.])(?P<top>\d+\.\d+)/(?P<bottom>5|10|100)\b(?!\.\d)", _out_of),

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from pipeline.config import SpokenSettings
 from pipeline.speech.lexicon import Lexicon, spell
-from pipeline.speech.numbers import cardinal, integer, label_number, plural, substitute
+from pipeline.speech.numbers import (
+    cardinal,
+    digits,
+    integer,
+    is_year,
+    label_number,
+    plural,
+    substitute,
+)
 
 Reader = Callable[[re.Match[str]], str]
 
@@ -99,6 +107,7 @@ _CODE_PASSES: list[tuple[str, str]] = [
     (r"\|\|", " or "),
     (r"\|", " pipe "),
     (r"(?<![\w.])\.\./", " dot dot slash "),
+    (r"(?<![\w.])\.(?![\w./])", " dot "),
     (r"(?<![\w.])\./", " dot slash "),
     (r"~/", " tilde slash "),
     (r"(?<=[\w)\]])\.(?=[A-Za-z])|(?<![\w.])\.(?=[A-Za-z])", " dot "),
@@ -207,7 +216,7 @@ _PIECE = re.compile(r"\d+(?:\.\d+)+|\d+|[A-Za-z]+")
 _SLASH_NAMES = {"I/O": "I O", "TCP/IP": "TCP IP", "UDP/IP": "UDP IP", "CI/CD": "CI CD",
                 "A/B": "Eh B", "N/A": "not applicable", "n/a": "not applicable",
                 "he/him": "he him", "she/her": "she her", "they/them": "they them",
-                "c/o": "care of"}
+                "c/o": "care of", "H/T": "Hat tip", "h/t": "hat tip"}
 _UNITS = {"km": "kilometers", "m": "meters", "mi": "miles", "ft": "feet", "B": "bytes",
           "KB": "kilobytes", "kB": "kilobytes", "MB": "megabytes", "GB": "gigabytes",
           "TB": "terabytes", "Kb": "kilobits", "Mb": "megabits", "Gb": "gigabits",
@@ -219,7 +228,15 @@ _PER = {"s": "second", "sec": "second", "ms": "millisecond", "min": "minute", "h
         "seat": "seat", "GPU": "GPU", "person": "person", "query": "query"}
 _TIME = {k: v for k, v in _PER.items() if v in ("second", "millisecond", "minute", "hour",
                                                "day", "week", "month", "year")}
-_ITEM = r"[A-Za-z](?:[\w+'’-]|\.(?=\w))*"
+# Units said in full after a number: "250ms", "80 GB", "+7.3 pp".
+_AFTER_NUMBER = {"ms": "millisecond", "ns": "nanosecond", "µs": "microsecond",
+                 "μs": "microsecond", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte",
+                 "TB": "terabyte", "KiB": "kibibyte", "MiB": "mebibyte", "GiB": "gibibyte",
+                 "TiB": "tebibyte", "kHz": "kilohertz", "MHz": "megahertz", "GHz": "gigahertz",
+                 "km": "kilometer", "kg": "kilogram", "cm": "centimeter", "mm": "millimeter",
+                 "nm": "nanometer", "pp": "percentage point"}
+_CURRENCY_CODES = {"USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "CNY", "INR", "SEK"}
+_ITEM = r"(?:[A-Za-z]|\d+(?:\.\d+)?[A-Za-z])(?:[\w+'’-]|\.(?=\w))*"
 
 
 def _alternatives(pattern: dict[str, str]) -> str:
@@ -270,6 +287,18 @@ def _named(t: Technical, m: re.Match[str]) -> str:
     return f"{m['name']} {_list([version_words(c) for c in cores], t.settings.slash)}"
 
 
+def _label(t: Technical, m: re.Match[str]) -> str:
+    if is_year(m["n"]) or m["name"] in _CURRENCY_CODES:
+        return m[0]
+    return f"{m['name']} {label_number(m['n'])}"
+
+
+def _unit(t: Technical, m: re.Match[str]) -> str:
+    one = re.search(r"(?:^|[^\d.,])1$", m.string[:m.start()])
+    name = _AFTER_NUMBER[m["unit"]]
+    return " " + (name if one else name + "s")
+
+
 def _letter(letter: str) -> str:
     return _LETTER_RUNS.get(letter, letter)
 
@@ -288,6 +317,9 @@ _SLASH_PASSES: list[tuple[str, TechnicalReader]] = [
      lambda t, m: _list(m[0].split("/"), t.settings.slash)),
 ]
 _IDENTIFIER_PASSES: list[tuple[str, TechnicalReader]] = [
+    (r"\b(?P<name>arXiv|arxiv):?[ \t]?(?P<a>\d{4})\.(?P<b>\d{4,5})(?:v(?P<v>\d+))?\b",
+     lambda t, m: f"{m['name']} {label_number(m['a'])} dot {digits(m['b'])}"
+                  + (f" version {integer(m['v'])}" if m["v"] else "")),
     (_PREFIXED.pattern, lambda t, m: "version " + version_words(m["v"]) + _pre_words(m)),
     (_WORD_PREFIXED.pattern, lambda t, m: f"{m['word']} {_version(m)}"),
     (_TAGGED.pattern, lambda t, m: _version(m)),
@@ -302,6 +334,8 @@ _IDENTIFIER_PASSES: list[tuple[str, TechnicalReader]] = [
      r"(?:-[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*)+(?![\w-]|\.\w)", _hyphenated),
     (r"(?<![\w.-])[A-Za-z]+\d[A-Za-z0-9]*(?:[._][A-Za-z0-9]+)*(?![\w-]|\.\w)", _hyphenated),
     (r"\b(?P<n>[1-9])K\b", lambda t, m: f"{cardinal(int(m['n']))} K"),
+    (r"\b(?P<name>[A-Z]{2,}[0-9]*)[ \t](?P<n>\d{3,4})(?![\w%]|[.,:/-]\d|[ \t]?%)", _label),
+    (rf"(?<=\d)[ \t]?(?P<unit>{_alternatives(_AFTER_NUMBER)})\b", _unit),
     (_NAMED.pattern, _named),
     (_BEFORE_RELEASE.pattern, lambda t, m: _version(m)),
     (_DECIMAL.pattern, lambda t, m: version_words(m[0]) if m[0] in t.versions else m[0]),
