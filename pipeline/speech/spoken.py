@@ -13,9 +13,10 @@ always gives the same output.
 Choices where several readings exist (those marked * are a producer's setting, the
 `[spoken]` table of show.toml; any term in the lexicon is said as the lexicon says):
 - Slash dates (6/1, 1/6/2023) are ambiguous between US and European order, so they are
-  read as written, "six slash one"; write dates with month names or as 2023-01-06.
-  Halves, thirds and quarters (n/d with n < d <= 4) are read as fractions ("two thirds");
-  24/7 as "twenty-four seven".
+  read as written, "six slash one"; write dates with month names or as 2023-01-06. A
+  dotted date (6.1.2023) is European, "the sixth of January". Halves, thirds and quarters
+  (n/d with n < d <= 4) are read as fractions ("two thirds"); 24/7 as "twenty-four
+  seven"; a decimal over 5, 10 or 100 is a rating ("4.5/5", "four point five out of five").
 - A four-digit number from 1100 to 2099 without a comma is read as a year ("the 2023
   report", "Q1 2024 results"), except after a word that announces a count ("a 2048 token
   window", "with 1500 people") or an amount word followed by a noun ("over 1200
@@ -29,7 +30,11 @@ Choices where several readings exist (those marked * are a producer's setting, t
 - A dash between numbers is "to" ("10-20", "10-20%", "1.2x-3x", "9am-5pm", "2023-24"),
   "and" after "between". A minus or plus sign before a number is said ("-0.5%" is "minus
   zero point five percent", so is a true minus); "±" is "plus or minus", "<5" "less than
-  five", "≥5" "at least five".
+  five", "≥5" "at least five", "1M+" "one million plus". 1e21 is "ten to the twenty-one",
+  3.5e-4 "three point five times ten to the minus four". A phone number (three or more
+  dash-joined groups, 1-800-555-0199) is read digit by digit, group by group.
+- A unit right after a number is said in full: 250ms "two hundred and fifty
+  milliseconds", 80GB, 5 GHz, 7nm, "+7.3 pp" "plus seven point three percentage points".
 - A version is read as its whole numbers, the same way in any context: 0.14 "zero point
   fourteen", 0.14.1 "zero point fourteen point one", 0.14-rc.2 "zero point fourteen R C
   two", v1.2.3-beta.1 "version one point two point three beta one", 1.80.0 "one point
@@ -45,40 +50,46 @@ Choices where several readings exist (those marked * are a producer's setting, t
   "commit Eh one B two C three D"; a range a..b or a...b is "commits ... to ...".
 - Digits inside a name are said the way people say model numbers: i686 "i six
   eighty-six", x86_64 "x eighty-six sixty-four", aarch64 "Eh arch sixty-four", H100 "H one
-  hundred", RTX 4090 stays a count but RTX4090 is "RTX forty ninety", GPT-4o "GPT four o",
-  COVID-19 "COVID nineteen". Llama-3.1-8B is "Llama three point one eight B" (a size joined
-  to a name is said as written; "an 8B model" and "175B parameters" say "billion"). B2B,
-  P2P, E2E are "B to B"; a single digit before K is a resolution, "4K" "four K"; 8x7B and
-  1920x1080 are "by"; Q1-Q3 is "Q one to Q three".
+  hundred", RTX4090 "RTX forty ninety", GPT-4o "GPT four o", COVID-19 "COVID nineteen",
+  CVE-2024-3094 "CVE twenty twenty-four thirty ninety-four". So is a three- or four-digit
+  number right after a name in capitals, unless it is a year or an amount of money (RTX
+  4090, PEP 750 "PEP seven fifty", ISO 8601). Llama-3.1-8B is "Llama three point one eight
+  B" (a size joined to a name is said as written; "an 8B model" and "175B parameters" say
+  "billion"). B2B, P2P, E2E are "B to B"; a single digit before K is a resolution, "4K"
+  "four K"; 8x7B and 1920x1080 are "by"; Q1-Q3 is "Q one to Q three"; arXiv:2407.21783 is
+  "arXiv twenty-four oh seven dot two one seven eight three".
 - A slash: between alternatives (AI/ML, f16/f32/f64, Rheinland/Pfalz) it is read as
   `slash`* ("or"; three or more are a list, "f sixteen, f thirty-two or f sixty-four");
   r/rust and u/name are "r slash rust"; a unit per a unit is "per" (km/h "kilometers per
   hour", 10 tok/s, $20/month); I/O, TCP/IP, CI/CD, A/B, he/him are one name ("I O", "TCP
-  IP"), n/a "not applicable"; and/or, w/, w/o are words. A place name with a slash is an
-  alternative too unless the lexicon has it ("Rheinland/Pfalz" = "Rheinland-Pfalz").
+  IP"), n/a "not applicable", H/T "hat tip"; and/or, w/, w/o are words. A place name
+  with a slash is an alternative too unless the lexicon has it ("Rheinland/Pfalz" =
+  "Rheinland-Pfalz"): no rule tells "Rheinland/Pfalz" from "Windows/Linux".
 - Handles are read whole, like an email address, with the leading @ silent: @user "user",
   @user@mastodon.social "user at mastodon dot social", @name.bsky.social "name dot bsky
-  dot social".
+  dot social", @org/team "org slash team"; an underscore in a handle is "underscore".
 - Code (in backticks, or a path, flag or a::b written without them) is read as
   programmers say it: "." is "dot" and "/" "slash" (`os.path.join`, `src/main.rs`), "::"
   and "_" are silent (`std::sync::Arc` "S T D sync Arc", `with_linkage` "with linkage"),
   `__init__` is "dunder init", a leading _ "underscore"; a flag keeps its dashes (`--dry-run`
   "dash dash dry-run", `-j2` "dash j two"); brackets and sigils are silent; a short
-  lowercase name with no vowel is spelled (std, nn, rs, npm).
+  lowercase name with no vowel is spelled (std, nn, rs, npm). Outside backticks, __word__
+  is Markdown bold, not a dunder.
 - Issue and PR numbers are whole numbers, never years: #1234 "number one thousand two
   hundred and thirty-four", PR #56 "PR fifty-six", rust-lang/rust#12345 "rust number
   twelve thousand...", GH-12 "GitHub issue twelve".
 - Emoji* are dropped (default) or said by name ("rocket"; a run of the same one once, skin
-  tones left out).
+  tones left out). A keycap digit (1️⃣) is always its digit.
 - A link whose text is "here" is replaced by `link_here`* ("Full report in the show
   notes"); one whose text is "this", "link" or "this link" is followed by it ("Read this in
   the show notes"). "{site}" in `link_here` is the link's site name ("on {site}": "Full
   report on lesswrong"). Other links are read as their text.
-- A line break ends a sentence unless the line ends with punctuation, or the next line
-  starts with a small letter or follows a word that cannot end one ("the", "and", "by"):
-  then it is a wrapped line. <br> and a Markdown hard break always end the sentence.
-- Inline HTML tags are silent (<small>, <sup>); entities are decoded (&amp; is "and",
-  &nbsp; a space, &mdash; a pause, &#8217; an apostrophe); <code> is code.
+- A line break ends a sentence unless the line ends with punctuation or a word that
+  cannot end one ("the", "and", "by"), or the next line starts with a small letter: then
+  it is a wrapped line. <br> and a Markdown hard break end the sentence whatever follows.
+- Inline HTML tags are silent (<small>, <em>, comments), a footnote mark (<sup>1</sup>)
+  is dropped; entities are decoded (&amp; is "and", &nbsp; a space, &mdash; a pause,
+  &#8217; an apostrophe); <code> is code.
 - A bare web address is read as the site's registrable name, "lesswrong"; an email address
   is read in full ("hello at example dot org"), since listeners need all of it.
 """
@@ -379,7 +390,7 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"%", " percent"),
     (r"\s*[|•·]\s*", ", "),
     (r"@(?=\w)", ""),
-    (r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})", " dot "),
+    (r"(?<![.][^\W\d_])(?<=[^\W\d_])\.(?=[^\W\d_]{2})", " dot "),
     (r"\s@\s", " at "),
 ]
 _SYMBOL_PATTERNS = [(re.compile(p), s) for p, s in _SYMBOLS]
