@@ -400,6 +400,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
          "Trained on eight G P U's."),
         ("It grew 12%\nSome other news",
          "It grew twelve percent. Some other news"),
+        ("Windows line end\r\nNext line",
+         "Windows line end. Next line"),
     ],
     "inline html": [
         ("Some <small>small print</small> here.",

@@ -184,7 +184,9 @@ def _line_break(m: re.Match[str]) -> str:
 
 
 def _line_breaks(text: str) -> str:
-    return _LINE_BREAK.sub(_line_break, text.strip()) if "\n" in text else text
+    if "\n" not in text:
+        return text
+    return _LINE_BREAK.sub(_line_break, text.replace("\r\n", "\n").strip())
 
 
 _MD_LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]*)\]\((?P<url><[^>]*>|[^)\s]*)"

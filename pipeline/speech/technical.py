@@ -1,10 +1,11 @@
 """Technical text, read so that it means what it says: code, command-line flags, paths,
 issue references, handles, commit hashes, versions, identifiers with digits and slashes.
 
-`read_code` runs early, on the text as written, because code spans, flags, paths, issue
-numbers and handles are made of the characters later passes take away (backticks, #, _,
-@, --). `Technical.read` runs on the cleaned text just before the lexicon and the
-numbers. Neither rewrites a term the lexicon has: the producer's saying wins.
+`read_code_spans`, `read_handles` and `read_prose_code` run early, on the text as
+written, because code, handles, issue numbers, flags and paths are made of the characters
+later passes take away (backticks, @, #, _, --). `Technical.read` runs on the cleaned
+text just before the lexicon and the numbers. None of them rewrites a term the lexicon
+has: the producer's saying wins.
 The readings are listed, with the reasons, in spoken.py's "Choices".
 """
 
