@@ -129,6 +129,15 @@ class EditorialSettings(_Section):
     # that number with its noun ("1 item", "30 items"), {heading} the section's heading
     summary: str = "{items}, listed in the show notes."
     table_summary: str = "A table of {rows}, in the show notes."
+class SpokenSettings(_Section):
+    """Readings of the spoken text that are the producer's choice (see speech/spoken.py)."""
+
+    emoji: Literal["drop", "name"] = "drop"  # drop: silent; name: said by name ("rocket")
+    slash: Literal["or", "and", "slash"] = "or"  # said between alternatives: AI/ML, f16/f32
+    # what a link named "here" becomes ("Full report here" -> "Full report in the show
+    # notes"), and what follows one named "this" or "link"; "{site}" is the link's site
+    link_here: str = "in the show notes"
+    hash_length: int = Field(default=7, ge=1, le=40)  # characters of a commit hash said
 
 
 class ShowSettings(_Section):
@@ -140,6 +149,7 @@ class ShowSettings(_Section):
     youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
     editorial: EditorialSettings = Field(default_factory=EditorialSettings)
+    spoken: SpokenSettings = Field(default_factory=SpokenSettings)
 
 
 def _describe(error: ErrorDetails) -> str:

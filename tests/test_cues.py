@@ -257,3 +257,14 @@ def test_an_item_whose_last_words_would_flash_gives_them_company() -> None:
     assert violations(cues) == []
     assert cues[-1].text == "Analyzing training dynamics"
     assert " ".join(c.text for c in cues[:-1]) == long_item
+
+
+def test_a_heading_said_too_quickly_to_stand_alone_opens_the_next_cue() -> None:
+    """Whisper may place the next word so soon that even a late next cue would leave the
+    heading less than a second: it then shares a cue, on a line of its own."""
+    heading = spoken(["Who", "to", "follow"], 0.0, "s/heading-2", "heading", rate=0.2)
+    items = spoken(ITEMS[1:3], heading[-1].end + 0.05, "s/list-1", "list")
+    cues = make_cues(heading + items, [span(0.0, 20.0)])
+    assert violations(cues) == []
+    assert cues[0].lines[0] == "Who to follow"
+    assert all("Who" not in c.text for c in cues[1:])

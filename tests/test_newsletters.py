@@ -65,6 +65,17 @@ def test_every_spoken_text_means_what_it_says(project: Path) -> None:
             assert segment.narrated or segment.spoken == ""
 
 
+def test_technical_text_is_read_so_that_it_means_what_it_says(project: Path) -> None:
+    spoken = " ".join(s.spoken for s in Script.read(build(project, RUST)).segments)
+    for reading in ("minus zero point five percent", "plus twelve percent", "B to B",
+                    "r slash rust", "dash dash retries", "i six eighty-six",
+                    "twirl at hachyderm dot io", "commits one D five two nine zero zero to",
+                    "one point seventy-eight point zero"):
+        assert reading in spoken, reading
+    assert "fifty-two thousand" not in spoken  # a commit range is no number
+    assert "I am stubborn too" in spoken  # a wrapped line is no sentence end
+
+
 def test_the_weekly_narrates_a_quarter_of_itself_and_loses_nothing(project: Path) -> None:
     script = Script.read(build(project, RUST))
     timeline = Timeline.read(build(project, RUST))

@@ -91,7 +91,18 @@ def _fits(words: Sequence[CaptionWord], rules: CueRules) -> bool:
         return True
     if words[-1].end - words[0].start > rules.max_duration:
         return False
-    return split_lines([w.text for w in words], rules) is not None
+    texts = [w.text for w in words]
+    lead = _heading_lead(words)
+    if lead:  # a heading opening a cue keeps the first line to itself
+        top, bottom = " ".join(texts[:lead]), " ".join(texts[lead:])
+        return rules.max_lines >= 2 and max(len(top), len(bottom)) <= rules.max_line
+    return split_lines(texts, rules) is not None
+
+
+def _heading_lead(words: Sequence[CaptionWord]) -> int:
+    """How many words of a heading open these words, when other words follow it."""
+    lead = next((k for k, w in enumerate(words) if w.kind != "heading"), 0)
+    return lead if words[0].kind == "heading" else 0
 
 
 def _long_enough(rules: CueRules) -> float:
@@ -127,7 +138,7 @@ def _starts_new_cue(current: list[CaptionWord], word: CaptionWord, rules: CueRul
     cue is long enough to stay on screen, starts a new cue."""
     if word.start - current[-1].end >= rules.max_pause:
         return True
-    return (word.segment != current[-1].segment
+    return (word.segment != current[-1].segment and _can_stand(current, word, rules)
             and current[-1].end - current[0].start >= rules.min_duration / 2)
 
 
@@ -140,14 +151,22 @@ def hard_break(before: CaptionWord, after: CaptionWord) -> bool:
     return "heading" in kinds or "list" in kinds
 
 
-def runs(words: list[CaptionWord]) -> list[list[CaptionWord]]:
-    """The words cut at every hard break."""
+def runs(words: list[CaptionWord], rules: CueRules | None = None) -> list[list[CaptionWord]]:
+    """The words cut at every hard break, except after a heading said too quickly to stand
+    on screen alone before the next word: it then opens the next cue, on its own line."""
     out: list[list[CaptionWord]] = []
     for word in words:
-        if not out or hard_break(out[-1][-1], word):
+        if not out or (hard_break(out[-1][-1], word) and _can_stand(out[-1], word, rules)):
             out.append([])
         out[-1].append(word)
     return out
+
+
+def _can_stand(run: list[CaptionWord], after: CaptionWord, rules: CueRules | None) -> bool:
+    if rules is None or run[0].kind != "heading" or after.kind == "heading":
+        return True
+    # the next cue may appear up to max_lead late to let a heading be read (see _hold)
+    return after.start + rules.max_lead - rules.min_gap - run[0].start >= rules.min_duration
 
 
 def _seconds(words: list[CaptionWord]) -> float:
@@ -174,7 +193,7 @@ def _rebalance(groups: list[list[CaptionWord]], after: float,
 
 def pack(words: list[CaptionWord], rules: CueRules) -> list[list[CaptionWord]]:
     """Group one section's words into cues, each run between hard breaks on its own."""
-    parts = runs(words)
+    parts = runs(words, rules)
     groups: list[list[CaptionWord]] = []
     for n, run in enumerate(parts):
         after = parts[n + 1][0].start if n + 1 < len(parts) else math.inf

@@ -1,25 +1,95 @@
-"""Spoken text: what the voice reads for a paragraph of plain text.
+"""Spoken text: what the voice reads for a block of an issue.
 
-`to_spoken` runs a fixed sequence of passes, each a function from text to text:
-markup and emoji out, web addresses to site names, abbreviations, the pronunciation
-lexicon, numbers (dates, times, money, percentages, ranges, versions, ordinals, years),
-symbols to words, dashes/ellipses/brackets to pauses, and a final tidy. The result holds
-no digit, URL, Markdown marker or emoji, and no doubled spaces or stray punctuation.
+`to_spoken` takes a block's inline Markdown as written (code spans, links, emphasis, inline
+HTML and entities, a soft line break as "\n") or text already flattened, and runs a fixed
+sequence of passes, each a function from text to text: code read as code; HTML, entities
+and line breaks; links; handles and web addresses; code written without backticks (issue
+numbers, flags, paths); emoji and Markdown markers out; abbreviations; technical text
+(hashes, slashes, versions, identifiers with digits, in technical.py); the pronunciation
+lexicon; numbers (numbers.py); symbols; pauses; a final tidy. The result holds no digit,
+URL, Markdown marker or emoji, and no doubled spaces or stray punctuation. The same input
+always gives the same output.
 
-Choices where several readings exist:
+Choices where several readings exist (those marked * are a producer's setting, the
+`[spoken]` table of show.toml; any term in the lexicon is said as the lexicon says):
 - Slash dates (6/1, 1/6/2023) are ambiguous between US and European order, so they are
-  read as written, "six slash one"; write dates with month names or as 2023-01-06.
-  Halves, thirds and quarters (n/d with n < d <= 4) are read as fractions ("two thirds");
-  24/7 as "twenty-four seven".
+  read as written, "six slash one"; write dates with month names or as 2023-01-06. A
+  dotted date (6.1.2023) is European, "the sixth of January". Halves, thirds and quarters
+  (n/d with n < d <= 4) are read as fractions ("two thirds"); 24/7 as "twenty-four
+  seven"; a decimal over 5, 10 or 100 is a rating ("4.5/5", "four point five out of five").
 - A four-digit number from 1100 to 2099 without a comma is read as a year ("the 2023
   report", "Q1 2024 results"), except after a word that announces a count ("a 2048 token
   window", "with 1500 people") or an amount word followed by a noun ("over 1200
   researchers"). Year cues ("in", "since", month names...) always give a year.
-- A decimal after a capitalised name ("Python 3.11", "Llama 3.1") or after v/version is a
-  version, its parts read as whole numbers ("three point eleven"); other decimals read
-  their digits one by one ("three point one four").
 - ISO and month-name dates are read month first ("January sixth, twenty twenty-three");
-  "6 January" keeps its order ("the sixth of January").
+  "6 January" keeps its order ("the sixth of January"). A date range says "to" and the
+  month and year once: 2024-01-05 to 2024-01-07 and Jan 5-7, 2024 are both "January fifth
+  to seventh, twenty twenty-four"; 5-7 January is "the fifth to the seventh of January";
+  Jan-Mar is "January to March". Abbreviated weekdays are read as written (Mon-Fri, "Mon
+  to Fri"); a lexicon entry (Mon = "Monday") expands them.
+- A dash between numbers is "to" ("10-20", "10-20%", "1.2x-3x", "9am-5pm", "2023-24"),
+  "and" after "between". A minus or plus sign before a number is said ("-0.5%" is "minus
+  zero point five percent", so is a true minus); "±" is "plus or minus", "<5" "less than
+  five", "≥5" "at least five", "1M+" "one million plus". 1e21 is "ten to the twenty-one",
+  3.5e-4 "three point five times ten to the minus four". A phone number (three or more
+  dash-joined groups, 1-800-555-0199) is read digit by digit, group by group.
+- A unit right after a number is said in full: 250ms "two hundred and fifty
+  milliseconds", 80GB, 5 GHz, 7nm, "+7.3 pp" "plus seven point three percentage points".
+- A version is read as its whole numbers, the same way in any context: 0.14 "zero point
+  fourteen", 0.14.1 "zero point fourteen point one", 0.14-rc.2 "zero point fourteen R C
+  two", v1.2.3-beta.1 "version one point two point three beta one", 1.80.0 "one point
+  eighty point zero". A number is a version when it has three parts or a pre-release tag,
+  follows v, "version" or "release", follows a capitalised name ("Python 3.11", not
+  "About 2.5"), a code span (`tokio` 1.38) or a name joined by a hyphen (GPT-3.5), comes
+  before "release", or is marked so anywhere in the same block (or in `versions`, which
+  the script stage fills from the whole issue with `versions_in`). Any other decimal reads
+  its digits one by one ("three point one four").
+- A commit hash (7 to 40 hex characters with both digits and letters, or any after
+  "commit"/"hash"/"SHA") is spelled, only its first `hash_length`* characters (7: git's
+  short form), after the word "commit" unless the text already says it: "a1b2c3d" is
+  "commit Eh one B two C three D"; a range a..b or a...b is "commits ... to ...".
+- Digits inside a name are said the way people say model numbers: i686 "i six
+  eighty-six", x86_64 "x eighty-six sixty-four", aarch64 "Eh arch sixty-four", H100 "H one
+  hundred", RTX4090 "RTX forty ninety", GPT-4o "GPT four o", COVID-19 "COVID nineteen",
+  CVE-2024-3094 "CVE twenty twenty-four thirty ninety-four". So is a three- or four-digit
+  number right after a name in capitals, unless it is a year or an amount of money (RTX
+  4090, PEP 750 "PEP seven fifty", ISO 8601). Llama-3.1-8B is "Llama three point one eight
+  B" (a size joined to a name is said as written; "an 8B model" and "175B parameters" say
+  "billion"). B2B, P2P, E2E are "B to B"; a single digit before K is a resolution, "4K"
+  "four K"; 8x7B and 1920x1080 are "by"; Q1-Q3 is "Q one to Q three"; arXiv:2407.21783 is
+  "arXiv twenty-four oh seven dot two one seven eight three".
+- A slash: between alternatives (AI/ML, f16/f32/f64, Rheinland/Pfalz) it is read as
+  `slash`* ("or"; three or more are a list, "f sixteen, f thirty-two or f sixty-four");
+  r/rust and u/name are "r slash rust"; a unit per a unit is "per" (km/h "kilometers per
+  hour", 10 tok/s, $20/month); I/O, TCP/IP, CI/CD, A/B, he/him are one name ("I O", "TCP
+  IP"), n/a "not applicable", H/T "hat tip"; and/or, w/, w/o are words. A place name
+  with a slash is an alternative too unless the lexicon has it ("Rheinland/Pfalz" =
+  "Rheinland-Pfalz"): no rule tells "Rheinland/Pfalz" from "Windows/Linux".
+- Handles are read whole, like an email address, with the leading @ silent: @user "user",
+  @user@mastodon.social "user at mastodon dot social", @name.bsky.social "name dot bsky
+  dot social", @org/team "org slash team"; an underscore in a handle is "underscore".
+- Code (in backticks, or a path, flag or a::b written without them) is read as
+  programmers say it: "." is "dot" and "/" "slash" (`os.path.join`, `src/main.rs`), "::"
+  and "_" are silent (`std::sync::Arc` "S T D sync Arc", `with_linkage` "with linkage"),
+  `__init__` is "dunder init", a leading _ "underscore"; a flag keeps its dashes (`--dry-run`
+  "dash dash dry-run", `-j2` "dash j two"); brackets and sigils are silent; a short
+  lowercase name with no vowel is spelled (std, nn, rs, npm). Outside backticks, __word__
+  is Markdown bold, not a dunder.
+- Issue and PR numbers are whole numbers, never years: #1234 "number one thousand two
+  hundred and thirty-four", PR #56 "PR fifty-six", rust-lang/rust#12345 "rust number
+  twelve thousand...", GH-12 "GitHub issue twelve".
+- Emoji* are dropped (default) or said by name ("rocket"; a run of the same one once, skin
+  tones left out). A keycap digit (1️⃣) is always its digit.
+- A link whose text is "here" is replaced by `link_here`* ("Full report in the show
+  notes"); one whose text is "this", "link" or "this link" is followed by it ("Read this in
+  the show notes"). "{site}" in `link_here` is the link's site name ("on {site}": "Full
+  report on lesswrong"). Other links are read as their text.
+- A line break ends a sentence unless the line ends with punctuation or a word that
+  cannot end one ("the", "and", "by"), or the next line starts with a small letter: then
+  it is a wrapped line. <br> and a Markdown hard break end the sentence whatever follows.
+- Inline HTML tags are silent (<small>, <em>, comments), a footnote mark (<sup>1</sup>)
+  is dropped; entities are decoded (&amp; is "and", &nbsp; a space, &mdash; a pause,
+  &#8217; an apostrophe); <code> is code.
 - A bare web address is read as the site's registrable name, "lesswrong"; an email address
   is read in full ("hello at example dot org"), since listeners need all of it.
 """
@@ -29,29 +99,145 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
-from typing import Any
+from urllib.parse import urlsplit
 
 import emoji
-from num2words import num2words
 
+from pipeline.config import SpokenSettings
 from pipeline.speech.lexicon import Lexicon, spell
+from pipeline.speech.numbers import cardinal, number_words, say_numbers, substitute
+from pipeline.speech.technical import (
+    Technical,
+    read_code_spans,
+    read_handles,
+    read_prose_code,
+    versions_in,
+)
+
+__all__ = ["cardinal", "number_words", "site_name", "to_spoken", "versions_in"]
+
+_DEFAULT = SpokenSettings()
 
 
-def to_spoken(text: str, lexicon: Lexicon) -> str:
-    """The text as the voice should read it."""
-    for step in (_unwrap_links, _say_links, _clean_markup, _expand_abbreviations,
-                 lexicon.apply, _say_numbers, _say_symbols, _pauses, _tidy):
+def to_spoken(text: str, lexicon: Lexicon, settings: SpokenSettings | None = None,
+              versions: Collection[str] = ()) -> str:
+    """The text as the voice should read it. `versions` are two-part version numbers
+    found elsewhere in the issue (`versions_in`), read as versions here too."""
+    settings = settings or _DEFAULT
+    known = set(versions) | versions_in(text) if "." in text else set(versions)
+    technical = Technical(lexicon, settings, frozenset(known))
+    terms = lexicon.entries
+    steps: list[Callable[[str], str]] = [
+        lambda t: read_code_spans(t, terms), _html, _line_breaks,
+        lambda t: _links(t, settings), read_handles, _say_links,
+        lambda t: read_prose_code(t, terms), lambda t: _clean_markup(t, settings),
+        _expand_abbreviations, technical.read, lexicon.apply, say_numbers, _say_symbols,
+        _pauses, _tidy]
+    for step in steps:
         text = step(text)
     return text
 
 
-# --- markup, emoji and odd characters -------------------------------------------------
+# --- HTML, line breaks and links ------------------------------------------------------
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
+_HTML_LINK = re.compile(r"<a\b[^>]*?\bhref=[\"'](?P<url>[^\"']*)[\"'][^>]*>(?P<text>.*?)</a\s*>",
+                        re.S | re.I)
+_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^<>\s]+)>")
+_BREAK_TAG = re.compile(r"[ \t]*<br\s*/?>[ \t]*\n?", re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# a footnote mark: <sup>1</sup>, <sup>[2]</sup>
+_FOOTNOTE_MARK = re.compile(r"<sup>\s*\[?\d+\]?\s*</sup>", re.I)
+
+
+def _html(text: str) -> str:
+    """Inline HTML: links kept as Markdown links, <br> a hard break, other tags silent,
+    then entities decoded."""
+    if "<" in text:
+        text = _HTML_LINK.sub(lambda m: f"[{m['text']}]({m['url']})", text)
+        text = _AUTOLINK.sub(r"\1", text).replace("mailto:", "")
+        text = _BREAK_TAG.sub("\\\n", _COMMENT.sub(" ", _FOOTNOTE_MARK.sub("", text)))
+        text = _HTML_TAG.sub(" ", text)
+    return html.unescape(text) if "&" in text else text
+
+
+# Words a sentence does not end on: a line break after one is a wrapped line.
+_CONTINUES = {"a", "an", "the", "of", "and", "or", "but", "to", "in", "on", "at", "by",
+              "for", "with", "from", "as", "that", "which", "who", "is", "are", "was",
+              "were", "be", "into", "than", "its", "their", "our", "your", "my", "this",
+              "these", "those", "via", "about", "over", "under", "like", "if", "so"}
+_LINE_BREAK = re.compile(r"(?P<word>\S*?)(?P<hard>\\|[ \t]{2,})?[ \t]*\n\s*")
+_NEXT_WORD = re.compile(r"[\W_]*?([^\W_])")
+
+
+def _line_break(m: re.Match[str]) -> str:
+    word = m["word"]
+    if not word or word[-1] in ".!?:;,…—–-":
+        return word + " "
+    if word.strip("*_~").lower() in _CONTINUES:
+        return word + " "
+    following = _NEXT_WORD.match(m.string, m.end())
+    wrapped = not m["hard"] and (following is None or following[1].islower())
+    return word + (" " if wrapped else ". ")
+
+
+def _line_breaks(text: str) -> str:
+    if "\n" not in text:
+        return text
+    return _LINE_BREAK.sub(_line_break, text.replace("\r\n", "\n").strip())
+
+
+_MD_LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]*)\]\((?P<url><[^>]*>|[^)\s]*)"
+                      r"(?:\s+[\"'(][^)]*)?\)")
+_REF_LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]+)\]\[[^\]]*\]")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HERE = {"here", "right here", "over here", "click here"}
+_POINTERS = {"this", "that", "link", "this link", "the link", "these", "source"}
+
+
+def _link_place(url: str | None, settings: SpokenSettings) -> str:
+    place = settings.link_here
+    if "{site}" in place:
+        name = site_name(urlsplit((url or "").strip("<>")).hostname or "")
+        return place.replace("{site}", name) if name else _DEFAULT.link_here
+    return place
+
+
+def _link(m: re.Match[str], settings: SpokenSettings) -> str:
+    text, url = m["text"].strip(), m.groupdict().get("url")
+    if m["image"]:
+        return text
+    if not text:
+        return (url or "").strip("<>")
+    key = text.lower().strip(" .!:")
+    if key in _HERE:
+        return _same_case(text, _link_place(url, settings))
+    if key in _POINTERS:
+        return f"{text} {_link_place(url, settings)}"
+    return text
+
+
+def _links(text: str, settings: SpokenSettings) -> str:
+    """Backslash escapes undone, Markdown links to their text (or to where a link named
+    "here" can be found), footnote references out."""
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    if "[" not in text:
+        return text
+    text = _FOOTNOTE_REF.sub("", text)
+    text = _MD_LINK.sub(lambda m: _link(m, settings), text)
+    return _REF_LINK.sub(lambda m: _link(m, settings), text)
+
+
+# --- emoji, Markdown markers and odd characters -----------------------------------------
+
 _CITATION = re.compile(r"\[\d+(?:[,–-]\s?\d+)*\]")
+_SKIN_TONE = re.compile(r"_(?:medium-light|medium-dark|light|medium|dark)_skin_tone")
+_KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")  # 1️⃣ is the digit, whatever else is said
+_NAMED_RUN = re.compile(r"(\x00[^\x00]+\x00)(?:\s*\1)+")
 
 
 def _markers(text: str) -> str:
@@ -63,17 +249,23 @@ def _markers(text: str) -> str:
     return re.sub(r"(?m)^\s*>+\s?", "", text)
 
 
-def _unwrap_links(text: str) -> str:
-    """Entities decoded, Markdown links to their anchor text, HTML tags out."""
-    text = html.unescape(text)
-    text = _MD_LINK.sub(lambda m: m.group(1) or m.group(2), text)
-    text = re.sub(r"<((?:https?://|mailto:)[^<>\s]+)>", r"\1", text).replace("mailto:", "")
-    return _HTML_TAG.sub(" ", text)
+def _emoji_name(chars: str, data: dict) -> str:
+    name = _SKIN_TONE.sub("", data["en"].strip(":")).replace("_", " ")
+    return f"\x00{name}\x00"
 
 
-def _clean_markup(text: str) -> str:
+def _say_emoji(text: str, settings: SpokenSettings) -> str:
+    text = _KEYCAP.sub(r"\1", text)
+    if settings.emoji == "drop":
+        return emoji.replace_emoji(text, replace=" ")
+    named = _NAMED_RUN.sub(r"\1", emoji.replace_emoji(text, replace=_emoji_name))
+    return named.replace("\x00", " ")
+
+
+def _clean_markup(text: str, settings: SpokenSettings) -> str:
     if not text.isascii():
-        text = emoji.replace_emoji(text, replace=" ")
+        text = _say_emoji(text, settings)
+        text = re.sub(r"[™®©]", "", text)
     text = unicodedata.normalize("NFKC", text).replace("\u2044", "/")
     text = re.sub(r"[\u200b-\u200f\u2060\ufe0e\ufe0f]", "", text)
     # "~50%" is "about fifty percent"; elsewhere a tilde is a Markdown marker.
@@ -88,7 +280,7 @@ _SCHEME_URL = re.compile(
     r"(?P<scheme>(?:https?|ftp)://)(?P<host>[A-Za-z0-9.-]*)(?::\d+)?(?P<path>[/?#]\S*)?"
 )
 _BARE_URL = re.compile(
-    r"(?<![A-Za-z0-9-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
+    r"(?<![A-Za-z0-9/-])(?P<scheme>)(?P<host>(?:[A-Za-z0-9-]+\.)+[a-z][A-Za-z]+)(?::\d+)?"
     r"(?P<path>/\S*)?"
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"’”]+$")
@@ -182,266 +374,6 @@ def _same_case(written: str, saying: str) -> str:
     return saying[:1].upper() + saying[1:] if written[:1].isupper() else saying
 
 
-# --- numbers --------------------------------------------------------------------------
-
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"]
-_MONTH_ABBREVIATIONS = {m[:3]: m for m in _MONTHS} | {"Sept": "September"}
-_MONTH = r"(?P<month>" + "|".join(
-    sorted(_MONTHS + list(_MONTH_ABBREVIATIONS), key=len, reverse=True)) + r")\b"
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
-_YEAR_CUES = {"in", "since", "until", "till", "of", "year", "early", "late",
-              "mid", "before", "after", "circa", "during", "and", "the",
-              "spring", "summer", "autumn", "fall", "winter", "through", "versus",
-              "between"} | {
-    m.lower() for m in _MONTHS} | {m.lower() for m in _MONTH_ABBREVIATIONS}
-# "a 2048 token window", "with 1500 people": a count, whatever follows.
-_COUNT_CUES = {"a", "an", "with", "only", "just", "total", "first", "last", "next", "top",
-               "these", "those", "all", "every", "per", "than", "some", "nearly", "almost",
-               "roughly", "approximately"}
-# "over 1200 researchers" is a count, "over 2023 and 2024" is not.
-_AMOUNT_CUES = {"about", "around", "over", "under", "to", "by", "from", "up"}
-_FUNCTION_WORDS = {"and", "or", "to", "through", "was", "is", "were", "will", "when", "with",
-                   "as", "for", "but", "saw", "has", "had", "onwards", "onward", "in", "on",
-                   "at", "by", "of", "the", "we", "it", "there", "they", "this", "that",
-                   "a", "an", "until", "before", "after", "i", "you", "he", "she", "et"}
-# Capitalised words after which a decimal is an amount, not a version ("About 2.5 hours").
-_NOT_NAMES = {"In", "On", "At", "By", "About", "Over", "Under", "Only", "And", "The", "With",
-              "Around", "Up", "To", "Of", "For", "From", "Nearly", "Almost", "Just", "Roughly",
-              "Approximately", "Some", "Another", "All", "Each", "Every", "Less", "More",
-              "Than", "Down", "Without", "Within", "Is", "Was", "Are", "Were", "Has", "Had"}
-_CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"),
-               "€": ("euro", "euros", "cent", "cents"),
-               "£": ("pound", "pounds", "penny", "pence"),
-               "¥": ("yen", "yen", "", ""),
-               "₹": ("rupee", "rupees", "paisa", "paise")}
-_SCALES = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "mn": "million",
-           "MM": "million", "b": "billion", "B": "billion", "bn": "billion", "t": "trillion",
-           "T": "trillion", "tn": "trillion"} | {
-    w: w for w in ("thousand", "million", "billion", "trillion")}
-
-
-def cardinal(number: int) -> str:
-    """An integer in words, without commas: 1200 -> "one thousand two hundred"."""
-    return num2words(number).replace(",", "")
-
-
-def _digits(digits: str) -> str:
-    return " ".join(num2words(int(d)) for d in digits)
-
-
-def _integer(digits: str) -> str:
-    digits = digits.replace(",", "")
-    if len(digits) > 1 and digits.startswith("0"):
-        return _digits(digits)
-    return cardinal(int(digits))
-
-
-def number_words(text: str) -> str:
-    """A number as written (commas, decimals) in words: "1.05" -> "one point zero five"."""
-    whole, _, fraction = text.partition(".")
-    words = _integer(whole) if whole else "zero"
-    return f"{words} point {_digits(fraction)}" if fraction else words
-
-
-def _year(digits: str) -> str:
-    return num2words(int(digits), to="year")
-
-
-def _is_year(digits: str) -> bool:
-    return len(digits) == 4 and digits.isdigit() and 1100 <= int(digits) <= 2099
-
-
-def _ordinal(digits: str) -> str:
-    return num2words(int(digits), to="ordinal")
-
-
-def _plural(words: str) -> str:
-    """Plural of number words: "nineteen ninety" -> "nineteen nineties"."""
-    head, _, last = words.rpartition(" ")
-    last = last[:-1] + "ies" if last.endswith("y") else last + "s"
-    return f"{head} {last}".strip()
-
-
-def _iso_date(m: re.Match[str]) -> str:
-    month, day = int(m["month"]), int(m["day"])
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return f"{_year(m['year'])} {cardinal(month)} {cardinal(day)}"
-    return f"{_MONTHS[month - 1]} {_ordinal(m['day'])}, {_year(m['year'])}"
-
-
-def _month_name(m: re.Match[str]) -> str:
-    return _MONTH_ABBREVIATIONS.get(m["month"], m["month"])
-
-
-def _month_first(m: re.Match[str]) -> str:
-    said = f"{_month_name(m)} {_ordinal(m['day'])}"
-    if m["end"]:
-        said += f" to {_ordinal(m['end'])}"
-    return f"{said}, {_year(m['year'])}" if m["year"] else said
-
-
-def _day_first(m: re.Match[str]) -> str:
-    said = f"the {_ordinal(m['day'])} of {_month_name(m)}"
-    return f"{said}, {_year(m['year'])}" if m["year"] else said
-
-
-def _minutes(minutes: str) -> str:
-    if minutes in ("", "00"):
-        return ""
-    return f" oh {_digits(minutes[1])}" if minutes.startswith("0") else f" {_integer(minutes)}"
-
-
-def _clock_12(m: re.Match[str]) -> str:
-    half = "a.m." if m["half"] in "Aa" else "p.m."
-    return f"{_integer(m['hour'])}{_minutes(m['minutes'] or '')} {half}"
-
-
-def _clock_24(m: re.Match[str]) -> str:
-    hour, minutes = int(m["hour"]), m["minutes"]
-    if hour > 24 or int(minutes) > 59:
-        return f"{cardinal(hour)} {_integer(minutes)}"
-    if minutes == "00":
-        return f"{cardinal(hour)} hundred" if hour > 12 else f"{cardinal(hour)} o'clock"
-    return cardinal(hour) + _minutes(minutes)
-
-
-def _amount(value: str, units: tuple[str, str, str, str]) -> str:
-    whole, _, cents = value.replace(",", "").partition(".")
-    if len(cents) > 2 or (cents and not units[2]):
-        return f"{number_words(value)} {units[1]}"
-    cents_value = int(cents.ljust(2, "0")) if cents else 0
-    said = [] if int(whole) == 0 and cents_value else [
-        f"{_integer(whole)} {units[0] if int(whole) == 1 else units[1]}"]
-    if cents_value:
-        said.append(f"{cardinal(cents_value)} {units[2] if cents_value == 1 else units[3]}")
-    return " and ".join(said)
-
-
-def _money(m: re.Match[str]) -> str:
-    units = _CURRENCIES[m["symbol"]]
-    scale = _SCALES[m["scale"].strip()] + " " if m["scale"] else ""
-    if not scale and not m["high"]:
-        return _amount(m["low"], units)
-    high = f" to {number_words(m['high'])}" if m["high"] else ""
-    return f"{number_words(m['low'])}{high} {scale}{units[1]}"
-
-
-def _percent(m: re.Match[str]) -> str:
-    high = f" to {number_words(m['high'])}" if m["high"] else ""
-    return f"{number_words(m['low'])}{high} percent"
-
-
-def _decade(m: re.Match[str]) -> str:
-    digits = m["digits"]
-    if int(digits) in (100, 1000):
-        return "hundreds" if digits == "100" else "thousands"
-    words = _year(digits) if _is_year(digits) else cardinal(int(digits))
-    return _plural(words)
-
-
-def _version(version: str) -> str:
-    return " point ".join(_integer(part) for part in version.split("."))
-
-
-def _named_version(m: re.Match[str]) -> str:
-    if m["name"] in _NOT_NAMES:
-        return f"{m['name']} {number_words(m['version'])}"
-    return f"{m['name']} {_version(m['version'])}"
-
-
-def _slashes(m: re.Match[str]) -> str:
-    return " slash ".join(_year(p) if _is_year(p) else number_words(p) for p in m[0].split("/"))
-
-
-def _fraction(m: re.Match[str]) -> str:
-    top, bottom = int(m["top"]), int(m["bottom"])
-    if (top, bottom) == (24, 7):
-        return "twenty-four seven"
-    if not 0 < top < bottom <= 4:
-        return _slashes(m)
-    name = {2: "half", 3: "third", 4: "quarter"}[bottom]
-    if top > 1:
-        name = "halves" if bottom == 2 else name + "s"
-    return f"{cardinal(top)} {name}"
-
-
-def _range(m: re.Match[str]) -> str:
-    low, high = m["low"], m["high"]
-    between = re.search(r"\b[Bb]etween\s+$", m.string[max(0, m.start() - 10):m.start()])
-    joint = " and " if between else " to "
-    if _is_year(low) and _is_year(high):
-        return _year(low) + joint + _year(high)
-    return number_words(low) + joint + number_words(high)
-
-
-def _plain(m: re.Match[str]) -> str:
-    if _is_year(m[0]) and _reads_as_year(m.string, m.start(), m.end()):
-        return _year(m[0])
-    return number_words(m[0])
-
-
-def _reads_as_year(text: str, start: int, end: int) -> bool:
-    before = re.findall(r"[A-Za-z]+", text[max(0, start - 20):start])
-    previous = before[-1].lower() if before else ""
-    if previous in _COUNT_CUES:
-        return False
-    if previous in _YEAR_CUES:
-        return True
-    after = re.match(r"\s+([a-z]+)\b", text[end:])
-    counts_things = after is not None and after[1] not in _FUNCTION_WORDS
-    return not (counts_things and previous in _AMOUNT_CUES)
-
-
-_SUFFIX = r"(?:st|nd|rd|th)?"
-_NUMBER_PASSES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
-    (r"(?<=[A-Za-z])-(?=\d)", " "),
-    (r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b", _iso_date),
-    (rf"\b{_MONTH}\.?\s+(?P<day>\d{{1,2}}){_SUFFIX}(?:[-–](?P<end>\d{{1,2}}){_SUFFIX})?\b"
-     rf"(?:,?\s+(?P<year>\d{{4}})\b)?", _month_first),
-    (rf"\b(?:the\s+)?(?P<day>\d{{1,2}}){_SUFFIX}\s+{_MONTH}(?:\.?,?\s+(?P<year>\d{{4}})\b)?",
-     _day_first),
-    (r"\b(?P<hour>\d{1,2})(?::(?P<minutes>\d{2}))?\s?(?P<half>[AaPp])\.?[Mm]\b\.?", _clock_12),
-    (r"\b(?P<hour>\d{1,2}):(?P<minutes>\d{2})\b", _clock_24),
-    (rf"(?:US)?(?P<symbol>[$€£¥₹])\s?(?P<low>{_NUM})(?:\s?(?:[-–]|to)\s?(?P=symbol)?"
-     rf"(?P<high>{_NUM}))?(?P<scale>\s?(?:thousand|million|billion|trillion)\b"
-     rf"|(?:bn|mn|tn|MM|[kKmMbBtT])\b)?", _money),
-    (rf"(?P<low>{_NUM})(?:\s?[-–]\s?(?P<high>{_NUM}))?\s?(?:%|percent\b)", _percent),
-    (r"(?<![\w.'’])['’]?(?P<digits>\d{2,4})s\b", _decade),
-    (r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: _ordinal(m[1])),
-    (r"\b(?:v|(?P<v>[Vv])ersion )(?P<version>\d+(?:\.\d+)*)\b",
-     lambda m: f"{'V' if m['v'] == 'V' else 'v'}ersion {_version(m['version'])}"),
-    (r"\b\d+\.\d+(?:\.\d+)+\b", lambda m: _version(m[0])),
-    (r"\b(?P<name>[A-Z][A-Za-z]*) (?P<version>\d+\.\d+)\b", _named_version),
-    (rf"(?P<low>{_NUM})\s?[x×](?![A-Za-z0-9])", lambda m: f"{number_words(m['low'])} times"),
-    (rf"(?P<low>{_NUM})(?P<scale>bn|mn|tn|[kKMBT])\b",
-     lambda m: f"{number_words(m['low'])} {_SCALES[m['scale']]}"),
-    (r"\b\d+/\d+/\d+\b", _slashes),
-    (r"\b(?P<top>\d+)/(?P<bottom>\d+)\b", _fraction),
-    (r"\bA(?=\d)", "Eh "),
-    (r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])(?!s\b)", " "),
-    (rf"(?<![\d.,])(?P<low>{_NUM})\s?[-–]\s?(?P<high>{_NUM})(?!\d|\.\d)", _range),
-    (r"(?<![\w.,)-])[-−](?=\d)", "minus "),
-    (r"(?<![\w.])\+(?=\d)", "plus "),
-    (r"(?<=\d)\+", " plus"),
-    (r"(?<![\w.])\.(\d+)\b", lambda m: f"point {_digits(m[1])}"),
-    (_NUM, _plain),
-    (r"\d+", lambda m: number_words(m[0])),
-]
-_NUMBER_PATTERNS = [(re.compile(p), r) for p, r in _NUMBER_PASSES]
-
-
-def _substitute(patterns: list[tuple[re.Pattern[str], Any]], text: str) -> str:
-    """Apply each (pattern, replacement) in order."""
-    for pattern, replacement in patterns:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _say_numbers(text: str) -> str:
-    return _substitute(_NUMBER_PATTERNS, text)
-
-
 # --- symbols and pauses ---------------------------------------------------------------
 
 _SYMBOLS: list[tuple[str, str]] = [
@@ -458,17 +390,16 @@ _SYMBOLS: list[tuple[str, str]] = [
     (r"°\s?F\b", " degrees Fahrenheit"),
     (r"°", " degrees"),
     (r"%", " percent"),
-    (r"(?<=[A-Za-z])/(?=[A-Za-z])", " or "),
     (r"\s*[|•·]\s*", ", "),
     (r"@(?=\w)", ""),
-    (r"(?<=[^\W\d_]{2})\.(?=[^\W\d_]{2})", " dot "),
+    (r"(?<![.][^\W\d_])(?<=[^\W\d_])\.(?=[^\W\d_]{2})", " dot "),
     (r"\s@\s", " at "),
 ]
 _SYMBOL_PATTERNS = [(re.compile(p), s) for p, s in _SYMBOLS]
 
 
 def _say_symbols(text: str) -> str:
-    return _substitute(_SYMBOL_PATTERNS, text)
+    return substitute(_SYMBOL_PATTERNS, text)
 
 
 _PAUSES: list[tuple[str, str]] = [
@@ -484,7 +415,7 @@ _PAUSE_PATTERNS = [(re.compile(p), s) for p, s in _PAUSES]
 
 
 def _pauses(text: str) -> str:
-    return _substitute(_PAUSE_PATTERNS, text)
+    return substitute(_PAUSE_PATTERNS, text)
 
 
 # Letters, combining marks, spaces and sentence punctuation stay; anything else goes.
@@ -517,7 +448,7 @@ def _tidy(text: str) -> str:
     text = _strip_symbols(text)
     for _ in range(3):  # a rule can expose work for an earlier one: ", ; ." needs two rounds
         before = text
-        text = _substitute(_TIDY_PATTERNS, text)
+        text = substitute(_TIDY_PATTERNS, text)
         if text == before:
             break
     return text.strip()

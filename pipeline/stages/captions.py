@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import WhisperSettings
+from pipeline.config import SpokenSettings, WhisperSettings
 from pipeline.episode import Episode
 from pipeline.formats import (
     QA,
@@ -40,13 +40,13 @@ from pipeline.stages import stage_command
 from pipeline.util.progress import note, task
 
 
-def script_normaliser(lexicon_path: Path) -> Normaliser:
+def script_normaliser(lexicon_path: Path, settings: SpokenSettings | None = None) -> Normaliser:
     """Display text in words as the script stage says it, keeping the lexicon's "word"
     entries (ROME is said, and written, Rome) but not its spellings and respellings, which
     are for the voice: a listener, and Whisper, write "AI" and "Jaime", not "Eh I"."""
     entries = load_lexicon(lexicon_path).entries if lexicon_path.is_file() else {}
     words = Lexicon({term: saying for term, saying in entries.items() if saying == WORD})
-    return lambda text: to_spoken(text, words)
+    return lambda text: to_spoken(text, words, settings)
 
 
 def transcript_file(t: Transcription) -> Transcript:
@@ -107,8 +107,8 @@ def _say(text: str) -> None:
 
 
 def build_captions(build: Path, assets: Path, settings: WhisperSettings,
-                   transcriber: Transcriber | None = None,
-                   rules: CueRules | None = None) -> QA:
+                   transcriber: Transcriber | None = None, rules: CueRules | None = None,
+                   spoken: SpokenSettings | None = None) -> QA:
     """Run the stage on a build folder; returns qa.json's content."""
     script = Script.read(build)
     timeline = Timeline.read(build)
@@ -116,7 +116,7 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     with task("captions: transcribing", unit="s") as bar:
         result = transcribe(build / "episode.mp3", settings, progress=bar.update,
                             transcriber=transcriber, on_note=_say)
-    normalise = script_normaliser(assets / "pronunciations.toml")
+    normalise = script_normaliser(assets / "pronunciations.toml", spoken)
     alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline.sections, rules)
     qa = qa_file(result, alignment, cues, script, timeline)
@@ -145,7 +145,8 @@ def run(episode: Episode, model: str | None = None, backend: str | None = None,
     overrides = {k: v for k, v in (("model", model), ("backend", backend), ("device", device))
                  if v is not None}
     settings = episode.settings.whisper.model_copy(update=overrides)
-    return CaptionsResult(build_captions(episode.build, episode.assets, settings))
+    return CaptionsResult(build_captions(episode.build, episode.assets, settings,
+                                         spoken=episode.settings.spoken))
 
 
 @stage_command("captions")

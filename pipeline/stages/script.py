@@ -14,6 +14,7 @@ from typing import Any
 import click
 import jinja2
 
+from pipeline.config import SpokenSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
@@ -29,7 +30,7 @@ from pipeline.formats import (
 from pipeline.markdown import blocks
 from pipeline.speech.editorial import Editor, Planned, plan
 from pipeline.speech.lexicon import Lexicon, load_lexicon
-from pipeline.speech.spoken import to_spoken
+from pipeline.speech.spoken import to_spoken, versions_in
 from pipeline.stages import stage_command
 
 
@@ -57,8 +58,10 @@ def render_template(template: str, episode: Episode, field: str) -> str:
 class _Builder:
     """Accumulates sections and segments with stable ids."""
 
-    def __init__(self, lexicon: Lexicon):
+    def __init__(self, lexicon: Lexicon, settings: SpokenSettings, versions: set[str]):
         self.lexicon = lexicon
+        self.settings = settings
+        self.versions = versions  # two-part versions the issue marks as versions
         self.sections: list[Section] = []
         self.segments: list[Segment] = []
         self._counts: dict[tuple[str, str], int] = {}
@@ -80,17 +83,20 @@ class _Builder:
             id=f"{section.id}/{kind}-{self._counts[key]}", kind=kind, section=section.id,
             section_index=section.index, display=display, spoken=spoken, **fields))
 
+    def say(self, text: str) -> str:
+        return to_spoken(text, self.lexicon, self.settings, self.versions)
+
     def spoken(self, planned: Planned) -> str:
         """What the voice says for a planned block: nothing, the line said instead, or the
         block's Markdown source (a list's items each a sentence)."""
         if planned.narration == "skip":
             return ""
         if planned.said is not None:
-            return to_spoken(planned.said, self.lexicon)
+            return self.say(planned.said)
         block = planned.block
         if block.kind != "list":
-            return to_spoken(block.source, self.lexicon)
-        parts = [to_spoken(item, self.lexicon).rstrip(" ;,") for item in block.item_sources]
+            return self.say(block.source)
+        parts = [self.say(item).rstrip(" ;,") for item in block.item_sources]
         return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in parts if p)
 
     def add(self, planned: Planned) -> None:
@@ -107,16 +113,16 @@ class _Builder:
 def build_script(episode: Episode, lexicon: Lexicon) -> Script:
     """The script of an episode (docs/FORMATS.md)."""
     show = episode.settings.show
-    builder = _Builder(lexicon)
+    builder = _Builder(lexicon, episode.settings.spoken, versions_in(episode.body))
     builder.section("Introduction", "intro", "intro")
     intro = render_template(show.intro, episode, "intro")
-    builder.segment("intro", intro, to_spoken(intro, lexicon))
+    builder.segment("intro", intro, builder.say(intro))
     editor = Editor(episode.settings.editorial, episode.meta.narrate)
     for planned in plan(blocks(episode.body, episode.meta.title), editor):
         builder.add(planned)
     builder.section("Outro", "outro", "outro")
     outro = render_template(show.outro, episode, "outro")
-    builder.segment("outro", outro, to_spoken(outro, lexicon))
+    builder.segment("outro", outro, builder.say(outro))
     meta = episode.meta
     return Script(
         episode=EpisodeInfo(slug=episode.slug, title=meta.title, number=meta.number,
