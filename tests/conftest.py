@@ -38,6 +38,15 @@ class Project:
         (folder / "issue.md").write_text(head + textwrap.dedent(body), encoding="utf-8")
         return folder
 
+    def set_show(self, **values: str) -> None:
+        """Set keys of assets/show.toml (each the first line that starts with the key)."""
+        show = self.assets / "show.toml"
+        lines = show.read_text(encoding="utf-8").splitlines()
+        for key, value in values.items():
+            lines = [f'{key} = "{value}"' if line.startswith(f"{key} =") else line
+                     for line in lines]
+        show.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def sample(self) -> Path:
         target = self.episodes / SAMPLE_SLUG
         target.mkdir(parents=True, exist_ok=True)

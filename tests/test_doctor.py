@@ -70,14 +70,6 @@ def test_pure_parts() -> None:
     assert len(text.splitlines()) == len(checks)
 
 
-def set_show(project, **values: str) -> None:
-    show = project.assets / "show.toml"
-    lines = show.read_text(encoding="utf-8").splitlines()
-    for key, value in values.items():
-        lines = [f'{key} = "{value}"' if line.startswith(f"{key} =") else line for line in lines]
-    show.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def test_the_sample_shows_placeholders_are_warnings_with_their_fix(project, capsys) -> None:
     code, out, err = run_doctor(capsys, project.root)
     assert code == 0 and "everything required is here" in err
@@ -96,7 +88,7 @@ def test_the_sample_shows_placeholders_are_warnings_with_their_fix(project, caps
 
 
 def test_a_producers_own_show_is_ok(project, capsys) -> None:
-    set_show(project, title="Agents Weekly", owner_email="pod@agents-weekly.net",
+    project.set_show(title="Agents Weekly", owner_email="pod@agents-weekly.net",
              base_url="https://agents-weekly.net/pod", website="")
     code, out, _ = run_doctor(capsys, project.root)
     assert code == 0
@@ -108,7 +100,7 @@ def test_a_producers_own_show_is_ok(project, capsys) -> None:
 
 
 def test_an_empty_owner_email_is_missing_not_a_placeholder(project, capsys) -> None:
-    set_show(project, owner_email="")
+    project.set_show(owner_email="")
     code, out, err = run_doctor(capsys, project.root)
     assert code == 1 and "required item(s) missing" in err
     assert row(out, "feed owner email") == ("MISS  feed owner email        not set  -> set "

@@ -57,14 +57,6 @@ def test_the_template_carries_no_show_of_its_own(project) -> None:
         assert sample not in text
 
 
-def set_show(project, **values: str) -> None:
-    show = project.assets / "show.toml"
-    lines = show.read_text(encoding="utf-8").splitlines()
-    for key, value in values.items():
-        lines = [f'{key} = "{value}"' if line.startswith(f"{key} =") else line for line in lines]
-    show.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def test_new_on_the_sample_show_names_the_file_and_keys(project, capsys, monkeypatch) -> None:
     monkeypatch.chdir(project.root)
     main(["new", "agents-everywhere"])
@@ -77,7 +69,7 @@ def test_new_on_the_sample_show_names_the_file_and_keys(project, capsys, monkeyp
 
 
 def test_new_on_a_producers_own_show_says_nothing_more(project, capsys, monkeypatch) -> None:
-    set_show(project, title="Agents Weekly", owner_email="pod@agents-weekly.net",
+    project.set_show(title="Agents Weekly", owner_email="pod@agents-weekly.net",
              base_url="https://agents-weekly.net/pod", website="https://agents-weekly.net")
     assert show_note(project.root) == ""
     monkeypatch.chdir(project.root)
@@ -86,7 +78,7 @@ def test_new_on_a_producers_own_show_says_nothing_more(project, capsys, monkeypa
 
 
 def test_the_note_leaves_the_intro_out_when_the_title_is_the_producers(project) -> None:
-    set_show(project, title="Agents Weekly", website="https://agents-weekly.net")
+    project.set_show(title="Agents Weekly", website="https://agents-weekly.net")
     assert show_note(project.root) == (
         "note: assets/show.toml: owner_email and base_url are still the sample show's: set "
         "your own under [show] (make doctor shows each fix)")
