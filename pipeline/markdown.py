@@ -80,8 +80,6 @@ def _source_piece(child: Token) -> str:
         return "\n"
     if child.type == "link_open":
         return "["
-    if child.type == "link_close":
-        return "]"
     if child.type == "html_inline" and not child.content.startswith("<!--"):
         return child.content
     return ""
@@ -96,7 +94,7 @@ def inline_source(token: Token) -> str:
         piece = _source_piece(child)
         if child.type == "link_open":
             hrefs.append(str(child.attrs.get("href", "")))
-        elif child.type == "link_close" and hrefs:
+        elif child.type == "link_close":
             piece = f"]({hrefs.pop()})"
         out.append(piece)
     return "".join(out).strip()

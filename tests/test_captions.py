@@ -79,14 +79,13 @@ def to_mp3(wav: Path, mp3: Path) -> None:
                     "-ar", "44100", "-b:a", "64k", str(mp3)], check=True)
 
 
-def narrate(voice, folder: Path) -> None:
-    """What the script and narrate stages hand over: script.json, timeline.json and the
-    audio, made here from real speech so this test does not depend on those stages."""
+def speak(voice, folder: Path, rows: list[tuple[str, int, str]]) -> tuple[list, float]:
+    """narration.wav and episode.mp3 of each (segment id, section index, spoken text) read
+    by the real voice, with the narrate stage's pauses; the segments' times and the length."""
     clips, timed, t = [], [], 0.0
-    previous_section = None
-    for seg_id, section, index, _kind, _display, spoken in SEGMENTS:
-        if previous_section is not None:
-            pause = PAUSE["segment"] if section == previous_section else PAUSE["section"]
+    for n, (seg_id, index, spoken) in enumerate(rows):
+        if n:
+            pause = PAUSE["segment"] if index == rows[n - 1][1] else PAUSE["section"]
             clips.append(np.zeros(int(pause * VOICE_RATE), dtype=np.float32))
             t += pause
         clip = trim(voice(spoken, seed=0))
@@ -94,12 +93,17 @@ def narrate(voice, folder: Path) -> None:
         timed.append(build.timed(seg_id, round(t, 3), round(t + len(clip) / VOICE_RATE, 3),
                                  index, cached=False))
         t += len(clip) / VOICE_RATE
-        previous_section = section
     clips.append(np.zeros(int(0.5 * VOICE_RATE), dtype=np.float32))
-    duration = round(t + 0.5, 3)
     folder.mkdir(parents=True, exist_ok=True)
     write_wav(folder / "narration.wav", np.concatenate(clips))
     to_mp3(folder / "narration.wav", folder / "episode.mp3")
+    return timed, round(t + 0.5, 3)
+
+
+def narrate(voice, folder: Path) -> None:
+    """What the script and narrate stages hand over: script.json, timeline.json and the
+    audio, made here from real speech so this test does not depend on those stages."""
+    timed, duration = speak(voice, folder, [(s[0], s[2], s[5]) for s in SEGMENTS])
     build.timeline(timed, duration, offset=0.0, titles=TITLES).model_copy(
         update={"recordings": [RECORDED]}).write(folder)
     segments = [build.segment(s[0], s[4], s[5], s[2]) for s in SEGMENTS]

@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import srt
 from click.testing import CliRunner
@@ -16,7 +15,7 @@ from click.testing import CliRunner
 from pipeline.formats import QA
 from pipeline.speech.cues import Cue, violations
 from tests import builders as build
-from tests.test_captions import REPO, VOICE_RATE, to_mp3, trim, voice, write_wav
+from tests.test_captions import REPO, speak, voice
 
 pytestmark = pytest.mark.slow
 __all__ = ["voice"]  # the fixture, shared with test_captions
@@ -35,24 +34,10 @@ SEGMENTS = [  # id, section index, display, spoken, items
 ]
 
 
-def narrate(speak, folder: Path) -> None:
+def narrate(speak_with, folder: Path) -> None:
     """script.json, timeline.json and episode.mp3 as the stages before captions leave them."""
-    clips, timed, t = [], [], 0.0
-    for n, (seg_id, index, _display, spoken, _items) in enumerate(SEGMENTS):
-        if n:
-            pause = 1.2 if index != SEGMENTS[n - 1][1] else 0.6
-            clips.append(np.zeros(int(pause * VOICE_RATE), dtype=np.float32))
-            t += pause
-        clip = trim(speak(spoken, seed=0))
-        clips.append(clip)
-        timed.append(build.timed(seg_id, round(t, 3), round(t + len(clip) / VOICE_RATE, 3),
-                                 index, cached=False))
-        t += len(clip) / VOICE_RATE
-    clips.append(np.zeros(int(0.5 * VOICE_RATE), dtype=np.float32))
-    folder.mkdir(parents=True)
-    write_wav(folder / "narration.wav", np.concatenate(clips))
-    to_mp3(folder / "narration.wav", folder / "episode.mp3")
-    build.timeline(timed, round(t + 0.5, 3), offset=0.0, titles=TITLES).write(folder)
+    timed, duration = speak(speak_with, folder, [(s[0], s[1], s[3]) for s in SEGMENTS])
+    build.timeline(timed, duration, offset=0.0, titles=TITLES).write(folder)
     segments = [build.segment(s[0], s[2], s[3], s[1], items=s[4]) for s in SEGMENTS]
     build.script(segments, TITLES, title="Structure test", slug=SLUG, number=1,
                  summary="A test.").write(folder)

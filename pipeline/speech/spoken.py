@@ -403,7 +403,6 @@ def _say_symbols(text: str) -> str:
 
 
 _PAUSES: list[tuple[str, str]] = [
-    (r"(?<=[^\s.!?,;:])[ \t]*\n\s*(?=\S)", ". "),  # a line break ends a sentence
     (r"(?:\.\.\.|…)+(?=\s*$|\s+[A-Z\"“])", "."),
     (r"(?:\.\.\.|…)+", ", "),
     (r"\s*(?:—|--)\s*|\s+[–-]\s+", ", "),

@@ -282,7 +282,6 @@ class VideoResult:
     slides: int
     frames: int
     duration: float  # seconds of video
-    chapters: bool  # the description lists chapters
     seconds: float  # how long the build took
 
     def summary(self) -> str:
@@ -306,7 +305,7 @@ def run(episode: Episode) -> VideoResult:
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return VideoResult(target, len(cuts), sum(c.frames for c in cuts), inputs.timeline.duration,
-                       "\nChapters\n" in description, time.monotonic() - began)
+                       time.monotonic() - began)
 
 
 @stage_command("video")
