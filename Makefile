@@ -19,7 +19,7 @@ QEP := '$(subst ','\'',$(EP))'
 
 # A target that takes EP= gets an existing episode's slug, checked before any rule runs: a
 # typo is one line with the closest slugs, and no path outside episodes/ gets through.
-EP_GOALS := episode script narrate master captions slides video review upload lexicon clean
+EP_GOALS := episode script narrate master captions slides video review upload lexicon clean check
 ifneq ($(filter $(EP_GOALS),$(MAKECMDGOALS)),)
 EP_CHECK := $(shell $(firstword $(wildcard $(PYTHON)) python3) \
     $(HERE)pipeline/tools/ep_check.py $(QEP) 2>&1)
@@ -33,7 +33,7 @@ endif
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast lint new episode all clean script narrate master captions \
-        slides video review upload youtube-login feed serve publish bench doctor lexicon artwork
+        slides video review upload youtube-login feed serve publish bench doctor lexicon artwork check
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
@@ -81,6 +81,9 @@ review: $(B)/review.html ## Write the review page to check before publishing: EP
 
 upload: $(B)/video.mp4 $(B)/thumbnail.jpg $(B)/captions.vtt | $(SETUP) ## Upload to YouTube (resumes; never twice): EP=<slug>
 	$(PIPELINE) upload $(E)
+
+check: $(B)/review.html public/feed.xml | $(SETUP) ## Pre-flight: will Apple, Spotify and YouTube take it? EP=<slug>
+	$(PIPELINE) check $(E)
 
 youtube-login: | $(SETUP) ## Sign in to YouTube once (ARGS=--paste on a headless box)
 	$(PIPELINE) youtube-login $(ARGS)

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feed": ("pipeline.publish.feed", "Build public/: the podcast feed and its files."),
     "serve": ("pipeline.publish.serve", "Preview public/ on localhost."),
     "publish": ("pipeline.publish.deliver", "Copy public/ to the destination, audio first."),
+    "check": ("pipeline.publish.check", "Will Apple, Spotify and YouTube take it? Pre-flight."),
     "doctor": ("pipeline.tools.doctor", "What this machine has and lacks, with fixes."),
     "lexicon": ("pipeline.tools.lexicon_suggest", "Pronunciation lexicon tools."),
     "new": ("pipeline.tools.new", "Scaffold a new episode."),

@@ -141,3 +141,9 @@ def require_encoders(needed: dict[str, str]) -> None:
     if missing := missing_encoders(needed, encoders()):
         raise PipelineError(f"this ffmpeg lacks the {', '.join(missing)}",
                             shutil.which("ffmpeg"), INSTALL)
+
+
+def probe_with_chapters(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+    """ffprobe's format, streams and chapters (in the order the file stores them)."""
+    argv = [*probe_argv(path)[:-1], "-show_chapters", str(path)]
+    return json.loads(run(argv, "ffprobe cannot read the file", path, fix).stdout)

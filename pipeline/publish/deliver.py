@@ -27,6 +27,7 @@ import click
 from pipeline.config import ShowInfo, load_show, project_root
 from pipeline.errors import PipelineError
 from pipeline.formats import Ledger, PendingLedger
+from pipeline.publish.gate import preflight_feed
 from pipeline.publish.ledger import LEDGER, ledger_digest, read_pending
 from pipeline.publish.placeholders import blocking, is_example_url, still_the_samples
 from pipeline.util import fsutil
@@ -160,6 +161,10 @@ def refuse_stale_placeholder(public: Path, pending: PendingLedger) -> None:
                             public, "rebuild it: make feed")
 
 
+def _warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
 @dataclass(frozen=True)
 class Published:
     steps: list[str]  # the files copied to a folder, or the rsync commands run
@@ -179,6 +184,7 @@ def publish(root: Path, destination: str | None = None,
     refuse_placeholders(show.show, show_path)
     pending = pending_ledger(root, public)
     refuse_stale_placeholder(public, pending)
+    preflight_feed(root, pending, Ledger.read(root / LEDGER), _warn)
     target = (destination or show.feed.destination).strip()
     if not target:
         raise PipelineError("feed.destination is empty", show_path,

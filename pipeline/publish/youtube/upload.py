@@ -23,6 +23,7 @@ from httplib2 import HttpLib2Error
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import FileStamp, VideoBody
+from pipeline.publish.gate import preflight
 from pipeline.publish.youtube.auth import RELOGIN_FIX, load_credentials
 from pipeline.publish.youtube.client import build_service, strip_secrets
 from pipeline.publish.youtube.metadata import (
@@ -320,6 +321,7 @@ def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
         return
     if finished_already(publisher, force):
         return
+    preflight(episode, ["youtube"], "the upload", warn)
     publisher.prepare()
     publisher.service = build_service(credentials=load_credentials())
     try:
