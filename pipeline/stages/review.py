@@ -42,6 +42,7 @@ from pipeline.formats import (
 )
 from pipeline.media.loudness import Loudness
 from pipeline.media.picture import PICTURE_RATE, draw_picture, measure
+from pipeline.publish import gate
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
 from pipeline.publish.youtube.describe import Chapter, links_left_out
@@ -66,6 +67,7 @@ READ: dict[str, type[StageFile]] = {"script": Script, "timeline": Timeline,
 NARRATION_LABELS = {"titles": "titles only", "summary": "summarised", "replaced": "replaced",
                     "skip": "show notes only"}
 LOUDNESS_SLACK = 1.0  # LU either side of the target that still passes
+GATE_CLASSES = {"ok": "ok", "error": "bad", "warning": "warn", "not checked": "muted"}
 
 
 # ---------------------------------------------------------------- reading the build
@@ -437,6 +439,21 @@ def write_picture(episode: Episode, inputs: Inputs,
     return loud, PictureView(url(PICTURE), samples.size / PICTURE_RATE)
 
 
+@dataclass(frozen=True)
+class GateView:
+    summary: str
+    rows: list[tuple[str, str, str, str]]
+    classes: dict[str, str] = field(default_factory=lambda: dict(GATE_CLASSES))
+
+
+def gate_view(episode: Episode, loud: Loudness | None) -> GateView:
+    """The pre-flight table, with the loudness just measured for the picture."""
+    figures = (loud.integrated, loud.true_peak) if loud is not None else (None, None)
+    known = None if None in figures else (figures[0], figures[1])
+    report = gate.check(episode, gate.SCOPES, loudness=known)
+    return GateView(report.summary(), report.table())
+
+
 def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> dict[str, Any]:
     """What the template shows."""
     chapters = chapter_list(inputs)
@@ -451,6 +468,7 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> d
         "youtube": youtube_text(inputs),
         "feed": preview(episode, env) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,
+        "gate": gate_view(episode, loud),
     }
 
 

@@ -3,6 +3,7 @@ public/feed.xml, its channel and this episode's item, and the files they point a
 
 from __future__ import annotations
 
+import filecmp
 import json
 import re
 from collections.abc import Iterator
@@ -59,6 +60,18 @@ def files_built(pkg: Package) -> Iterator[Problem]:
     elif pkg.feed.item_for(pkg.episode.slug) is None:
         yield error(f"the feed has no item for {pkg.episode.slug}", "rebuild it: make feed",
                     FEED)
+    else:
+        yield from _stale(pkg)
+
+
+def _stale(pkg: Package) -> Iterator[Problem]:
+    """public/ built from an earlier episode.mp3 carries that one, not this build's."""
+    element = pkg.item.find("enclosure")
+    sent = pkg.feed.local(element.get("url", "") if element is not None else "")
+    built = pkg.episode.build / "episode.mp3"
+    if sent and sent.is_file() and built.is_file() and not filecmp.cmp(sent, built, False):
+        yield warning("public/ carries an earlier build of episode.mp3", "rebuild it: make feed",
+                      pkg.rel(sent))
 
 
 # ---------------------------------------------------------------- Apple
