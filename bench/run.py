@@ -23,6 +23,8 @@ BENCH = Path(__file__).resolve().parent
 def benches(quick: bool) -> list[tuple[str, list[str]]]:
     return [
         ("the sample episode, stage by stage", ["bench_episode.py"]),
+        ("a back catalogue: make all -j2 over 1, 2 and 4 episodes, cold",
+         ["bench_catalogue.py", *(["--quick"] if quick else [])]),
         ("voices: hibari, piper, espeak; narrate + master cold and after an edit",
          ["bench_voices.py"]),
         ("Whisper: openai-whisper against faster-whisper, and word timestamps",
