@@ -619,3 +619,15 @@ def test_discovery_document_moves_every_root():
 def test_session_uri_loses_credential_parameters():
     uri = "https://up.example/resumable?upload_id=abc&access_token=SECRET&uploadType=resumable"
     assert strip_secrets(uri) == "https://up.example/resumable?upload_id=abc&uploadType=resumable"
+
+
+def test_401_mid_chunk_refreshes_and_resends_the_chunks_bytes(env, standin, episode, capfd):
+    standin.faults.append(Fault("chunk", "videos", "revoke", at=2 * CHUNK))
+    assert run_cli("upload", str(episode)) == 0
+    assert_finished(standin, episode)
+    assert standin.revoked and standin.count("token") == 1
+    starts = [r["start"] for r in standin.requests if r["kind"] == "chunk"
+              and r["upload"] == "videos"]
+    assert starts == [0, CHUNK, 2 * CHUNK, 2 * CHUNK, 3 * CHUNK]  # resent once, at once
+    assert standin.count("short") == 0  # with its bytes: nothing waited for a body
+    assert standin.count("status") == 0

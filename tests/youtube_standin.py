@@ -30,7 +30,7 @@ KINDS = {"videos": "videos", "captions": "captions", "thumbnails/set": "thumbnai
 class Fault:
     where: str  # "init" | "chunk" | "playlist"
     kind: str  # "videos" | "thumbnails" | "captions" | "playlistItems"
-    action: int | str  # an HTTP status, or "reset"
+    action: int | str  # an HTTP status, "reset", or "revoke" (the token is revoked: 401)
     reason: str = ""  # the error reason in a JSON error body
     at: int = 0  # a chunk fault fires once the session holds at least this many bytes
 
@@ -65,6 +65,7 @@ def error_body(status: int, reason: str) -> dict[str, Any]:
 class StandIn:
     def __init__(self, access_token: str, refresh_token: str):
         self.valid_tokens = {access_token}
+        self.revoked: set[str] = set()  # tokens revoked server-side: 401 wherever shown
         self.refresh_token = refresh_token
         self.codes: set[str] = set()  # sign-in codes the token endpoint accepts
         self.reject_all_tokens = False
@@ -200,9 +201,25 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         self.send_error_json(401, "authError")
         return False
 
+    def bearer(self) -> str:
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    def revoked(self) -> bool:
+        """A revoked token is refused even where no token is needed (a session URI)."""
+        if self.bearer() not in self.standin.revoked:
+            return False
+        self.read_body()
+        self.send_error_json(401, "authError")
+        return True
+
     def apply(self, fault: Fault) -> None:
         if fault.action == "reset":
             self.reset()
+        elif fault.action == "revoke":
+            with self.standin.lock:
+                self.standin.valid_tokens.discard(self.bearer())
+                self.standin.revoked.add(self.bearer())
+            self.send_error_json(401, "authError")
         else:
             self.send_error_json(int(fault.action), fault.reason)
 
@@ -242,6 +259,8 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         session = self.standin.sessions.get(query.get("upload_id", ""))
+        if self.revoked():
+            return
         if session is None:
             self.read_body()
             self.send_error_json(404, "notFound")
@@ -320,11 +339,11 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         held = len(session.data)
         try:
             data = self.read_body()
-        except OSError:
-            self.close_connection = True
-            return None
-        if len(data) < int(self.headers.get("Content-Length") or 0):
-            self.close_connection = True  # the client went away mid-chunk: keep nothing
+        except OSError:  # the promised bytes never came (a timeout) or the client went away
+            data = None
+        if data is None or len(data) < int(self.headers.get("Content-Length") or 0):
+            self.log("short", upload=session.kind, start=start)
+            self.close_connection = True  # keep nothing of a chunk cut short
             return None
         if session.resource is not None or start != held:
             return self.send_error_json(400, "badContentRange")

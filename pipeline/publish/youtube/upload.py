@@ -98,6 +98,15 @@ def explain(exc: HttpError, step: str, record: Path, now: dt.datetime) -> Pipeli
     return PipelineError(f"YouTube rejected the {step} ({detail})", record)
 
 
+class RewindableMedia(MediaFileUpload):
+    """A file sent as one bytes object per chunk, not a stream: the client's 401 handler
+    refreshes the token and sends the same body again, and a stream slice cannot be
+    rewound (the chunk went out empty and the upload stalled until the socket timed out)."""
+
+    def has_stream(self) -> bool:
+        return False
+
+
 @dataclass
 class Publisher:
     episode: Episode
@@ -128,7 +137,7 @@ class Publisher:
     # -- building the requests (also what --dry-run prints) --
 
     def media(self, path: Path, mimetype: str) -> MediaFileUpload:
-        return MediaFileUpload(str(path), mimetype=mimetype, chunksize=self.chunk,
+        return RewindableMedia(str(path), mimetype=mimetype, chunksize=self.chunk,
                                resumable=True)
 
     def video_request(self) -> Any:
