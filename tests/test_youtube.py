@@ -667,26 +667,28 @@ def video_inits(standin: StandIn) -> int:
     return sum(1 for r in standin.requests if r["kind"] == "init" and r["upload"] == "videos")
 
 
-def test_a_second_upload_of_the_episode_at_once_says_who_holds_it(env, standin, episode,
-                                                                   capfd):
+def test_a_second_upload_of_the_episode_at_once_waits_saying_for_whom(env, standin,
+                                                                      episode):
     standin.hold = Hold("videos", at=CHUNK)
     first = start_upload(episode, env)
+    second = None
     try:
         assert standin.hold.held.wait(60), first.communicate(timeout=5)
-        assert run_cli("upload", str(episode)) == 1  # while the first one is mid-upload
-        err = capfd.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and err[0].startswith("error: ")
-        assert (f"another upload of this episode is running (pid {first.pid} on "
-                f"{socket.gethostname()} since ") in err[0]
-        assert "wait for it to finish" in err[0]
+        second = start_upload(episode, env)  # while the first one is mid-upload
+        line = second.stderr.readline().decode()  # blocks until it says something
+        assert line.startswith("waiting for another upload of this episode to finish (pid "
+                               f"{first.pid} on {socket.gethostname()} since "), line
+        assert line.count("\n") == 1 and "Ctrl-C stops waiting" in line
+        assert video_inits(standin) == 1  # the second one sent nothing meanwhile
     finally:
         standin.hold.release.set()
-        _, stderr = first.communicate(timeout=60)
-    assert first.returncode == 0, stderr
+        _, first_err = first.communicate(timeout=60)
+        _, second_err = second.communicate(timeout=60) if second else (b"", b"")
+    assert first.returncode == 0, first_err
+    assert second is not None and second.returncode == 0, second_err
+    assert b"already on YouTube" in second_err
     assert_finished(standin, episode)
     assert video_inits(standin) == 1 and standin.count("channels-list") == 1
-    assert run_cli("upload", str(episode)) == 0  # the lock went with the process
-    assert len(standin.videos) == 1
 
 
 def test_a_finished_but_unrecorded_upload_is_used_though_the_video_was_rebuilt(
@@ -772,7 +774,7 @@ def test_a_clone_with_nothing_recorded_finds_the_video_on_the_channel(env, stand
     assert run_cli("upload", str(episode)) == 0
     err = capfd.readouterr().err
     assert f"already on the channel: https://www.youtube.com/watch?v={video_id}" in err
-    assert "(7 list calls, 7 units)" in err  # channels, then 3 pages of uploads and videos
+    assert "(7 list calls, about 7 units)" in err  # channels, then 3 pages of uploads and videos
     later = [r["kind"] for r in standin.requests[sent:]]
     assert "init" in later and later.count("init") == 1  # the thumbnail, set again
     assert [r["upload"] for r in standin.requests[sent:] if r["kind"] == "init"] == [
@@ -901,3 +903,15 @@ def test_committed_videos_keep_the_other_episodes(tmp_path):
         "2023-01-13-compiling-code-into-transformers": ("bbbbbbbbbbb", ["captions"])}
     one.record("ccccccccccc", [])  # --force: a new video; the old one is kept
     assert one.entry().previous == ["aaaaaaaaaaa"] and one.entry().done == []
+
+
+def test_a_committed_video_deleted_on_youtube_says_force(env, standin, episode, capfd):
+    identity.CommittedVideos(episode.parent / "youtube.toml", SLUG).record("deleted1234", [])
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err.strip().splitlines()[-1]
+    assert "the episode's video is not on YouTube any more during the thumbnail upload" in err
+    assert "`pipeline upload --force` uploads the episode as a new video" in err
+    assert standin.videos == {}
+    assert run_cli("upload", "--force", str(episode)) == 0
+    assert_finished(standin, episode)
+    assert committed(episode).episodes[SLUG].previous == ["deleted1234"]

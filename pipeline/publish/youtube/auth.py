@@ -194,7 +194,7 @@ def refresh_refused(sign_in: SignIn, now: dt.datetime, during: str = "",
     sign-in is old enough for it to be the cause."""
     why, fix = "revoked or expired", RELOGIN_FIX
     age = sign_in.age(now)
-    if age is not None and age > WARN_AFTER and not sign_in.outlived_testing:
+    if sign_in.may_expire(now) and age is not None:
         why = (f"revoked or expired; it is {age.days} days old, and an OAuth app in Testing "
                f"status gets sign-ins that end after {TESTING_DAYS} days")
         fix = f"{PUBLISH_APP}, then run `pipeline youtube-login`"

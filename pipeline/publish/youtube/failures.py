@@ -80,6 +80,10 @@ def explain(exc: HttpError, step: str, record: Path, now: dt.datetime) -> Pipeli
     if reason == "insufficientPermissions":
         return PipelineError(f"the sign-in lacks a permission for the {step} ({detail})", record,
                              RELOGIN_FIX + " and allow every permission")
+    if reason == "videoNotFound":
+        return PipelineError(f"the episode's video is not on YouTube any more during the "
+                             f"{step} ({detail}; deleted?)", record,
+                             "`pipeline upload --force` uploads the episode as a new video")
     if reason == "youtubeSignupRequired":
         return PipelineError(f"the signed-in Google account has no YouTube channel ({detail})",
                              record, "create a channel on youtube.com, then run it again")

@@ -1,7 +1,8 @@
 """`pipeline upload episodes/<slug>`: video, thumbnail, captions, playlist; never twice.
 
 Never twice, whatever happens and wherever it runs:
-- one upload of an episode at a time: a lock held for the whole run (lock.py);
+- one upload of an episode at a time: a lock held for the whole run (lock.py); a second
+  run waits for it, saying for whom, then finds nothing (or only what is left) to do;
 - each step is recorded in build/youtube.json as soon as it happens, so a rerun does only
   what is missing and an interrupted upload resumes from the offset the server holds;
 - a saved session is always asked for its status before a new one starts, changed file or
@@ -246,7 +247,7 @@ class Publisher:
         found = search_channel(self.service, self.execute, self.episode.slug,
                                self.body["snippet"]["title"])
         say(f"looked for {tag} among the channel's uploads ({found.calls} list calls, "
-            f"{found.calls} units)")
+            f"about {found.calls} units)")
         if len(found.videos) > 1:
             others = ", ".join(WATCH + v["id"] for v in found.videos[1:])
             warn(f"{len(found.videos)} videos on the channel carry the tag {tag}; carrying "
@@ -353,7 +354,8 @@ class Publisher:
         now = dt.datetime.now(dt.UTC)
         if isinstance(exc, HttpError):
             return explain(exc, what, record, now)
-        if isinstance(exc, RefreshError) and self.sign_in is not None:
+        if isinstance(exc, RefreshError):
+            assert self.sign_in is not None  # nothing is sent before the sign-in is loaded
             return refresh_refused(self.sign_in, now, what, record)
         tries = f", {self.backoff.tries} tries" if isinstance(exc, RETRY_EXCEPTIONS) else ""
         return PipelineError(f"lost the connection to YouTube during the {what} "
@@ -444,13 +446,17 @@ def signed_in() -> SignIn:
     return sign_in
 
 
+def waiting(who: str) -> None:
+    say(f"waiting for another upload of this episode to finish ({who}); Ctrl-C stops waiting")
+
+
 def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
     """Upload whatever of the episode YouTube does not have yet."""
     episode = load_episode(episode_dir)
     if dry:
         show_dry_run(episode, force)
         return
-    with upload_lock(episode.build / LOCK_FILE):
+    with upload_lock(episode.build / LOCK_FILE, waiting):
         publisher = make_publisher(episode, force)
         publisher.reconcile()
         if finished_already(publisher):
