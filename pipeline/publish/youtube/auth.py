@@ -128,9 +128,10 @@ def _check_permissions(path: Path) -> None:
 
 def _parse_time(raw: Any) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def read_sign_in(path: Path) -> SignIn:
