@@ -54,6 +54,7 @@ MADE_BY: dict[str, str] = {
     "feed.xml": "feed",
     ".ledger.toml": "feed",
     "published.toml": "publish",
+    "youtube.toml": "upload",
 }
 
 
@@ -479,6 +480,7 @@ class UploadStep(Model):
     privacy: str | None = None
     playlist_id: str | None = None
     reason: str | None = None
+    found_in: str | None = None  # an earlier upload found: "channel" or "episodes/youtube.toml"
     at: str
 
 
@@ -598,6 +600,37 @@ class PendingLedger(TomlFile):
     def changes(self, ledger: Ledger) -> bool:
         """Whether publishing this would change `ledger`."""
         return self.published(ledger, dt.datetime.now(dt.UTC)) != ledger
+
+
+# ---------------------------------------------------------------- episodes/youtube.toml (upload)
+
+YouTubeStep = Literal["thumbnail", "captions", "playlist"]
+YOUTUBE_VIDEOS_HEADER = (
+    "# Each episode's video on YouTube: written by `pipeline upload` as each step is done;\n"
+    "# commit it. A clone without build/ (or another machine) reads it and carries on with\n"
+    "# the same video, never a second one.\n\n"
+)
+
+
+class YouTubeVideo(Model):
+    video_id: str
+    uploaded: dt.datetime  # when the video was recorded as this episode's (UTC)
+    done: list[YouTubeStep] = []  # the steps after the video that are done
+    previous: list[str] = []  # earlier videos of the episode, replaced with --force
+
+
+class YouTubeVideos(TomlFile):
+    """episodes/youtube.toml: each episode's YouTube video. Only `pipeline upload` writes it."""
+
+    HEADER = YOUTUBE_VIDEOS_HEADER
+    FIX = "restore the file from git"
+
+    episodes: dict[str, YouTubeVideo] = {}
+
+    @classmethod
+    def read(cls, path: Path) -> YouTubeVideos:
+        """The file; an empty one when it does not exist yet."""
+        return cls.read_toml(path) if path.is_file() else cls()
 
 
 STAGE_FILES: tuple[type[StageFile], ...] = (Script, Timeline, Chapters, Transcript, QA, Slides,

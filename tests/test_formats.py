@@ -53,6 +53,7 @@ from pipeline.formats import (
     UploadStep,
     VideoBody,
     YouTubeRecord,
+    YouTubeVideos,
     rebuild_hint,
     require,
     target_for,
@@ -65,6 +66,7 @@ FILE_HEADING = re.compile(r"^(?P<names>.+?) \(`make (?P<target>[\w-]+)( EP=<slug
 TOML_FILES: dict[type[TomlFile], str] = {
     Ledger: "episodes/published.toml",
     PendingLedger: "public/.ledger.toml",
+    YouTubeVideos: "episodes/youtube.toml",
 }
 DOCUMENTED: dict[type[BaseModel], str] = {**{m: m.FILE for m in STAGE_FILES}, **TOML_FILES}
 

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from PIL import Image
 from pipeline.cli import main
 from pipeline.config import load_show
 from pipeline.errors import PipelineError
-from pipeline.formats import YouTubeRecord
-from pipeline.publish.youtube import auth, login, metadata, resumable
+from pipeline.formats import YouTubeRecord, YouTubeVideos
+from pipeline.publish.youtube import auth, identity, login, metadata, resumable
 from pipeline.publish.youtube.client import discovery_document, strip_secrets
 from tests.youtube_standin import Fault, Hold, StandIn
 
@@ -38,6 +39,7 @@ VIDEO_BYTES = 4 * CHUNK - 12345  # four chunks, the last one short
 TITLE = "AI Improving Itself | ML & AI Safety Updates #1"
 DESCRIPTION = "Research that improves AI with AI.\n\n0:00 Introduction\n0:12 Interpretability\n"
 TAGS = ["AI safety", "machine learning", "alignment"]
+EPISODE_TAG = f"episode-{SLUG}"  # the tag that marks the episode's video on the channel
 
 SHOW_TOML = """
 [show]
@@ -84,12 +86,13 @@ def make_project(root: Path, privacy: str = "unlisted", playlist: str = "PLstand
     return episode
 
 
-def write_token(path: Path, token_uri: str, expiry: str = "2099-01-01T00:00:00Z") -> None:
+def write_token(path: Path, token_uri: str, expiry: str = "2099-01-01T00:00:00Z",
+                **extra: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "token": ACCESS, "refresh_token": REFRESH, "token_uri": token_uri,
         "client_id": "1234-fake.apps.googleusercontent.com", "client_secret": SECRET,
-        "scopes": auth.SCOPES, "expiry": expiry}), encoding="utf-8")
+        "scopes": auth.SCOPES, "expiry": expiry, **extra}), encoding="utf-8")
     path.chmod(0o600)
 
 
@@ -144,8 +147,8 @@ def assert_one_true_video(standin: StandIn, episode: Path) -> dict:
     assert video["sha256"] == sha(episode / "build" / "video.mp4")
     assert video["bytes"] == VIDEO_BYTES
     assert video["metadata"] == {
-        "snippet": {"title": TITLE, "description": DESCRIPTION.strip(), "tags": TAGS,
-                    "categoryId": "28", "defaultLanguage": "en",
+        "snippet": {"title": TITLE, "description": DESCRIPTION.strip(),
+                    "tags": [*TAGS, EPISODE_TAG], "categoryId": "28", "defaultLanguage": "en",
                     "defaultAudioLanguage": "en-GB"},
         "status": {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False},
     }
@@ -317,7 +320,8 @@ def test_finished_episode_is_a_no_op_and_force_uploads_again(env, standin, episo
 
     assert run_cli("upload", "--force", str(episode)) == 0
     err = capfd.readouterr().err
-    assert "1,600 units" in err and "10,000" in err
+    assert ("costs 1 of the project's 100 uploads a day (videos.insert has its own quota) "
+            "and 500 of its 10,000 units a day (thumbnail 50, captions 400, playlist 50)") in err
     assert len(standin.videos) == 2
     assert {v["sha256"] for v in standin.videos.values()} == {sha(episode / "build/video.mp4")}
     saved = record(episode)
@@ -469,8 +473,20 @@ def test_login_paste_flow_stores_the_token_owner_only(standin, tmp_path, monkeyp
     saved = json.loads(token.read_text())
     assert saved["refresh_token"] == REFRESH and saved["token"].startswith("refreshed-")
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
-    out = capsys.readouterr().out
-    assert "signed in" in out and REFRESH not in out and saved["token"] not in out
+    printed = capsys.readouterr()
+    assert "signed in" in printed.out and REFRESH not in printed.out
+    assert saved["token"] not in printed.out + printed.err
+    signed_in = dt.datetime.fromisoformat(saved["pipeline_signed_in"].replace("Z", "+00:00"))
+    assert dt.timedelta(0) <= dt.datetime.now(dt.UTC) - signed_in < dt.timedelta(hours=1)
+    assert "note: if the OAuth app is in Testing status, Google ends this sign-in after 7 " \
+        "days" in printed.err and "OAuth consent screen > Publish app" in printed.err
+
+    # an earlier sign-in of this client outlived 7 days: the app is published, no note
+    saved["pipeline_outlived_testing"] = True
+    token.write_text(json.dumps(saved), encoding="utf-8")
+    assert run_cli("youtube-login", "--paste", "--client-secrets", str(secrets)) == 0
+    assert "Testing" not in capsys.readouterr().err
+    assert json.loads(token.read_text())["pipeline_outlived_testing"] is True
 
 
 def test_token_path_defaults_outside_the_repository(monkeypatch, tmp_path):
@@ -492,6 +508,7 @@ def test_client_secrets_missing_names_the_setting(tmp_path, monkeypatch):
 def test_corrupt_token_file_is_named_without_its_contents(tmp_path):
     token = tmp_path / "youtube-token.json"
     token.write_text('{"token": "' + ACCESS + '"', encoding="utf-8")
+    token.chmod(0o600)
     with pytest.raises(PipelineError, match="not a valid token") as info:
         auth.load_credentials(token)
     assert ACCESS not in str(info.value)
@@ -619,3 +636,282 @@ def test_discovery_document_moves_every_root():
 def test_session_uri_loses_credential_parameters():
     uri = "https://up.example/resumable?upload_id=abc&access_token=SECRET&uploadType=resumable"
     assert strip_secrets(uri) == "https://up.example/resumable?upload_id=abc&uploadType=resumable"
+
+
+def test_401_mid_chunk_refreshes_and_resends_the_chunks_bytes(env, standin, episode, capfd):
+    standin.faults.append(Fault("chunk", "videos", "revoke", at=2 * CHUNK))
+    assert run_cli("upload", str(episode)) == 0
+    assert_finished(standin, episode)
+    assert standin.revoked and standin.count("token") == 1
+    starts = [r["start"] for r in standin.requests if r["kind"] == "chunk"
+              and r["upload"] == "videos"]
+    assert starts == [0, CHUNK, 2 * CHUNK, 2 * CHUNK, 3 * CHUNK]  # resent once, at once
+    assert standin.count("short") == 0  # with its bytes: nothing waited for a body
+    assert standin.count("status") == 0
+
+
+# -- never twice, anywhere --
+
+
+def committed(episode: Path) -> YouTubeVideos:
+    return YouTubeVideos.read(episode.parent / "youtube.toml")
+
+
+def start_upload(episode: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "upload", str(episode)],
+                            cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=default_sigint)
+
+
+def video_inits(standin: StandIn) -> int:
+    return sum(1 for r in standin.requests if r["kind"] == "init" and r["upload"] == "videos")
+
+
+def test_a_second_upload_of_the_episode_at_once_waits_saying_for_whom(env, standin,
+                                                                      episode):
+    standin.hold = Hold("videos", at=CHUNK)
+    first = start_upload(episode, env)
+    second = None
+    try:
+        assert standin.hold.held.wait(60), first.communicate(timeout=5)
+        second = start_upload(episode, env)  # while the first one is mid-upload
+        line = second.stderr.readline().decode()  # blocks until it says something
+        assert line.startswith("waiting for another upload of this episode to finish (pid "
+                               f"{first.pid} on {socket.gethostname()} since "), line
+        assert line.count("\n") == 1 and "Ctrl-C stops waiting" in line
+        assert video_inits(standin) == 1  # the second one sent nothing meanwhile
+    finally:
+        standin.hold.release.set()
+        _, first_err = first.communicate(timeout=60)
+        _, second_err = second.communicate(timeout=60) if second else (b"", b"")
+    assert first.returncode == 0, first_err
+    assert second is not None and second.returncode == 0, second_err
+    assert b"already on YouTube" in second_err
+    assert_finished(standin, episode)
+    assert video_inits(standin) == 1 and standin.count("channels-list") == 1
+
+
+def test_a_finished_but_unrecorded_upload_is_used_though_the_video_was_rebuilt(
+        env, standin, episode):
+    video = episode / "build" / "video.mp4"
+    sent = sha(video)
+    standin.hold = Hold("videos", at=3 * CHUNK, stored=True)  # YouTube has it all
+    proc = start_upload(episode, env)
+    try:
+        assert standin.hold.held.wait(60), proc.communicate(timeout=5)
+        os.kill(proc.pid, signal.SIGKILL)  # before the answer: nothing recorded it
+        proc.wait(10)
+    finally:
+        standin.hold.release.set()
+        proc.communicate()
+    assert standin.hold.handled.wait(10)
+    assert len(standin.videos) == 1 and record(episode).steps["video"].status == "started"
+    video.write_bytes(random.Random(7).randbytes(VIDEO_BYTES))  # a rebuilt video.mp4
+
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "upload", str(episode)],
+                          cwd=REPO, env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "the video upload of an earlier video.mp4 had finished" in done.stderr
+    assert len(standin.videos) == 1 and video_inits(standin) == 1
+    (only,) = standin.videos.values()
+    assert only["sha256"] == sent
+    assert standin.count("status") == 1
+    assert standin.count("channels-list") == 1  # the first run's, before its upload
+    steps = record(episode).steps
+    assert steps["video"].id == only["resource"]["id"] and steps["video"].file.sha256 == sent
+    assert {s.status for s in steps.values()} == {"done"}
+    assert len(standin.captions) == 1 and len(standin.playlist_items) == 1
+
+
+def test_a_changed_file_is_not_resumed_into_the_old_session(env, standin, episode):
+    standin.faults.append(Fault("chunk", "videos", 403, reason="quotaExceeded", at=CHUNK))
+    assert run_cli("upload", str(episode)) == 1
+    (episode / "build" / "video.mp4").write_bytes(random.Random(8).randbytes(VIDEO_BYTES))
+    assert run_cli("upload", str(episode)) == 0
+    assert standin.count("status") == 1  # the saved session was asked all the same
+    assert video_inits(standin) == 2
+    assert_finished(standin, episode)  # one video, with the new file's bytes
+
+
+def test_a_clone_without_build_state_carries_on_from_the_committed_file(env, standin,
+                                                                        episode, capfd):
+    standin.faults.append(Fault("init", "captions", 400, reason="invalidValue"))
+    assert run_cli("upload", str(episode)) == 1
+    video_id = record(episode).steps["video"].id
+    entry = committed(episode).episodes[SLUG]
+    assert (entry.video_id, entry.done) == (video_id, ["thumbnail"])
+    (episode / "build" / "youtube.json").unlink()  # a fresh clone or `git clean`
+    capfd.readouterr()
+    sent = len(standin.requests)
+
+    assert run_cli("upload", str(episode)) == 0
+    assert f"this episode's video is https://www.youtube.com/watch?v={video_id}" in (
+        capfd.readouterr().err)
+    assert [r["kind"] for r in standin.requests[sent:]] == [
+        "captions-list", "init", "chunk", "playlist-list", "playlist"]
+    assert len(standin.videos) == 1 and len(standin.thumbnails) == 1
+    assert len(standin.captions) == 1 and len(standin.playlist_items) == 1
+    assert committed(episode).episodes[SLUG].done == ["captions", "playlist", "thumbnail"]
+    assert record(episode).steps["video"].found_in == "episodes/youtube.toml"
+
+
+def test_a_clone_with_nothing_recorded_finds_the_video_on_the_channel(env, standin, episode,
+                                                                      capfd):
+    standin.page_size = 1  # one upload a page: the search turns pages
+    for other in range(2):  # other videos on the channel, uploaded before and after
+        standin.videos[f"other{other}"] = {"resource": {
+            "id": f"other{other}", "snippet": {"title": "Another", "tags": ["x"]},
+            "status": {"privacyStatus": "public"}}}
+        if other == 0:
+            assert run_cli("upload", str(episode)) == 0
+    video_id = record(episode).steps["video"].id
+    (episode / "build" / "youtube.json").unlink()
+    (episode.parent / "youtube.toml").unlink()  # never committed
+    capfd.readouterr()
+    sent = len(standin.requests)
+
+    assert run_cli("upload", str(episode)) == 0
+    err = capfd.readouterr().err
+    assert f"already on the channel: https://www.youtube.com/watch?v={video_id}" in err
+    assert "(7 list calls, about 7 units)" in err  # channels, then 3 pages of uploads and videos
+    later = [r["kind"] for r in standin.requests[sent:]]
+    assert "init" in later and later.count("init") == 1  # the thumbnail, set again
+    assert [r["upload"] for r in standin.requests[sent:] if r["kind"] == "init"] == [
+        "thumbnails"]
+    assert "captions-list" in later and "playlist" not in later
+    uploaded = {k: v for k, v in standin.videos.items() if not k.startswith("other")}
+    assert list(uploaded) == [video_id]
+    assert len(standin.captions) == 1 and len(standin.playlist_items) == 1
+    steps = record(episode).steps
+    assert steps["video"].found_in == steps["captions"].found_in == "channel"
+    assert committed(episode).episodes[SLUG].video_id == video_id
+
+
+def test_an_untagged_video_with_the_title_stops_the_upload(env, standin, episode, capfd):
+    standin.videos["older"] = {"resource": {
+        "id": "older", "snippet": {"title": TITLE, "tags": TAGS},
+        "status": {"privacyStatus": "public"}}}
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err
+    assert "already has a video with this episode's title" in err
+    assert f"add the tag {EPISODE_TAG} to it in YouTube Studio" in err
+    assert video_inits(standin) == 0
+    assert run_cli("upload", "--force", str(episode)) == 0  # the producer's call
+    assert video_inits(standin) == 1
+
+
+def test_force_records_the_new_video_and_keeps_the_old_one(env, standin, episode):
+    assert run_cli("upload", str(episode)) == 0
+    first = record(episode).steps["video"].id
+    assert run_cli("upload", "--force", str(episode)) == 0
+    entry = committed(episode).episodes[SLUG]
+    assert entry.video_id == record(episode).steps["video"].id != first
+    assert entry.previous == [first]
+    assert standin.count("channels-list") == 1  # --force does not look
+
+
+def test_upload_limit_is_the_channels_not_the_quota(env, standin, episode, capfd):
+    standin.faults.append(Fault("init", "videos", 400, reason="uploadLimitExceeded"))
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err.strip().splitlines()[-1]
+    assert "the channel's daily upload limit is reached (HTTP 400 uploadLimitExceeded" in err
+    assert "this is not the API quota" in err and "quota used up" not in err
+    assert "UTC (YouTube asks to wait 24 hours)" in err
+    assert standin.videos == {}
+    assert run_cli("upload", str(episode)) == 0
+    assert_finished(standin, episode)
+
+
+def test_quota_message_names_the_bucket(env, standin, episode, capfd):
+    standin.faults.append(Fault("init", "videos", 403, reason="quotaExceeded"))
+    assert run_cli("upload", str(episode)) == 1
+    assert "quota used up during the video upload (100 uploads a day;" in (
+        capfd.readouterr().err)
+    standin.faults.append(Fault("init", "captions", 403, reason="quotaExceeded"))
+    assert run_cli("upload", str(episode)) == 1
+    assert "quota used up during the captions upload (10,000 units a day;" in (
+        capfd.readouterr().err)
+
+
+def days_ago(days: float) -> str:
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_sign_in_six_days_old_is_warned_about_before_the_upload(env, standin, episode,
+                                                                  capfd):
+    token = Path(env["PIPELINE_YOUTUBE_TOKEN"])
+    write_token(token, standin.url + "token", pipeline_signed_in=days_ago(6.5))
+    assert run_cli("upload", str(episode)) == 0
+    warning = next(line for line in capfd.readouterr().err.splitlines()
+                   if "sign-in" in line)
+    assert warning.startswith("warning: the YouTube sign-in is 6 days old")
+    assert "still in Testing status" in warning and "after 7 days" in warning
+    assert "OAuth consent screen > Publish app" in warning
+    assert standin.count("token") == 0
+
+
+def test_a_sign_in_that_outlives_seven_days_is_not_warned_about_again(standin, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setenv("PIPELINE_YOUTUBE_ROOT_URL", standin.url)
+    token = tmp_path / "youtube-token.json"
+    write_token(token, standin.url + "token", pipeline_signed_in=days_ago(8))
+    sign_in = auth.load_sign_in(token)
+    assert standin.count("token") == 1  # refreshed to see whether Google still takes it
+    assert sign_in.outlived_testing and sign_in.warning(dt.datetime.now(dt.UTC)) == ""
+    assert json.loads(token.read_text())["pipeline_outlived_testing"] is True
+    auth.load_sign_in(token)
+    assert standin.count("token") == 1
+
+
+def test_a_refused_refresh_after_seven_days_names_the_testing_status(standin, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("PIPELINE_YOUTUBE_ROOT_URL", standin.url)
+    token = tmp_path / "youtube-token.json"
+    write_token(token, standin.url + "token", pipeline_signed_in=days_ago(8))
+    standin.refresh_token = "expired by Google"
+    with pytest.raises(PipelineError) as info:
+        auth.load_sign_in(token)
+    assert "it is 8 days old, and an OAuth app in Testing status" in str(info.value)
+    assert "Publish app), then run `pipeline youtube-login`" in str(info.value)
+
+
+def test_a_token_others_can_read_is_refused_with_the_chmod(env, standin, episode, capfd):
+    token = Path(env["PIPELINE_YOUTUBE_TOKEN"])
+    token.chmod(0o644)
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"error: {token}: the YouTube token file can be read or changed by "
+                       f"other users (mode 0644) (chmod 600 {token})")
+    assert standin.requests == []
+    assert ACCESS not in "".join(err)
+
+
+def test_committed_videos_keep_the_other_episodes(tmp_path):
+    path = tmp_path / "episodes" / "youtube.toml"
+    one = identity.CommittedVideos(path, SLUG)
+    two = identity.CommittedVideos(path, "2023-01-13-compiling-code-into-transformers")
+    one.record("aaaaaaaaaaa", [])
+    two.record("bbbbbbbbbbb", ["captions"])
+    one.record("aaaaaaaaaaa", ["thumbnail"])
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Each episode's video on YouTube")
+    videos = YouTubeVideos.read_toml(path).episodes
+    assert {slug: (v.video_id, v.done) for slug, v in videos.items()} == {
+        SLUG: ("aaaaaaaaaaa", ["thumbnail"]),
+        "2023-01-13-compiling-code-into-transformers": ("bbbbbbbbbbb", ["captions"])}
+    one.record("ccccccccccc", [])  # --force: a new video; the old one is kept
+    assert one.entry().previous == ["aaaaaaaaaaa"] and one.entry().done == []
+
+
+def test_a_committed_video_deleted_on_youtube_says_force(env, standin, episode, capfd):
+    identity.CommittedVideos(episode.parent / "youtube.toml", SLUG).record("deleted1234", [])
+    assert run_cli("upload", str(episode)) == 1
+    err = capfd.readouterr().err.strip().splitlines()[-1]
+    assert "the episode's video is not on YouTube any more during the thumbnail upload" in err
+    assert "`pipeline upload --force` uploads the episode as a new video" in err
+    assert standin.videos == {}
+    assert run_cli("upload", "--force", str(episode)) == 0
+    assert_finished(standin, episode)
+    assert committed(episode).episodes[SLUG].previous == ["deleted1234"]

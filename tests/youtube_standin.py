@@ -2,9 +2,11 @@
 
 It speaks the resumable upload protocol (initiation answered with a Location session URI,
 chunks answered 308 with a Range header, the `Content-Range: bytes */N` status query, the
-final 200 with the resource) for videos, thumbnails and captions, plus playlistItems and
-an OAuth token endpoint. Faults are queued and fire once: an HTTP status, a connection
-reset in the middle of a chunk, or a hold that parks a chunk until the test releases it.
+final 200 with the resource) for videos, thumbnails and captions, plus playlistItems,
+the lists that find a channel's uploads (channels, the uploads playlist a page at a
+time, videos, captions) and an OAuth token endpoint. Faults are queued and fire once: an
+HTTP status, a connection reset in the middle of a chunk, a token revoked in the middle
+of an upload, or a hold that parks a chunk until the test releases it.
 """
 
 from __future__ import annotations
@@ -24,23 +26,26 @@ from urllib.parse import parse_qs, urlsplit
 # /resumable/upload/... (the discovery document's "resumable" path)
 UPLOAD_PREFIXES = ("/upload/youtube/v3/", "/resumable/upload/youtube/v3/")
 KINDS = {"videos": "videos", "captions": "captions", "thumbnails/set": "thumbnails"}
+UPLOADS = "UUstandin"  # the channel's uploads playlist
 
 
 @dataclass
 class Fault:
     where: str  # "init" | "chunk" | "playlist"
     kind: str  # "videos" | "thumbnails" | "captions" | "playlistItems"
-    action: int | str  # an HTTP status, or "reset"
+    action: int | str  # an HTTP status, "reset", or "revoke" (the token is revoked: 401)
     reason: str = ""  # the error reason in a JSON error body
     at: int = 0  # a chunk fault fires once the session holds at least this many bytes
 
 
 @dataclass
 class Hold:
-    """Park the first chunk starting at `at` until `release` is set."""
+    """Park the first chunk starting at `at` until `release` is set; `stored`: keep the
+    chunk first and park only the answer (an upload that finished unbeknown to the client)."""
 
     kind: str
     at: int
+    stored: bool = False
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     handled: threading.Event = field(default_factory=threading.Event)  # the parked chunk
@@ -65,6 +70,7 @@ def error_body(status: int, reason: str) -> dict[str, Any]:
 class StandIn:
     def __init__(self, access_token: str, refresh_token: str):
         self.valid_tokens = {access_token}
+        self.revoked: set[str] = set()  # tokens revoked server-side: 401 wherever shown
         self.refresh_token = refresh_token
         self.codes: set[str] = set()  # sign-in codes the token endpoint accepts
         self.reject_all_tokens = False
@@ -78,6 +84,7 @@ class StandIn:
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.hold: Hold | None = None
+        self.page_size: int | None = None  # the most list items a page holds (default: asked)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
@@ -129,8 +136,10 @@ class StandIn:
         if self.force_private:
             status["privacyStatus"] = "private"
         status["uploadStatus"] = "uploaded"
+        published = f"2023-01-06T15:{len(self.videos):02d}:00Z"  # later for each video
         resource = {"kind": "youtube#video", "id": video_id,
-                    "snippet": {**session.metadata.get("snippet", {}), "channelId": "UCstandin"},
+                    "snippet": {**session.metadata.get("snippet", {}), "channelId": "UCstandin",
+                                "publishedAt": published},
                     "status": status}
         self.videos[video_id] = {"metadata": session.metadata, "query": session.query,
                                  "sha256": digest, "bytes": len(session.data),
@@ -200,9 +209,25 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         self.send_error_json(401, "authError")
         return False
 
+    def bearer(self) -> str:
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    def revoked(self) -> bool:
+        """A revoked token is refused even where no token is needed (a session URI)."""
+        if self.bearer() not in self.standin.revoked:
+            return False
+        self.read_body()
+        self.send_error_json(401, "authError")
+        return True
+
     def apply(self, fault: Fault) -> None:
         if fault.action == "reset":
             self.reset()
+        elif fault.action == "revoke":
+            with self.standin.lock:
+                self.standin.valid_tokens.discard(self.bearer())
+                self.standin.revoked.add(self.bearer())
+            self.send_error_json(401, "authError")
         else:
             self.send_error_json(int(fault.action), fault.reason)
 
@@ -227,21 +252,64 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if not self.authorised():
             return
-        if url.path != "/youtube/v3/playlistItems":
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        routes = {"/youtube/v3/playlistItems": self.list_playlist_items,
+                  "/youtube/v3/channels": self.list_channels,
+                  "/youtube/v3/videos": self.list_videos,
+                  "/youtube/v3/captions": self.list_captions}
+        route = routes.get(url.path)
+        if route is None:
             self.send_error_json(404, "notFound")
             return
+        route(query)
+
+    def send_list(self, kind: str, items: list[dict[str, Any]], query: dict[str, str]) -> None:
+        """One page of `items`, with nextPageToken when more follow."""
+        size = self.standin.page_size or int(query.get("maxResults") or 5)
+        start = int(query.get("pageToken") or 0)
+        body: dict[str, Any] = {"kind": kind, "items": items[start:start + size]}
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        self.send_json(200, body)
+
+    def list_playlist_items(self, query: dict[str, str]) -> None:
+        if query.get("playlistId") == UPLOADS:
+            self.log("uploads-list")
+            newest_first = reversed(list(self.standin.videos))
+            items = [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": v}}
+                     for v in newest_first]
+            return self.send_list("youtube#playlistItemListResponse", items, query)
         self.log("playlist-list")
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        items = [i for i in self.standin.playlist_items
+        items = [{"id": i["id"]} for i in self.standin.playlist_items
                  if i["snippet"]["playlistId"] == query.get("playlistId")
                  and i["snippet"]["resourceId"]["videoId"] == query.get("videoId")]
-        self.send_json(200, {"kind": "youtube#playlistItemListResponse",
-                             "items": [{"id": i["id"]} for i in items]})
+        return self.send_list("youtube#playlistItemListResponse", items, query)
+
+    def list_channels(self, query: dict[str, str]) -> None:
+        self.log("channels-list")
+        channel = {"kind": "youtube#channel", "id": "UCstandin",
+                   "contentDetails": {"relatedPlaylists": {"uploads": UPLOADS}}}
+        self.send_json(200, {"kind": "youtube#channelListResponse",
+                             "items": [channel] if query.get("mine") == "true" else []})
+
+    def list_videos(self, query: dict[str, str]) -> None:
+        self.log("videos-list")
+        wanted = query.get("id", "").split(",")
+        items = [self.standin.videos[v]["resource"] for v in wanted if v in self.standin.videos]
+        self.send_json(200, {"kind": "youtube#videoListResponse", "items": items})
+
+    def list_captions(self, query: dict[str, str]) -> None:
+        self.log("captions-list")
+        items = [{k: v for k, v in c.items() if k != "sha256"} for c in self.standin.captions
+                 if c["snippet"].get("videoId") == query.get("videoId")]
+        self.send_json(200, {"kind": "youtube#captionListResponse", "items": items})
 
     def do_PUT(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         session = self.standin.sessions.get(query.get("upload_id", ""))
+        if self.revoked():
+            return
         if session is None:
             self.read_body()
             self.send_error_json(404, "notFound")
@@ -301,12 +369,7 @@ class YouTubeHandler(BaseHTTPRequestHandler):
         held = len(session.data)
         hold = self.standin.hold
         if hold and hold.kind == session.kind and start == hold.at and not hold.held.is_set():
-            hold.held.set()
-            hold.release.wait(60)
-            try:
-                return self.store(session, start)
-            finally:
-                hold.handled.set()
+            return self.park(hold, session, start)
         if fault := self.standin.take_fault("chunk", session.kind, held):
             if fault.action == "reset":
                 self.read_body(limit=int(self.headers.get("Content-Length") or 0) // 2)
@@ -315,23 +378,36 @@ class YouTubeHandler(BaseHTTPRequestHandler):
             return self.apply(fault)
         return self.store(session, start)
 
+    def park(self, hold: Hold, session: Session, start: int) -> None:
+        try:
+            if hold.stored:
+                self.keep(session, self.read_body())
+            hold.held.set()
+            hold.release.wait(60)
+            return self.report(session) if hold.stored else self.store(session, start)
+        finally:
+            hold.handled.set()
+
+    def keep(self, session: Session, data: bytes) -> None:
+        session.data.extend(data)
+        if len(session.data) == session.total:
+            with self.standin.lock:
+                session.resource = self.standin.finish(session)
+
     def store(self, session: Session, start: int) -> None:
         """Keep a whole chunk that starts where the session ends; answer with the range."""
         held = len(session.data)
         try:
             data = self.read_body()
-        except OSError:
-            self.close_connection = True
-            return None
-        if len(data) < int(self.headers.get("Content-Length") or 0):
-            self.close_connection = True  # the client went away mid-chunk: keep nothing
+        except OSError:  # the promised bytes never came (a timeout) or the client went away
+            data = None
+        if data is None or len(data) < int(self.headers.get("Content-Length") or 0):
+            self.log("short", upload=session.kind, start=start)
+            self.close_connection = True  # keep nothing of a chunk cut short
             return None
         if session.resource is not None or start != held:
             return self.send_error_json(400, "badContentRange")
-        session.data.extend(data)
-        if len(session.data) == session.total:
-            with self.standin.lock:
-                session.resource = self.standin.finish(session)
+        self.keep(session, data)
         return self.report(session)
 
     def insert_playlist_item(self) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ from google.oauth2.credentials import Credentials
 from pipeline.config import load_show, project_root
 from pipeline.errors import PipelineError
 from pipeline.publish.youtube.auth import (
+    PUBLISH_APP,
     SCOPES,
     SECRETS_ENV,
+    TESTING_DAYS,
+    SignIn,
     client_secrets_path,
-    save_token,
+    read_sign_in,
     token_path,
 )
 
@@ -51,8 +55,30 @@ def login(secrets: Path, token: Path, mode: str, port: int) -> Credentials:
         credentials = flow.run_local_server(
             port=port, open_browser=mode == "browser", authorization_prompt_message=message,
             access_type="offline", prompt="consent")
-    save_token(credentials, token)
+    store(credentials, token)
     return credentials
+
+
+def _earlier(token: Path) -> SignIn | None:
+    try:
+        return read_sign_in(token)
+    except PipelineError:
+        return None
+
+
+def store(credentials: Credentials, token: Path) -> None:
+    """Save a new sign-in. Unless an earlier sign-in of the same OAuth client outlived the
+    Testing status's 7 days (so the app is published), say when Google may end it."""
+    earlier = _earlier(token)
+    published = bool(earlier and earlier.outlived_testing
+                     and earlier.credentials.client_id == credentials.client_id)
+    now = dt.datetime.now(dt.UTC)
+    SignIn(credentials, token, now, outlived_testing=published).save()
+    if not published:
+        ends = now + dt.timedelta(days=TESTING_DAYS)
+        click.echo(f"note: if the OAuth app is in Testing status, Google ends this sign-in "
+                   f"after {TESTING_DAYS} days ({ends:%Y-%m-%d %H:%M} UTC); to keep it, "
+                   f"{PUBLISH_APP}", err=True)
 
 
 @click.command()

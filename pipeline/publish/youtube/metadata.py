@@ -12,6 +12,7 @@ from pipeline.config import ShowSettings
 from pipeline.episode import Episode, read_utf8
 from pipeline.errors import PipelineError
 from pipeline.formats import VideoBody, VideoStatus, rebuild_hint, target_for
+from pipeline.publish.youtube.identity import episode_tag
 from pipeline.util.platforms import (
     YOUTUBE_DESCRIPTION_MAX,
     YOUTUBE_TAGS_MAX,
@@ -170,7 +171,8 @@ def episode_video_body(episode: Episode, inputs: Inputs, now: dt.datetime) -> Vi
     publish_at = parse_publish_at(yt.publish_at, now, episode.source) if yt.publish_at else ""
     return video_body(episode.settings, read_title(inputs.title),
                       read_description(inputs.description),
-                      check_tags(list(yt.tags), episode.source), publish_at)
+                      check_tags([*yt.tags, episode_tag(episode.slug)], episode.source),
+                      publish_at)
 
 
 def captions_body(settings: ShowSettings, video_id: str) -> CaptionBody:

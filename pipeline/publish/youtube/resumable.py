@@ -1,8 +1,9 @@
 """Resumable, chunked uploads with retries, resumable across processes.
 
 The session URI is handed to `on_session` (which records it) before the first byte is
-sent. A later process asks that URI how much it holds (`Content-Range: bytes */TOTAL`)
-and carries on from there, or gets the finished resource if the upload had completed.
+sent. A later process always asks that URI how much it holds (`Content-Range: bytes
+*/TOTAL`), whether or not the file has changed since: a finished upload answers with its
+resource, which is used; an unfinished one is carried on from there for the same file.
 """
 
 from __future__ import annotations
@@ -133,8 +134,13 @@ class Upload:
     say: Callable[[str], None]
     progress: Callable[[int], None] = lambda done: None
 
-    def resume(self, session_uri: str) -> dict | None:
-        """Point the request at a saved session; the resource if it had finished."""
+    @property
+    def resuming(self) -> bool:
+        return self.request.resumable_uri is not None
+
+    def ask(self, session_uri: str, same_file: bool) -> dict | None:
+        """Ask a saved session how much it holds, whatever file it was for: the resource if
+        it had finished. An unfinished one is resumed only for the same file."""
         resource, offset = with_retries(
             lambda: query_session(self.request.http, session_uri, self.total),
             f"{self.what} (asking the saved session)", self.backoff, self.say)
@@ -142,20 +148,19 @@ class Upload:
             return resource
         if offset is None:
             self.say(f"{self.what}: the saved upload session has expired; starting again")
-            return None
-        self.request.resumable_uri = session_uri
-        self.request.resumable_progress = offset
-        if offset:
-            self.say(f"{self.what}: resuming at byte {offset:,} of {self.total:,}")
+        elif not same_file:
+            self.say(f"{self.what}: the saved session holds {offset:,} bytes of an earlier "
+                     "file, which has changed since; starting again with the new one")
+        else:
+            self.request.resumable_uri = session_uri
+            self.request.resumable_progress = offset
+            if offset:
+                self.say(f"{self.what}: resuming at byte {offset:,} of {self.total:,}")
         return None
 
-    def run(self, session_uri: str | None, on_session: Callable[[str], None]) -> dict:
+    def run(self, on_session: Callable[[str], None]) -> dict:
         """Upload everything the server does not hold yet and return the resource."""
-        if session_uri:
-            resource = self.resume(session_uri)
-            if resource is not None:
-                return resource
-        if self.request.resumable_uri is None:
+        if not self.resuming:
             uri = with_retries(lambda: start_session(self.request, self.total),
                                f"{self.what} (starting)", self.backoff, self.say)
             on_session(uri)
