@@ -4,6 +4,7 @@ google-api-python-client, with faults injected. Nothing reaches the network."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,6 +70,25 @@ Welcome to this week's update.
 """
 
 
+@functools.cache
+def real_mp4() -> bytes:
+    """A real 2 s MP4 (picture and sound), made once: the pre-flight check reads it."""
+    out = Path(tempfile.mkdtemp(prefix="youtube-mp4-")) / "base.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=navy:s=64x36:r=30:d=2", "-f", "lavfi", "-i",
+                    "sine=duration=2:sample_rate=48000", "-c:v", "libx264", "-preset",
+                    "ultrafast", "-c:a", "aac", str(out)], check=True)
+    return out.read_bytes()
+
+
+def video_bytes(seed: int) -> bytes:
+    """The real MP4 grown to VIDEO_BYTES by a trailing `free` box of random bytes (valid
+    ISO BMFF: players skip it), different for every seed."""
+    base = real_mp4()
+    size = VIDEO_BYTES - len(base)
+    return base + size.to_bytes(4, "big") + b"free" + random.Random(seed).randbytes(size - 8)
+
+
 def make_project(root: Path, privacy: str = "unlisted", playlist: str = "PLstandin") -> Path:
     (root / "assets").mkdir(parents=True)
     (root / "assets" / "show.toml").write_text(
@@ -76,8 +97,8 @@ def make_project(root: Path, privacy: str = "unlisted", playlist: str = "PLstand
     build = episode / "build"
     build.mkdir(parents=True)
     (episode / "issue.md").write_text(ISSUE, encoding="utf-8")
-    (build / "video.mp4").write_bytes(random.Random(6).randbytes(VIDEO_BYTES))
-    Image.new("RGB", (128, 72), (20, 60, 120)).save(build / "thumbnail.jpg", quality=85)
+    (build / "video.mp4").write_bytes(video_bytes(6))
+    Image.new("RGB", (1280, 720), (20, 60, 120)).save(build / "thumbnail.jpg", quality=85)
     (build / "captions.vtt").write_text(
         "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nWelcome to this week's update.\n",
         encoding="utf-8")
@@ -706,7 +727,7 @@ def test_a_finished_but_unrecorded_upload_is_used_though_the_video_was_rebuilt(
         proc.communicate()
     assert standin.hold.handled.wait(10)
     assert len(standin.videos) == 1 and record(episode).steps["video"].status == "started"
-    video.write_bytes(random.Random(7).randbytes(VIDEO_BYTES))  # a rebuilt video.mp4
+    video.write_bytes(video_bytes(7))  # a rebuilt video.mp4
 
     done = subprocess.run([sys.executable, "-m", "pipeline.cli", "upload", str(episode)],
                           cwd=REPO, env={**os.environ, **env}, capture_output=True,
@@ -727,7 +748,7 @@ def test_a_finished_but_unrecorded_upload_is_used_though_the_video_was_rebuilt(
 def test_a_changed_file_is_not_resumed_into_the_old_session(env, standin, episode):
     standin.faults.append(Fault("chunk", "videos", 403, reason="quotaExceeded", at=CHUNK))
     assert run_cli("upload", str(episode)) == 1
-    (episode / "build" / "video.mp4").write_bytes(random.Random(8).randbytes(VIDEO_BYTES))
+    (episode / "build" / "video.mp4").write_bytes(video_bytes(8))
     assert run_cli("upload", str(episode)) == 0
     assert standin.count("status") == 1  # the saved session was asked all the same
     assert video_inits(standin) == 2
