@@ -390,6 +390,9 @@ def test_podcast_apps_read_the_podlove_chapters_and_the_disclosure(
     assert entries[CHAPTERED].summary.startswith(f"<p>{notes}</p>")
     assert notes not in entries[RECORDED].summary
     assert episodes[4]["description"] == "Read by us."
+    page = {slug: (project.public / slug / "index.html").read_text(encoding="utf-8")
+            for slug in (CHAPTERED, RECORDED)}
+    assert f"<em>{notes}</em>" in page[CHAPTERED] and notes not in page[RECORDED]
 
 
 def test_show_notes_list_chapters_by_the_apps_rules(project: FeedProject) -> None:

@@ -205,6 +205,7 @@ class FeedItem:
     srt_url: str
     chapters_url: str
     ai_content: str  # podcast:txt purpose="ai-content": "true" or "false"
+    disclosure: str  # what the notes and the episode page say of a synthetic voice, or ''
     psc: list[PscChapter]
 
 
@@ -230,7 +231,8 @@ def item_context(planned: Planned, base: str) -> FeedItem:
         number=episode.meta.number, episode_type=settings.feed.episode_type,
         explicit=_yes(settings.show.explicit), language=settings.show.language.strip(),
         vtt_url=f"{folder}/captions.vtt", srt_url=f"{folder}/captions.srt",
-        chapters_url=f"{folder}/chapters.json", ai_content=said.ai_content, psc=said.psc)
+        chapters_url=f"{folder}/chapters.json", ai_content=said.ai_content,
+        disclosure=said.notes_first, psc=said.psc)
 
 
 @dataclass(frozen=True)
