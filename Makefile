@@ -112,7 +112,8 @@ clean: ## Remove an episode's build outputs, keeping the YouTube record: EP=<slu
 	@if [ -d '$(B)' ]; then find '$(B)' -mindepth 1 ! -name youtube.json -delete; fi
 
 # The stage rules. Each pattern rule makes all its targets in one run.
-episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) | $(SETUP)
+episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) \
+    $$(wildcard episodes/$$*/recordings episodes/$$*/recordings/*) | $(SETUP)
 	$(PIPELINE) script episodes/$*
 
 episodes/%/build/narration.wav episodes/%/build/timeline.json: episodes/%/build/script.json \

@@ -140,6 +140,22 @@ class SpokenSettings(_Section):
     hash_length: int = Field(default=7, ge=1, le=40)  # characters of a commit hash said
 
 
+class DisclosureSettings(_Section):
+    """Saying that the voice is synthetic, as Apple Podcasts and YouTube ask: in the audio,
+    the show notes and the metadata. An episode with any section synthesised says it; one
+    the producer recorded whole says nothing and is marked as not synthetic."""
+
+    spoken: bool = True  # say `line` in the episode (false: only the notes and metadata say it)
+    # the section the line is said in, right after the introduction or at the end of the
+    # outro; when that section is recorded, the other one, else the first synthesised one
+    where: Literal["intro", "outro"] = "intro"
+    # a jinja2 template like show.intro, said by the synthetic voice
+    line: str = ("This episode uses a synthetic, computer-generated voice to read the "
+                 "written issue.")
+    # the show notes' first paragraph (plain text); empty: none, the feed's tag still says it
+    notes: str = "Narrated with a synthetic (computer-generated) voice from the written issue."
+
+
 class ShowSettings(_Section):
     show: ShowInfo
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
@@ -150,6 +166,7 @@ class ShowSettings(_Section):
     feed: FeedSettings = Field(default_factory=FeedSettings)
     editorial: EditorialSettings = Field(default_factory=EditorialSettings)
     spoken: SpokenSettings = Field(default_factory=SpokenSettings)
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
 
 
 def _describe(error: ErrorDetails) -> str:

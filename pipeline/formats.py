@@ -152,7 +152,8 @@ class StageFile(Model):
 # ---------------------------------------------------------------- script.json (script)
 
 SectionKind = Literal["intro", "body", "outro"]
-SegmentKind = Literal["intro", "heading", "paragraph", "list", "quote", "table", "outro"]
+SegmentKind = Literal["intro", "heading", "paragraph", "list", "quote", "table", "outro",
+                      "disclosure"]
 # how a segment is narrated: as written, its links' titles only, summarised in one line, by
 # the producer's replacement line, or not at all (it stays in the show notes)
 Narration = Literal["read", "titles", "summary", "replaced", "skip"]
@@ -289,6 +290,11 @@ class Timeline(StageFile):
 
     def times(self) -> dict[str, tuple[float, float]]:
         return {s.id: (s.start, s.end) for s in self.segments}
+
+    @property
+    def synthetic(self) -> bool:
+        """A segment is the voice's, not a recording's: the episode discloses it."""
+        return any(s.source != "recording" for s in self.segments)
 
     def check_covers(self, script: Script, build: Path) -> None:
         """Every narrated segment of the script has its times: the narration is not older
@@ -455,6 +461,7 @@ class VideoSnippet(TypedDict):
 class VideoStatus(TypedDict):
     privacyStatus: Literal["private", "unlisted", "public"]
     selfDeclaredMadeForKids: bool
+    containsSyntheticMedia: NotRequired[bool]  # narration synthesised; absent in older records
     publishAt: NotRequired[str]  # UTC, `Z`; only when scheduled, which forces private
 
 

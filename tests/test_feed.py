@@ -7,6 +7,7 @@ import datetime as dt
 import email.utils
 import io
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -21,6 +22,7 @@ import pytest
 from PIL import Image
 
 from pipeline.cli import main
+from pipeline.config import load_show
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapter, Chapters
 from pipeline.publish import deliver as publish
@@ -28,6 +30,7 @@ from pipeline.publish import feed, rss, shownotes
 from pipeline.publish.ledger import Planned, podcast_guid
 from pipeline.publish.serve import make_server
 from pipeline.util.hashing import sha256_file
+from tests import builders
 from tests.digest_issue import GUIDE, HIDDEN_URLS, Html, digest_body, digest_urls, tag_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,7 +102,10 @@ class FeedProject:
         return publish.publish(self.root, str(self.site), now=now)
 
     def episode(self, slug: str, title: str, number: int, body: str,
-                audio: str | None = "short") -> Path:
+                audio: str | None = "short", source: str = "hibari",
+                chapters: list[tuple[float, float, str]] | None = None) -> Path:
+        """An episode built as far as the feed reads it; `source` narrates its one
+        segment ("recording": the producer's); `chapters` as (start, end, title)."""
         folder = self.root / "episodes" / slug
         (folder / "build").mkdir(parents=True, exist_ok=True)
         front = (f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\nnumber: {number}\n"
@@ -107,8 +113,11 @@ class FeedProject:
         (folder / "issue.md").write_text(front + body, encoding="utf-8")
         if audio:
             shutil.copy(self.tones[audio], folder / "build" / "episode.mp3")
-        Chapters(chapters=[Chapter(startTime=0, endTime=1.5, title="Intro")]).write(
+        marks = chapters or [(0, 1.5, "Intro")]
+        Chapters(chapters=[Chapter(startTime=a, endTime=b, title=t) for a, b, t in marks]).write(
             folder / "build")
+        builders.timeline([builders.timed("intro/intro-1", 0.2, 1.4, 0, source=source)],
+                          1.5).write(folder / "build")
         (folder / "build" / "captions.vtt").write_text(VTT, encoding="utf-8")
         (folder / "build" / "captions.srt").write_text(SRT, encoding="utf-8")
         return folder
@@ -285,7 +294,8 @@ def test_pub_date_uses_the_show_time_zone(project: FeedProject) -> None:
 def test_short_show_notes_are_the_whole_issue_with_links(project: FeedProject) -> None:
     project.build()
     notes = project.items()[FIRST].findtext("description")
-    assert notes == shownotes.markdown().render(
+    disclosure = load_show(project.root).disclosure.notes
+    assert notes == f"<p>{disclosure}</p>\n" + shownotes.markdown().render(
         (project.root / "episodes" / FIRST / "issue.md").read_text().split("---\n", 2)[2])
     assert '<a href="https://example.com/one">link</a>' in notes
     assert "<p><strong>News</strong></p>" in notes
@@ -340,6 +350,98 @@ def test_long_list_is_cut_between_items() -> None:
     left = 200 - notes.count("<li>")
     assert notes.endswith(f'</ul>\n<p>{left} more items and {left} more links. '
                           'More: <a href="https://x.org/i">https://x.org/i</a></p>\n')
+
+
+# ---------------------------------------------------------------- disclosure and chapters
+
+CHAPTERED = "2024-05-31-chaptered"
+RECORDED = "2024-06-07-recorded"
+SECTIONS = [(0.0, 12.5, "Introduction"), (12.5, 17.0, "A short aside"),
+            (17.0, 61.2, "🔬 Mechanistic interpretability, superposition and the rest"),
+            (61.2, 75.0, "Tom & Jerry"), (75.0, 80.0, "Outro")]
+STAMP = re.compile(r"^(\d\d):(\d\d) (.+)$", re.M)
+
+
+def chaptered(project: FeedProject) -> None:
+    project.episode(CHAPTERED, "Chaptered", 3, "Body text.\n", chapters=SECTIONS)
+    project.episode(RECORDED, "Recorded", 4, "Read by us.\n", source="recording")
+    project.build()
+
+
+def test_podcast_apps_read_the_podlove_chapters_and_the_disclosure(
+        project: FeedProject) -> None:
+    chaptered(project)
+    data = project.feed_bytes()
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    entries = {e.link.rstrip("/").rsplit("/", 1)[-1]: e for e in parsed.entries}
+    psc = entries[CHAPTERED].psc_chapters
+    assert psc.version == "1.2"
+    assert [(c.start_parsed.total_seconds(), c.title) for c in psc.chapters] == [
+        (a, t) for a, _, t in SECTIONS]  # every chapter of chapters.json, as ID3 has them
+    episodes = {e["number"]: e for e in parse_with_podcastparser(data)["episodes"]}
+    assert [(c["start"], c["title"]) for c in episodes[3]["chapters"]] == [
+        (int(a), t) for a, _, t in SECTIONS]
+    for slug, said in ((CHAPTERED, "true"), (RECORDED, "false"), (FIRST, "true")):
+        assert entries[slug].podcast_txt == {"purpose": "ai-content"}
+        txt = project.items()[slug].find("podcast:txt", NS)
+        assert (txt.get("purpose"), txt.text) == ("ai-content", said)
+    notes = load_show(project.root).disclosure.notes
+    assert entries[CHAPTERED].summary.startswith(f"<p>{notes}</p>")
+    assert notes not in entries[RECORDED].summary
+    assert episodes[4]["description"] == "Read by us."
+    page = {slug: (project.public / slug / "index.html").read_text(encoding="utf-8")
+            for slug in (CHAPTERED, RECORDED)}
+    assert f"<em>{notes}</em>" in page[CHAPTERED] and notes not in page[RECORDED]
+
+
+def test_show_notes_list_chapters_by_the_apps_rules(project: FeedProject) -> None:
+    chaptered(project)
+    data = project.feed_bytes()
+    entry = next(e for e in feedparser.parse(data).entries if e.link.endswith(CHAPTERED + "/"))
+    text = next(e for e in parse_with_podcastparser(data)["episodes"]
+                if e["number"] == 3)["description"]
+    for notes in (Html(entry.summary).text, text):
+        found = [(int(m) * 60 + int(s), title) for m, s, title in STAMP.findall(notes)]
+        starts = [start for start, _ in found]
+        # the 4.5 s aside joins the next, the 5 s outro the one before: all 10 s or more
+        assert starts == [0, 12, 61]
+        assert [t for _, t in found] == ["Introduction", "Mechanistic interpretability…",
+                                         "Tom & Jerry"]
+    assert "<p>00:00 Introduction</p>" in entry.summary  # each on its own line
+
+
+def test_too_few_chapters_for_the_rules_leave_the_list_out(project: FeedProject) -> None:
+    project.episode(CHAPTERED, "Chaptered", 3, "Body text.\n",
+                    chapters=[(0.0, 40.0, "Introduction"), (40.0, 95.0, "Only section"),
+                              (95.0, 101.0, "Outro")])
+    project.build()
+    item = project.items()[CHAPTERED]
+    assert not STAMP.search(item.findtext("description"))
+    assert "Chapters" not in item.findtext("description")
+    assert len(item.findall("psc:chapters/psc:chapter", NS)) == 3  # the feed's own still do
+
+
+def test_chapters_past_an_hour_carry_hours(project: FeedProject) -> None:
+    project.episode(CHAPTERED, "Chaptered", 3, "Body text.\n",
+                    chapters=[(0.0, 1800.0, "Introduction"), (1800.0, 3700.0, "Long"),
+                              (3700.0, 3800.0, "Outro")])
+    project.build()
+    notes = project.items()[CHAPTERED].findtext("description")
+    assert "<p>00:00:00 Introduction</p>\n<p>00:30:00 Long</p>\n<p>01:01:40 Outro</p>" in notes
+
+
+def test_cut_notes_leave_room_for_the_disclosure_and_the_chapters(
+        project: FeedProject) -> None:
+    body = "".join(f"Paragraph {n} says a fair amount about nothing in particular.\n\n"
+                   for n in range(200))
+    project.episode(CHAPTERED, "Chaptered", 3, body, chapters=SECTIONS)
+    project.build()
+    notes = project.items()[CHAPTERED].findtext("description")
+    assert len(notes.encode()) <= 4000
+    assert notes.startswith("<p>Narrated with a synthetic")
+    assert notes.endswith("<p>01:01 Tom &amp; Jerry</p>\n")
+    assert "Read the full issue: " in notes
 
 
 DIGEST = "2024-05-24-link-digest"

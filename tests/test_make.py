@@ -189,7 +189,8 @@ def test_a_paragraph_edit_resynthesises_one_segment_of_one_episode(built: Path) 
     assert {slug for _, slug in ran(result)} == {EPISODES[0]}
     assert stages[0] == "script" and set(stages) == {
         "script", "narrate", "master", "captions", "slides", "video", "review"}
-    assert "(1 synthesised, 7 from cache" in result.stdout + result.stderr
+    # 9 segments: the intro, the disclosure line, 6 of the issue, the outro
+    assert "(1 synthesised, 8 from cache" in result.stdout + result.stderr
 
 
 @pytest.mark.slow

@@ -298,6 +298,18 @@ def test_the_feed_item_is_the_one_pipeline_feed_publishes(episode_dir: Path,
     assert "Neel Nanda lists the open problems of superposition." in notes["text"]
 
 
+def test_the_page_says_who_narrates_and_the_feed_item_discloses_it(episode_dir: Path) -> None:
+    _, page = build_page(episode_dir)
+    row = next(r for r in page.find("tr") if r["text"].startswith("Narration"))
+    assert "synthetic: hibari voice" in row["text"] and "containsSyntheticMedia true" in \
+        row["text"]
+    # the fixture's timeline has no disclosure line although the show says it: marked
+    assert any(c["text"].startswith("synthetic") for c in page.find("td", class_="bad"))
+    item = page.one("pre", id="feed-item")["text"]
+    assert '<podcast:txt purpose="ai-content">true</podcast:txt>' in item
+    assert '<psc:chapter start="00:00:00.000" title="Introduction"/>' in item
+
+
 def test_the_page_says_why_the_feed_would_refuse_the_episode(episode_dir: Path,
                                                               project) -> None:
     show = project.assets / "show.toml"

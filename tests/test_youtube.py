@@ -29,6 +29,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import YouTubeRecord, YouTubeVideos
 from pipeline.publish.youtube import auth, identity, login, metadata, resumable
 from pipeline.publish.youtube.client import discovery_document, strip_secrets
+from tests import builders
 from tests.youtube_standin import Fault, Hold, StandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,6 +105,7 @@ def make_project(root: Path, privacy: str = "unlisted", playlist: str = "PLstand
         encoding="utf-8")
     (build / "youtube-title.txt").write_text(TITLE + "\n", encoding="utf-8")
     (build / "youtube-description.txt").write_text(DESCRIPTION, encoding="utf-8")
+    builders.timeline([builders.timed("intro/intro-1", 0.2, 1.8, 0)], 2.0).write(build)
     return episode
 
 
@@ -171,7 +173,8 @@ def assert_one_true_video(standin: StandIn, episode: Path) -> dict:
         "snippet": {"title": TITLE, "description": DESCRIPTION.strip(),
                     "tags": [*TAGS, EPISODE_TAG], "categoryId": "28", "defaultLanguage": "en",
                     "defaultAudioLanguage": "en-GB"},
-        "status": {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False},
+        "status": {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False,
+                   "containsSyntheticMedia": True},
     }
     assert set(video["query"]["part"].split(",")) == {"snippet", "status"}
     assert record(episode).request == video["metadata"]  # the record holds what was sent
@@ -605,9 +608,9 @@ def test_publish_at_forces_private_and_is_sent_in_utc(tmp_path):
     now = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
     when = metadata.parse_publish_at("2023-01-06T16:00:00+01:00", now, tmp_path)
     assert when == "2023-01-06T15:00:00Z"
-    body = metadata.video_body(settings, "t", "d", [], when)
+    body = metadata.video_body(settings, "t", "d", [], when, synthetic=True)
     assert body["status"] == {"privacyStatus": "private", "publishAt": when,
-                              "selfDeclaredMadeForKids": False}
+                              "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True}
     with pytest.raises(PipelineError, match="no time zone"):
         metadata.parse_publish_at("2023-01-06T16:00:00", now, tmp_path)
     with pytest.raises(PipelineError, match="in the past"):
@@ -616,7 +619,8 @@ def test_publish_at_forces_private_and_is_sent_in_utc(tmp_path):
 
 def test_the_recorded_request_is_the_video_body_and_nothing_else(tmp_path):
     make_project(tmp_path)
-    body = metadata.video_body(load_show(tmp_path), "t", "d", ["a b"], "2023-01-06T15:00:00Z")
+    body = metadata.video_body(load_show(tmp_path), "t", "d", ["a b"], "2023-01-06T15:00:00Z",
+                               synthetic=False)
     path = YouTubeRecord(request=body).write(tmp_path)
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert json.dumps(saved["request"]) == json.dumps(body)  # the same keys, in order

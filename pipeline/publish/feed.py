@@ -27,7 +27,7 @@ import jinja2
 from pipeline.config import load_show, project_root
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
-from pipeline.formats import Chapters, Ledger, PendingLedger, target_for
+from pipeline.formats import Chapters, Ledger, PendingLedger, Timeline, target_for
 from pipeline.publish.ledger import CHANGE_FIX, LEDGER, PENDING, Planned, ledger_digest, plan
 from pipeline.publish.placeholders import SHOW_FILE, blocking, still_the_samples
 from pipeline.publish.rss import (
@@ -46,14 +46,16 @@ COPIED = ("captions.vtt", "captions.srt", "chapters.json")
 
 
 def check_inputs(episode: Episode) -> None:
-    """The files the feed carries for an episode are there, and its chapters read."""
-    for name in ("episode.mp3", *COPIED):
+    """The files the feed carries or reads for an episode are there, and its chapters and
+    timeline (who narrates: the disclosure) read."""
+    for name in ("episode.mp3", *COPIED, "timeline.json"):
         path = episode.build / name
         if not path.is_file():
             what = "no MP3" if name == "episode.mp3" else f"no {name}"
             raise PipelineError(f"episode {episode.slug} has {what}", path,
                                 f"build it: {target_for(path)}")
     Chapters.read(episode.build)
+    Timeline.read(episode.build)
 
 
 def built_episodes(root: Path, ledger: Ledger) -> list[Episode]:

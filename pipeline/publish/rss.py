@@ -21,21 +21,27 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.config import ShowSettings, template_dirs
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
-from pipeline.formats import rebuild_hint
+from pipeline.formats import Chapters, Timeline, rebuild_hint
+from pipeline.publish.chapterlist import chapter_list
 from pipeline.publish.ledger import Planned
-from pipeline.publish.shownotes import page_html, show_notes
+from pipeline.publish.shownotes import chapters_html, episode_notes, notes_chapter_title, page_html
 from pipeline.util.platforms import (
     ARTWORK_MAX_PX,
     ARTWORK_MIN_PX,
     FEED_NOTES_MAX,
     FEED_TITLE_MAX,
 )
+from pipeline.util.timecode import timestamp
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
     "atom": "http://www.w3.org/2005/Atom",
+    "psc": "http://podlove.org/simple-chapters",
 }
+# <podcast:txt purpose="ai-content">true|false</podcast:txt>: the podcast namespace has no
+# finalised tag for AI disclosure; this use of its txt tag is what hosts and apps read today.
+AI_CONTENT = "ai-content"
 
 
 CHANNEL_TAGS = (
@@ -49,7 +55,7 @@ ITEM_TAGS = (
     "title", "guid", "pubDate", "description", "enclosure[@url][@length][@type='audio/mpeg']",
     "itunes:duration", "itunes:episode", "itunes:episodeType", "itunes:explicit",
     "podcast:transcript[@type='text/vtt']", "podcast:transcript[@type='application/x-subrip']",
-    "podcast:chapters[@url]",
+    "podcast:chapters[@url]", f"podcast:txt[@purpose='{AI_CONTENT}']", "psc:chapters",
 )
 
 
@@ -143,6 +149,38 @@ def issue_url(episode: Episode, base: str) -> str:
 
 
 @dataclass(frozen=True)
+class PscChapter:
+    """A Podlove Simple Chapter: its start as normal play time (00:01:02.500) and title."""
+
+    start: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """What an item says about its narration and chapters, beside the issue's notes."""
+
+    ai_content: str  # "true" when any narration is synthesised, else "false"
+    notes_first: str  # the show notes' first paragraph ('' for a recorded episode)
+    notes_chapters: str  # the timestamps as show-notes HTML ('' when too few qualify)
+    psc: list[PscChapter]  # every chapter of chapters.json
+
+
+def disclosed(episode: Episode) -> Disclosed:
+    """From timeline.json (who narrates) and chapters.json (the chapters)."""
+    synthetic = Timeline.read(episode.build).synthetic
+    chapters = Chapters.read(episode.build).chapters
+    duration = chapters[-1].endTime if chapters else 0.0
+    listed, _ = chapter_list([(c.startTime, c.title) for c in chapters], duration,
+                             notes_chapter_title, "Spotify")
+    return Disclosed(
+        ai_content=_yes(synthetic),
+        notes_first=episode.settings.disclosure.notes if synthetic else "",
+        notes_chapters=chapters_html(listed, duration >= 3600),
+        psc=[PscChapter(timestamp(c.startTime), c.title) for c in chapters])
+
+
+@dataclass(frozen=True)
 class FeedItem:
     """One episode as the feed and its page show it."""
 
@@ -166,6 +204,9 @@ class FeedItem:
     vtt_url: str
     srt_url: str
     chapters_url: str
+    ai_content: str  # podcast:txt purpose="ai-content": "true" or "false"
+    disclosure: str  # what the notes and the episode page say of a synthetic voice, or ''
+    psc: list[PscChapter]
 
 
 def item_context(planned: Planned, base: str) -> FeedItem:
@@ -178,17 +219,20 @@ def item_context(planned: Planned, base: str) -> FeedItem:
     mp3 = episode.build / "episode.mp3"
     folder = f"{base}/{episode.slug}"
     when = pub_datetime(episode)
+    said = disclosed(episode)
     return FeedItem(
         slug=episode.slug, title=title, link=link, guid=planned.guid,
         date=episode.meta.date.isoformat(), when=when, pub_date=format_datetime(when),
-        notes=show_notes(episode.body, link, settings.feed.more_text),
+        notes=episode_notes(episode.body, link, settings.feed.more_text, said.notes_first,
+                            said.notes_chapters),
         full_notes=page_html(episode.body),
         enclosure_url=planned.enclosure_url, enclosure_file=planned.mp3_name,
         length=mp3.stat().st_size, duration=mp3_duration(mp3),
         number=episode.meta.number, episode_type=settings.feed.episode_type,
         explicit=_yes(settings.show.explicit), language=settings.show.language.strip(),
         vtt_url=f"{folder}/captions.vtt", srt_url=f"{folder}/captions.srt",
-        chapters_url=f"{folder}/chapters.json")
+        chapters_url=f"{folder}/chapters.json", ai_content=said.ai_content,
+        disclosure=said.notes_first, psc=said.psc)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ never published, nor are scripts and styles with their content. What each place 
 Notes over the limit are cut after the last sentence, list item or block that fits, never
 after a heading with no body under it, and end with a line saying what was left out and
 where it is: "2 more sections, 12 more items and 40 more links. Read the full issue: <url>".
+
+`episode_notes` puts the issue between what the feed says around it: the disclosure of a
+synthetic voice first, and the chapters last as `00:00 Title` lines (Spotify and Apple take
+chapters from timestamps in the show notes), one paragraph each, within the same limit.
 """
 
 from __future__ import annotations
@@ -26,13 +30,16 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+import emoji
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 from mdit_py_plugins.footnote import footnote_plugin
 
-from pipeline.util.platforms import FEED_NOTES_MAX
+from pipeline.publish.chapterlist import Chapter
+from pipeline.util.platforms import FEED_NOTES_MAX, NOTES_CHAPTER_TITLE_MAX
+from pipeline.util.text import shorten
 
 FEED_TAGS = {"p", "ol", "ul", "li", "a", "strong", "em", "b", "i"}
 PAGE_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES,
@@ -252,3 +259,25 @@ def show_notes(body: str, more_url: str, more_text: str, limit: int = FEED_NOTES
         if _size(notes) <= limit:
             best = notes
     return best
+
+
+def notes_chapter_title(title: str) -> str:
+    """A chapter title as Spotify wants it in show notes: plain text, no emoji, short."""
+    return shorten(emoji.replace_emoji(title, replace=""), NOTES_CHAPTER_TITLE_MAX)
+
+
+def chapters_html(chapters: list[Chapter], hours: bool) -> str:
+    """`00:00 Title` lines, one paragraph each, under a bold "Chapters"; '' without any."""
+    if not chapters:
+        return ""
+    lines = "".join(f"<p>{c.padded(hours)} {escape(c.title)}</p>\n" for c in chapters)
+    return "<p><strong>Chapters</strong></p>\n" + lines
+
+
+def episode_notes(body: str, more_url: str, more_text: str, disclosure: str = "",
+                  chapters: str = "", limit: int = FEED_NOTES_MAX) -> str:
+    """The show notes of an episode: the `disclosure` as the first paragraph, the issue cut
+    to the room left, then the `chapters` HTML; all within `limit` bytes."""
+    head = f"<p>{escape(disclosure)}</p>\n" if disclosure.strip() else ""
+    room = limit - _size(head) - _size(chapters)
+    return head + show_notes(body, more_url, more_text, room) + chapters

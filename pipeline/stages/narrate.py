@@ -21,7 +21,15 @@ import numpy as np
 from pipeline.config import VoiceSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
-from pipeline.formats import Script, Section, Segment, TimedSection, TimedSegment, Timeline
+from pipeline.formats import (
+    Script,
+    Section,
+    Segment,
+    TimedSection,
+    TimedSegment,
+    Timeline,
+    rebuild_hint,
+)
 from pipeline.media import music
 from pipeline.media.audio import loudness, resample, trim, write_wav
 from pipeline.media.recordings import find_recordings, import_recording
@@ -256,6 +264,15 @@ def timeline(spans: list[Span], starts: list[tuple[Section, int]], rate: int,
 
 # -- the stage ------------------------------------------------------------------------------
 
+def check_disclosure(episode: Episode, script: Script, recorded: set[str]) -> None:
+    """The script's spoken disclosure is never in a recorded section: the recording would
+    stand for a line the producer did not say (the script predates the recordings)."""
+    if any(s.kind == "disclosure" and s.section in recorded for s in script.segments):
+        path = Script.path(episode.build)
+        raise PipelineError("puts the disclosure line in a recorded section: it was written "
+                            "before the recordings", path, rebuild_hint(path))
+
+
 @dataclass(frozen=True)
 class NarrationResult:
     segments: int
@@ -278,6 +295,7 @@ def run(episode: Episode, jobs: int | None = None) -> NarrationResult:
     voice = get_voice(settings.engine, settings.name)
     cache = VoiceCache()
     recordings = find_recordings(episode.dir / "recordings", script.sections)
+    check_disclosure(episode, script, set(recordings))
     # a producer's recordings keep the show's rate; the voice alone keeps its own
     rate = episode.settings.audio.sample_rate if recordings else voice.sample_rate
     imported = {sec: import_recording(path, sec, rate) for sec, path in recordings.items()}

@@ -334,10 +334,27 @@ def recording_checks(recordings: list[Recording]) -> list[Check]:
                   not r.clipped) for r in recordings]
 
 
+def narration_check(timeline: Timeline, episode: Episode) -> Check:
+    """Who narrates, a synthetic voice or the producer, and where that is disclosed."""
+    voices = sorted({s.source for s in timeline.segments if s.source != "recording"})
+    if not voices:
+        return Check("Narration", "recorded: every section is the producer's reading",
+                     "no disclosure (feed ai-content false, YouTube containsSyntheticMedia "
+                     "false)", True)
+    recorded = f", {len(timeline.recordings)} sections recorded" if timeline.recordings else ""
+    said = any(s.kind == "disclosure" for s in timeline.segments)
+    spoken = episode.settings.disclosure.spoken
+    where = "said in the episode, and " if spoken else "not said (disclosure.spoken = false); "
+    return Check("Narration", f"synthetic: {', '.join(voices)} voice{recorded}",
+                 f"{where}in the show notes, the feed (ai-content true) and YouTube "
+                 "(containsSyntheticMedia true)", said or not spoken)
+
+
 def qa_figures(loud: Loudness | None, inputs: Inputs, episode: Episode) -> list[Check]:
-    """Rows of the QA table: measured loudness against the show's targets, the WERs, the
-    producer's recordings."""
-    rows = loudness_checks(loud, episode.settings.audio) if loud is not None else []
+    """Rows of the QA table: who narrates, measured loudness against the show's targets,
+    the WERs, the producer's recordings."""
+    rows = [narration_check(inputs.timeline, episode)] if inputs.timeline else []
+    rows += loudness_checks(loud, episode.settings.audio) if loud is not None else []
     rows += transcription_checks(inputs.qa) if inputs.qa else []
     recorded = inputs.timeline or inputs.qa
     return rows + recording_checks(recorded.recordings if recorded else [])

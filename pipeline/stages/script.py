@@ -28,6 +28,7 @@ from pipeline.formats import (
     ShowInfo,
 )
 from pipeline.markdown import blocks
+from pipeline.media.recordings import find_recordings
 from pipeline.speech.editorial import Editor, Planned, plan
 from pipeline.speech.lexicon import Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken, versions_in
@@ -40,8 +41,9 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
 
 
-def render_template(template: str, episode: Episode, field: str) -> str:
-    """Render the show's intro/outro template; a broken template names the setting."""
+def render_template(template: str, episode: Episode, setting: str) -> str:
+    """Render one of the show's templates (show.intro, show.outro, disclosure.line); a
+    broken template names the setting."""
     show = episode.settings.show
     try:
         text = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(
@@ -49,7 +51,7 @@ def render_template(template: str, episode: Episode, field: str) -> str:
         )
     except jinja2.TemplateError as exc:
         raise PipelineError(
-            f"setting 'show.{field}' is not a valid template: {exc}",
+            f"setting '{setting}' is not a valid template: {exc}",
             episode.assets / "show.toml",
         ) from None
     return " ".join(text.split())
@@ -75,11 +77,12 @@ class _Builder:
         self.sections.append(Section(index=len(self.sections), id=sid, title=title, kind=kind))
 
     def segment(self, kind: SegmentKind, display: str, spoken: str,
-                **fields: Any) -> None:
-        section = self.sections[-1]
+                section: Section | None = None, at: int | None = None, **fields: Any) -> None:
+        """A segment of `section` (the last one begun), appended or put at index `at`."""
+        section = section or self.sections[-1]
         key = (section.id, kind)
         self._counts[key] = self._counts.get(key, 0) + 1
-        self.segments.append(Segment(
+        self.segments.insert(len(self.segments) if at is None else at, Segment(
             id=f"{section.id}/{kind}-{self._counts[key]}", kind=kind, section=section.id,
             section_index=section.index, display=display, spoken=spoken, **fields))
 
@@ -110,19 +113,44 @@ class _Builder:
                      said=planned.said)
 
 
+def disclosure_host(sections: list[Section], voiced: set[str], where: str) -> Section | None:
+    """The section the synthetic voice says the disclosure in: `where` (intro or outro) when
+    the voice reads it, else the other one, else the first body section it reads; None when
+    the producer recorded every narrated section."""
+    other = "outro" if where == "intro" else "intro"
+    ranked = sorted(sections, key=lambda s: (s.kind != where, s.kind != other, s.index))
+    return next((s for s in ranked if s.id in voiced), None)
+
+
+def disclose(builder: _Builder, episode: Episode) -> None:
+    """Add the spoken disclosure (`[disclosure]` in show.toml) when a section is synthesised:
+    a `disclosure` segment right after the introduction line, or at the end of its section."""
+    settings = episode.settings.disclosure
+    recorded = find_recordings(episode.dir / "recordings", builder.sections)
+    voiced = {s.section for s in builder.segments if s.narrated} - set(recorded)
+    host = disclosure_host(builder.sections, voiced, settings.where)
+    line = render_template(settings.line, episode, "disclosure.line")
+    if not settings.spoken or host is None or not line:
+        return
+    own = [i for i, s in enumerate(builder.segments) if s.section == host.id]
+    at = own[0] + 1 if host.kind == "intro" else own[-1] + 1
+    builder.segment("disclosure", line, builder.say(line), section=host, at=at)
+
+
 def build_script(episode: Episode, lexicon: Lexicon) -> Script:
     """The script of an episode (docs/FORMATS.md)."""
     show = episode.settings.show
     builder = _Builder(lexicon, episode.settings.spoken, versions_in(episode.body))
     builder.section("Introduction", "intro", "intro")
-    intro = render_template(show.intro, episode, "intro")
+    intro = render_template(show.intro, episode, "show.intro")
     builder.segment("intro", intro, builder.say(intro))
     editor = Editor(episode.settings.editorial, episode.meta.narrate)
     for planned in plan(blocks(episode.body, episode.meta.title), editor):
         builder.add(planned)
     builder.section("Outro", "outro", "outro")
-    outro = render_template(show.outro, episode, "outro")
+    outro = render_template(show.outro, episode, "show.outro")
     builder.segment("outro", outro, builder.say(outro))
+    disclose(builder, episode)
     meta = episode.meta
     return Script(
         episode=EpisodeInfo(slug=episode.slug, title=meta.title, number=meta.number,

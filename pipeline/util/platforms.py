@@ -16,6 +16,7 @@ HASHTAGS_MAX = 15  # more and YouTube ignores them all
 # Podcast feeds (Apple Podcasts, Spotify)
 FEED_NOTES_MAX = 4000  # bytes of show notes (HTML)
 FEED_TITLE_MAX = 255  # characters of an item title
+NOTES_CHAPTER_TITLE_MAX = 40  # characters: Spotify's advice for chapter titles in show notes
 ARTWORK_MIN_PX = 1400  # square artwork, RGB, PNG or JPEG
 ARTWORK_MAX_PX = 3000
 YOUTUBE_THUMBNAIL_MIN_WIDTH = 640  # pixels; 1280x720 recommended

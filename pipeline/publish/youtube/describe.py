@@ -19,27 +19,15 @@ from pipeline.config import template_dirs, template_path
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Link, Script, TimedSection, Timeline
+from pipeline.publish.chapterlist import Chapter, chapter_list
 from pipeline.publish.rss import issue_url
 from pipeline.util.platforms import (
-    CHAPTER_MIN_COUNT,
-    CHAPTER_MIN_SECONDS,
     CHAPTER_TITLE_MAX,
     HASHTAGS_MAX,
     YOUTUBE_DESCRIPTION_MAX,
     YOUTUBE_TITLE_MAX,
 )
 from pipeline.util.text import shorten
-from pipeline.util.timecode import clock
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start: float
-    title: str
-
-    @property
-    def time(self) -> str:
-        return clock(self.start)
 
 
 def youtube_safe(text: str) -> str:
@@ -52,24 +40,9 @@ def chapter_title(title: str) -> str:
 
 
 def chapters(sections: list[TimedSection], duration: float) -> tuple[list[Chapter], str]:
-    """YouTube chapters from the timeline's sections: the first at 0:00, each at least 10 s
-    (a shorter section is joined to the next; a short last one to the one before). Fewer
-    than three leaves them out; the second value then says why."""
-    result: list[Chapter] = []
-    pending: float | None = None
-    for i, section in enumerate(sections):
-        begin = 0.0 if i == 0 else (pending if pending is not None else section.start)
-        end = sections[i + 1].start if i + 1 < len(sections) else duration
-        if end - begin < CHAPTER_MIN_SECONDS:
-            if i + 1 < len(sections):
-                pending = begin
-            continue
-        pending = None
-        result.append(Chapter(begin, chapter_title(section.title)))
-    if len(result) < CHAPTER_MIN_COUNT:
-        return [], (f"chapters left out: {len(result)} section(s) of at least "
-                    f"{CHAPTER_MIN_SECONDS:.0f} s, YouTube needs {CHAPTER_MIN_COUNT}")
-    return result, ""
+    """YouTube chapters from the timeline's sections, by the rule of `chapterlist`."""
+    return chapter_list([(s.start, s.title) for s in sections], duration, chapter_title,
+                        "YouTube")
 
 
 @dataclass(frozen=True)

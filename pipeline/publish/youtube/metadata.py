@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pipeline.config import ShowSettings
 from pipeline.episode import Episode, read_utf8
 from pipeline.errors import PipelineError
-from pipeline.formats import VideoBody, VideoStatus, rebuild_hint, target_for
+from pipeline.formats import Timeline, VideoBody, VideoStatus, rebuild_hint, target_for
 from pipeline.publish.youtube.identity import episode_tag
 from pipeline.util.platforms import (
     YOUTUBE_DESCRIPTION_MAX,
@@ -143,12 +143,14 @@ class PlaylistItemBody(TypedDict):
 
 
 def video_body(settings: ShowSettings, title: str, description: str, tags: list[str],
-               publish_at: str) -> VideoBody:
-    """The `videos.insert` resource: snippet and status."""
+               publish_at: str, synthetic: bool) -> VideoBody:
+    """The `videos.insert` resource: snippet and status. `synthetic`: the narration is a
+    synthetic voice, declared as altered or synthetic media."""
     yt, language = settings.youtube, settings.show.language
     status: VideoStatus = {
         "privacyStatus": "private" if publish_at else yt.privacy,
         "selfDeclaredMadeForKids": yt.made_for_kids,
+        "containsSyntheticMedia": synthetic,
     }
     if publish_at:
         status["publishAt"] = publish_at
@@ -166,13 +168,14 @@ def video_body(settings: ShowSettings, title: str, description: str, tags: list[
 
 
 def episode_video_body(episode: Episode, inputs: Inputs, now: dt.datetime) -> VideoBody:
-    """Read and check everything the video resource is made of."""
+    """Read and check everything the video resource is made of; timeline.json says
+    whether the narration is synthetic."""
     yt = episode.settings.youtube
     publish_at = parse_publish_at(yt.publish_at, now, episode.source) if yt.publish_at else ""
     return video_body(episode.settings, read_title(inputs.title),
                       read_description(inputs.description),
                       check_tags([*yt.tags, episode_tag(episode.slug)], episode.source),
-                      publish_at)
+                      publish_at, Timeline.read(episode.build).synthetic)
 
 
 def captions_body(settings: ShowSettings, video_id: str) -> CaptionBody:
