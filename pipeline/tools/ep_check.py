@@ -39,8 +39,8 @@ def closest(name: str, known: list[str], cutoff: float = 0.6) -> list[str]:
 
 
 def linked(ep: str, episodes: Path) -> str:
-    """Empty when episodes/<ep> is that folder itself, as pipeline.episode requires
-    (pipeline.episode.episode_folder); otherwise where the link leads, in one line."""
+    """Empty when episodes/<ep> is that folder itself, as pipeline.episode.episode_folder
+    requires; otherwise where the link leads, in one line."""
     real = (episodes / ep).resolve()
     here = episodes.absolute().parent.resolve() / episodes.name
     if real == here / ep:
