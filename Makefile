@@ -7,13 +7,24 @@ VENV ?= .venv
 PIPELINE := $(VENV)/bin/pipeline
 PYTHON := $(VENV)/bin/python
 SAMPLE := 2023-01-06-ai-improving-itself
+# EP as typed: make expands a variable given on the command line or in the environment, so
+# EP='$(shell ...)' ran a command, whatever the goal; its value is kept as plain text
+ifneq ($(origin EP),undefined)
+override EP := $(value EP)
+endif
 EP ?= $(SAMPLE)
 E := episodes/$(EP)
 B := $(E)/build
 SETUP := $(VENV)/.setup-stamp
 SHOW := assets/show.toml
 LEXICON := assets/pronunciations.toml
-EPISODES := $(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md))
+# Only folders named with a slug's characters reach a rule line: a `;` in a name ended the
+# line of `all:` or `public/feed.xml:` there, and make ran the rest as the recipe
+SLUG_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 - /
+drop_chars = $(if $2,$(call drop_chars,$(subst $(firstword $2),,$1),$(wordlist 2,99,$2)),$1)
+slug_named = $(foreach w,$1,$(if $(call drop_chars,$w,$(SLUG_CHARS)),,\
+    $(if $(wildcard $w/issue.md),$w)))
+EPISODES := $(call slug_named,$(patsubst %/issue.md,%,$(wildcard episodes/*/issue.md)))
 # EP as one shell word, single-quoted
 QEP := '$(subst ','\'',$(EP))'
 
@@ -34,7 +45,6 @@ endif
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast lint new episode all clean script narrate master captions \
         slides video review upload youtube-login feed serve publish bench doctor lexicon artwork check
-.SECONDEXPANSION:
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
 .SECONDARY:
@@ -109,9 +119,13 @@ bench: | $(SETUP) ## Run bench/ and print one table of ratios
 	$(PYTHON) bench/run.py $(ARGS)
 
 clean: ## Remove an episode's build outputs, keeping the YouTube record: EP=<slug>
-	@if [ -d '$(B)' ]; then find '$(B)' -mindepth 1 ! -name youtube.json -delete; fi
+	@if [ -L '$(B)' ]; then echo "$(B) is a link: clean leaves it and what it points to" >&2; \
+	  exit 1; fi
+	@if [ -d '$(B)' ]; then find '$(B)' -xdev -mindepth 1 ! -name youtube.json -delete; fi
 
-# The stage rules. Each pattern rule makes all its targets in one run.
+# The stage rules. Each pattern rule makes all its targets in one run. Second expansion
+# starts here, after the rules that name $(EP): it would run a $(shell ...) held in EP.
+.SECONDEXPANSION:
 episodes/%/build/script.json: episodes/%/issue.md $(SHOW) $(LEXICON) \
     $$(wildcard episodes/$$*/recordings episodes/$$*/recordings/*) | $(SETUP)
 	$(PIPELINE) script episodes/$*
@@ -144,9 +158,9 @@ episodes/%/build/review.html: episodes/%/build/video.mp4 episodes/%/build/qa.jso
     $$(wildcard episodes/published.toml)
 	$(PIPELINE) review episodes/$*
 
-FEED_INPUTS := $(wildcard episodes/*/issue.md episodes/*/build/episode.mp3 \
-    episodes/*/build/chapters.json episodes/*/build/captions.vtt \
-    episodes/*/build/captions.srt assets/templates/feed.xml.j2 assets/artwork.*)
+FEED_INPUTS := $(wildcard $(foreach e,$(EPISODES),$e/issue.md $(addprefix $e/build/,\
+    episode.mp3 chapters.json captions.vtt captions.srt)) assets/templates/feed.xml.j2 \
+    assets/artwork.*)
 
 public/feed.xml: $(FEED_INPUTS) $(SHOW) $(wildcard episodes/published.toml) | $(SETUP)
 	$(PIPELINE) feed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from pipeline.markdown import plain
 
 SLUG_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_FIX = "start issue.md with front matter: ---, title/number/date/summary, ---"
+# What no feed, ID3 tag or caption file can carry: C0 controls but tab and line breaks, DEL
+# and the C1 controls, lone surrogates (only an escape in YAML's double quotes makes one),
+# and the two noncharacters XML excludes.
+UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+UNSAFE_FIX = "delete it: feeds, tags and captions cannot carry it"
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -113,6 +119,43 @@ def read_utf8(path: Path) -> str:
         ) from None
 
 
+def _unsafe(char: str) -> str:
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return f"U+{ord(char):04X}, {kind}"
+
+
+def _escaped(text: str) -> str:
+    """`text` with its unsafe characters as \\uXXXX, fit for a one-line message."""
+    return UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def check_text(text: str, path: Path) -> None:
+    """The issue as written holds no unsafe character; the first is named by line and column."""
+    found = UNSAFE_RE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        col = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        raise PipelineError(f"{_unsafe(found.group())} at line {line}, column {col}", path,
+                            UNSAFE_FIX)
+
+
+def check_values(data: Any, path: Path, where: str = "") -> None:
+    """No front matter key or value holds an unsafe character (a YAML escape can write any)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            check_values(str(key), path, name)
+            check_values(value, path, name)
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            check_values(value, path, f"{where}[{n}]")
+    elif isinstance(data, str) and (found := UNSAFE_RE.search(data)):
+        raise PipelineError(f"front matter field '{_escaped(where)}' holds "
+                            f"{_unsafe(found.group())}", path, "delete the escape that makes "
+                            "it, such as \\x07 or \\ud800 in double quotes; feeds, tags and "
+                            "captions cannot carry it")
+
+
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     """Split `---` YAML front matter from the Markdown body."""
     text = text.removeprefix("\ufeff")
@@ -130,6 +173,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
         raise PipelineError(f"malformed front matter{where}", path, FRONT_MATTER_FIX) from None
     if not isinstance(data, dict):
         raise PipelineError("front matter is not a mapping of fields", path, FRONT_MATTER_FIX)
+    check_values(data, path)
     return data, "".join(lines[end + 1 :])
 
 
@@ -149,15 +193,36 @@ def parse_front_matter(data: dict[str, Any], path: Path) -> FrontMatter:
         raise PipelineError(msg, path, fix) from None
 
 
+def episode_folder(episode_dir: Path | str) -> Path:
+    """The episode folder as an absolute path, checked to be `<project>/episodes/<slug>`
+    itself. The show's settings come from the project around the folder's real place, so a
+    link to a folder elsewhere would take another project's show.toml, and a link to a
+    sibling would be a second folder, and a second feed item, for one slug."""
+    folder = Path(os.path.abspath(episode_dir))  # stages may run tools in other folders
+    if not (Path(episode_dir).is_dir() and folder.is_dir()):
+        raise PipelineError("no such episode folder", folder, "check the path or `make new`")
+    if folder.parent.name != "episodes":
+        raise PipelineError("not in an episodes/ folder", folder,
+                            "keep each episode in <project>/episodes/<slug>")
+    real, episodes = folder.resolve(), folder.parent.parent.resolve() / "episodes"
+    if real == episodes / folder.name:
+        return folder
+    if real.parent == episodes:
+        raise PipelineError(f"another name for episodes/{real.name} (a link to it)", folder,
+                            "remove the link: one folder per episode")
+    raise PipelineError(f"resolves to {real}, outside this project's episodes/", folder,
+                        "move the folder into episodes/ instead of linking to it")
+
+
 def load_episode(episode_dir: Path | str) -> Episode:
     """Read and check an episode folder; every problem is one PipelineError line."""
-    episode_dir = Path(episode_dir).absolute()  # stages may run tools in other folders
-    if not episode_dir.is_dir():
-        raise PipelineError("no such episode folder", episode_dir, "check the path or `make new`")
-    slug = episode_dir.resolve().name
+    episode_dir = episode_folder(episode_dir)
+    slug = episode_dir.name
     check_slug(slug, episode_dir)
     source = episode_dir / "issue.md"
-    data, body = split_front_matter(read_utf8(source), source)
+    text = read_utf8(source)
+    check_text(text, source)
+    data, body = split_front_matter(text, source)
     meta = parse_front_matter(data, source)
     if not body.strip():
         raise PipelineError("the issue has no body after the front matter", source,

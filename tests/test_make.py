@@ -38,8 +38,9 @@ The end of it.
 EPISODES = ("2024-05-17-alpha", "2024-05-24-beta")
 
 
-def make(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+def make(root: Path, *args: str,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"), **(env or {}))
     env.pop("MAKEFLAGS", None)
     return subprocess.run(
         ["make", "--no-print-directory", "-f", str(REPO / "Makefile"), f"VENV={sys.prefix}",
@@ -121,6 +122,87 @@ def test_clean_deletes_nothing_outside_episodes(two: Path, ep: str) -> None:
     outside.write_text("precious")
     assert "EP=" in refused(make(two, "clean", f"EP={ep}"))
     assert outside.read_text() == "precious"
+
+
+# Each would run a command or reach outside episodes/ if EP went anywhere unchecked:
+# make itself expands $(...) in a variable given on the command line or in the environment.
+HOSTILE = ["x;touch pwned", f"{EPISODES[0]};touch pwned", "$(shell touch pwned)",
+           "$$(touch pwned)", "`touch pwned`", "a b", "it's", 'say "x"', "a\nb",
+           f"{EPISODES[0]}\ntouch pwned", "/tmp", f"{EPISODES[0]}/", "episodes/" + EPISODES[0]]
+
+
+@pytest.mark.parametrize("goal", ["clean", "episode", "upload", "new", "help", "feed"])
+@pytest.mark.parametrize("ep", HOSTILE)
+def test_no_ep_runs_a_command_whatever_the_goal(two: Path, goal: str, ep: str) -> None:
+    ep = ep.replace("\\n", "\n")
+    for where in ("argument", "environment"):
+        env = {"EP": ep} if where == "environment" else {}
+        args = ["-n", goal] + ([] if env else [f"EP={ep}"])
+        result = make(two, *args, env=env)
+        assert not (two / "pwned").exists(), (where, result.stdout + result.stderr)
+        if goal in ("clean", "episode", "upload"):
+            assert "EP=" in refused(result)
+
+
+@pytest.mark.parametrize("ep", ["x;touch pwned", "`touch pwned`", "$(shell touch pwned)",
+                                "$$(touch pwned)", "x'; touch pwned; '"])
+def test_make_new_takes_any_words_as_words(two: Path, ep: str) -> None:
+    result = make(two, "new", f"EP={ep}")
+    assert not (two / "pwned").exists(), result.stdout + result.stderr
+
+
+def test_a_linked_episode_folder_is_refused_and_what_it_links_to_kept(two: Path) -> None:
+    elsewhere = two.parent / "elsewhere" / "2024-05-31-gamma"
+    (elsewhere / "build").mkdir(parents=True)
+    (elsewhere / "issue.md").write_text(ISSUE.format(title="G", number=3, day="31"))
+    (elsewhere / "build" / "keep.txt").write_text("precious")
+    (two / "episodes" / "2024-05-31-gamma").symlink_to(elsewhere)
+    line = refused(make(two, "clean", "EP=2024-05-31-gamma"))
+    assert f"EP=2024-05-31-gamma: episodes/2024-05-31-gamma resolves to {elsewhere}" in line
+    (two / "episodes" / "2024-05-31-alias").symlink_to(EPISODES[0])
+    line = refused(make(two, "clean", "EP=2024-05-31-alias"))
+    assert f"episodes/2024-05-31-alias is another name for episodes/{EPISODES[0]}" in line
+    assert (elsewhere / "build" / "keep.txt").read_text() == "precious"
+
+
+def test_clean_leaves_a_linked_build_folder_and_what_it_points_to(two: Path) -> None:
+    elsewhere = two.parent / "scratch"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("precious")
+    (two / "episodes" / EPISODES[0] / "build").symlink_to(elsewhere)
+    result = make(two, "clean", f"EP={EPISODES[0]}")
+    assert result.returncode == 2 and "build is a link" in result.stderr
+    assert (elsewhere / "keep.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize("name", ["2024-05-31-x;touch pwned;true", "2024-05-31-x;id>pwned;true",
+                                  "2024-05-31-$(shell touch pwned)", "2024-05-31-it's"])
+def test_a_folder_name_is_never_read_as_a_command(two: Path, name: str) -> None:
+    """`make all` and `make feed` list episodes/*/issue.md: a `;` in a folder's name used to
+    end the rule line there, and make ran the rest as the rule's recipe."""
+    (two / "episodes" / "2024-05-31-x").mkdir()
+    (two / "episodes" / name).mkdir()
+    (two / "episodes" / name / "issue.md").write_text(ISSUE.format(title="X", number=3,
+                                                                      day="31"))
+    for goal in ("all", "feed"):
+        result = make(two, "-n", goal)
+        assert not (two / "pwned").exists(), result.stdout + result.stderr
+        assert "pwned" not in result.stdout, result.stdout
+
+
+def test_every_rule_that_reads_ep_is_checked_first() -> None:
+    """A rule whose line names EP (or E, B, QEP, made from it) is a goal ep_check guards."""
+    text = (REPO / "Makefile").read_text()
+    goals = set(re.search(r"^EP_GOALS := (.*)$", text, re.M).group(1).split()) | {"new"}
+    readers, target = set(), None
+    for line in text.splitlines():
+        if rule := re.match(r"^([a-z][\w-]*):(?!=)", line):
+            target = rule.group(1)
+        elif not line.startswith("\t"):
+            target = None if not line.startswith(" ") else target
+        if target and re.search(r"\$\((EP|E|B|QEP)\)", line):
+            readers.add(target)
+    assert readers and readers <= goals, readers - goals
 
 
 def test_clean_keeps_the_youtube_record(two: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +27,16 @@ AUDIO = bytes(range(256)) * 40  # 10,240 bytes, every offset distinguishable mod
     ("items=0-10", None),  # another unit: ignored, whole file
     ("bytes=0-1,5-9", None),  # several ranges: ignored, whole file
     ("bytes=-", None),
+    ("bytes=١-٩", None),  # digits, but not the ASCII ones HTTP means: ignored
+    (f"bytes=0-{'9' * 5000}", (0, 10239)),  # past int()'s 4,300 digits
+    (f"bytes={'0' * 5000}7-8", (7, 8)),
 ])
 def test_byte_range(header: str | None, expected: tuple[int, int] | None) -> None:
     assert byte_range(header, len(AUDIO)) == expected
 
 
-@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=20000-20010", "bytes=-0", "bytes=9-3"])
+@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=20000-20010", "bytes=-0", "bytes=9-3",
+                                    f"bytes={'9' * 5000}-"])
 def test_unsatisfiable_ranges(header: str) -> None:
     with pytest.raises(RangeNotSatisfiable):
         byte_range(header, len(AUDIO))
@@ -145,3 +150,146 @@ def test_the_review_page_is_served_from_the_build_folder(tmp_path: Path) -> None
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# -- what is never served, and requests that are malformed ---------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside public/ holding a secret, and links into it from public/."""
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "secret.mp3").write_bytes(b"not for the web")
+    public = tmp_path / "public"
+    (public / "ep" / "escape.mp3").symlink_to(secret / "secret.mp3")
+    (public / "linked").symlink_to(secret, target_is_directory=True)
+    (public / ".ledger.toml").write_text("[show]\n")
+    (public / ".public.old-1234").mkdir()
+    (public / ".public.old-1234" / "feed.xml").write_text("<rss/>")
+    (public / "ep" / ".hidden.mp3").write_bytes(AUDIO)
+    (public / "ep" / "notes.txt").write_text("a file the feed does not publish")
+    (public / "ep" / "alias.mp3").symlink_to(public / ".ledger.toml")
+    return secret
+
+
+@pytest.mark.parametrize("path", [
+    "/ep/escape.mp3", "/linked/secret.mp3", "/.ledger.toml", "/.public.old-1234/feed.xml",
+    "/ep/.hidden.mp3", "/ep/%2ehidden.mp3", "/ep/notes.txt", "/ep/alias.mp3", "/ep/",
+    "/ep/index.html",
+])
+def test_what_is_not_in_the_published_site_is_not_found(server: tuple[str, int], outside: Path,
+                                                        path: str) -> None:
+    response, body = fetch(server, path)
+    assert response.status == 404, body
+    assert b"not for the web" not in body and b"[show]" not in body
+    assert b"episode.mp3" not in body  # no directory listing either
+
+
+@pytest.mark.parametrize("path", [
+    "/%00", "/ep/episode.mp3%00.txt", "/ep/%zz", "/ep/episode.mp3%", "/ep/%ff.mp3",
+    "/../feed.xml", "/ep/../feed.xml", "/%2e%2e/feed.xml", "/ep/%2E%2E/%2E%2E/etc/passwd",
+    "/./feed.xml", "/ep/%0a.mp3", "feed.xml", "http://example.org/feed.xml",
+])
+def test_a_malformed_path_is_400_and_the_server_carries_on(server: tuple[str, int],
+                                                           path: str) -> None:
+    response, _ = fetch(server, path)
+    assert response.status == 400
+    response, body = fetch(server, "/ep/episode.mp3", headers={"Range": "bytes=0-9"})
+    assert (response.status, body) == (206, AUDIO[:10])
+
+
+HUGE = "9" * 5000  # int() refuses more than 4,300 digits
+
+
+@pytest.mark.parametrize(("header", "status", "expected"), [
+    (f"bytes={HUGE}-", 416, b""),
+    (f"bytes={HUGE}-{HUGE}", 416, b""),
+    (f"bytes=0-{HUGE}", 206, AUDIO),
+    (f"bytes=-{HUGE}", 206, AUDIO),
+    (f"bytes={'0' * 5000}5-9", 206, AUDIO[5:10]),
+    ("bytes=²-", 200, AUDIO),  # not ASCII digits: no range HTTP knows, so the whole file
+])
+def test_a_range_of_any_length_is_answered(server: tuple[str, int], header: str, status: int,
+                                           expected: bytes) -> None:
+    response, body = fetch(server, "/ep/episode.mp3", headers={"Range": header})
+    assert (response.status, body) == (status, expected)
+    response, _ = fetch(server, "/feed.xml")
+    assert response.status == 200
+
+
+def test_a_folder_without_its_slash_is_redirected_to_its_page(server: tuple[str, int],
+                                                              tmp_path: Path) -> None:
+    (tmp_path / "public" / "ep" / "index.html").write_text("<p>episode page</p>")
+    response, _ = fetch(server, "/ep?x=1")
+    assert (response.status, response.getheader("Location")) == (301, "/ep/?x=1")
+    response, _ = fetch(server, "//ep")
+    assert (response.status, response.getheader("Location")) == (301, "/ep/")
+    response, body = fetch(server, "/ep/")
+    assert (response.status, body) == (200, b"<p>episode page</p>")
+
+
+def test_the_root_leads_to_the_feed_not_a_listing(server: tuple[str, int]) -> None:
+    response, body = fetch(server, "/")
+    assert (response.status, response.getheader("Location"), body) == (302, "/feed.xml", b"")
+
+
+def test_the_review_server_serves_the_page_and_media_but_no_build_state(
+        tmp_path: Path) -> None:
+    build = tmp_path / "episodes" / "2024-05-17-x" / "build"
+    (build / "slides").mkdir(parents=True)
+    (build / "review.html").write_text("<html>review</html>")
+    (build / "slides" / "001.png").write_bytes(b"\x89PNG")
+    (build / "video.mp4").write_bytes(AUDIO)
+    (build / "chapters.json").write_text("{}")
+    session = "https://uploads.example/upload?upload_id=LIVE-SESSION"
+    (build / "youtube.json").write_text(json.dumps({"session_uri": session}))
+    for name in ("script.json", "timeline.json", "qa.json", "youtube-title.txt"):
+        (build / name).write_text("{}")
+    httpd = make_server(build, port=0, index="review.html")
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    address = httpd.server_address[:2]
+    try:
+        for path, status in [("/review.html", 200), ("/slides/001.png", 200),
+                             ("/video.mp4", 200), ("/chapters.json", 200),
+                             ("/youtube.json", 404), ("/script.json", 404),
+                             ("/timeline.json", 404), ("/qa.json", 404),
+                             ("/youtube-title.txt", 404), ("/slides/", 404),
+                             ("/", 302)]:
+            response, body = fetch(address, path)
+            assert response.status == status, path
+            assert b"LIVE-SESSION" not in body
+        assert fetch(address, "/video.mp4")[0].getheader("Content-Type") == "video/mp4"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_it_listens_on_localhost_unless_told(tmp_path: Path) -> None:
+    from pipeline.publish.serve import command
+
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "feed.xml").write_text("<rss/>")
+    httpd = make_server(public, port=0)
+    assert httpd.server_address[0] == "127.0.0.1"
+    httpd.server_close()
+    host = next(p for p in command.params if p.name == "host")
+    assert host.default == "127.0.0.1"
+
+
+def test_review_refuses_an_episode_folder_linked_from_elsewhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    elsewhere = tmp_path / "other" / "episodes" / "2024-05-17-x"
+    (elsewhere / "build").mkdir(parents=True)
+    (elsewhere / "build" / "review.html").write_text("<html>someone else's</html>")
+    link = tmp_path / "show" / "episodes" / "2024-05-17-x"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--review", str(link), "--port", "0"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {link}: resolves to {elsewhere}, outside this project's")

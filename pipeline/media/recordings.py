@@ -45,9 +45,11 @@ class Clipping:
 
 
 def match_section(stem: str, sections: list[Section]) -> str | None:
-    """The id of the section a file stem names, by number or id."""
+    """The id of the section a file stem names, by number (ASCII digits: str.isdigit() also
+    takes `²`, which int() refuses, and `١`, which it reads as 1) or id."""
+    number = int(stem) if stem.isascii() and stem.isdigit() else None
     for section in sections:
-        if stem == section.id or (stem.isdigit() and int(stem) == section.index):
+        if stem == section.id or number == section.index:
             return section.id
     return None
 

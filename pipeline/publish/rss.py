@@ -300,7 +300,11 @@ def check_feed(folder: Path, base: str) -> None:
     try:
         channel = ET.parse(feed).getroot().find("channel")
     except ET.ParseError as exc:
-        raise PipelineError(f"the feed does not parse: {exc}", feed, "fix the template") from None
+        # named by its template and the text it choked on: this rendering is deleted next
+        line = feed.read_text(encoding="utf-8").splitlines()[exc.position[0] - 1].strip()
+        raise PipelineError(f"the feed rendered from feed.xml.j2 does not parse: {exc}, in "
+                            f"{ascii(line[:80])}", None, "fix the template, or the text in "
+                            "show.toml or the issue that this line carries") from None
     if channel is None:
         raise PipelineError("the feed has no channel", feed, "fix the template")
     _require(channel, CHANNEL_TAGS, "the channel", feed)

@@ -38,11 +38,25 @@ def closest(name: str, known: list[str], cutoff: float = 0.6) -> list[str]:
     return [slug for score, slug in scored if score >= cutoff][:SHOWN]
 
 
+def linked(ep: str, episodes: Path) -> str:
+    """Empty when episodes/<ep> is that folder itself, as pipeline.episode.episode_folder
+    requires; otherwise where the link leads, in one line."""
+    real = (episodes / ep).resolve()
+    here = episodes.absolute().parent.resolve() / episodes.name
+    if real == here / ep:
+        return ""
+    if real.parent == here:
+        return (f"EP={ep}: {episodes.as_posix()}/{ep} is another name for "
+                f"{episodes.as_posix()}/{real.name}; use EP={real.name}")
+    return (f"EP={ep}: {episodes.as_posix()}/{ep} resolves to {real}, outside "
+            f"{episodes.as_posix()}/; move the folder there instead of linking to it")
+
+
 def problem(ep: str, episodes: Path) -> str:
     """Empty when `ep` names an existing episode; otherwise what is wrong, in one line."""
     is_slug = SLUG_RE.match(ep) is not None
     if is_slug and (episodes / ep / "issue.md").is_file():
-        return ""
+        return linked(ep, episodes)
     what = f"no {episodes.as_posix()}/{ep}/issue.md" if is_slug else \
         "not an episode slug (YYYY-MM-DD-words)"
     known = slugs(episodes)
