@@ -48,6 +48,13 @@ endif
 .DELETE_ON_ERROR:
 # every built file is kept: none is an intermediate for make to delete after a chain
 .SECONDARY:
+# Nor deleted when a recipe fails or is stopped: each stage writes its files whole or not
+# at all, and one that waited for another build of the episode (the build lock) would
+# delete that build's good files.
+STAGE_FILES := script.json narration.wav timeline.json episode.mp3 chapters.json \
+    captions.vtt captions.srt qa.json transcript.json slides.json thumbnail.jpg video.mp4 \
+    youtube-title.txt youtube-description.txt review.html
+.PRECIOUS: $(addprefix episodes/%/build/,$(STAGE_FILES)) public/feed.xml
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \

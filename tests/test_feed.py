@@ -685,7 +685,8 @@ def test_a_failing_check_leaves_public_untouched(project: FeedProject) -> None:
     with pytest.raises(PipelineError, match="the channel lacks podcast:guid"):
         project.build()
     assert project.snapshot() == before
-    assert sorted(p.name for p in project.root.iterdir()) == ["assets", "episodes", "public"]
+    assert sorted(p.name for p in project.root.iterdir()) == [  # no scratch left beside it
+        ".public.lock", "assets", "episodes", "public"]
 
 
 def test_enclosure_length_is_checked_against_the_file(project: FeedProject,

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+
+from pipeline.formats import Slides
 
 ISSUE = """\
 ---
@@ -38,13 +41,26 @@ The end of it.
 EPISODES = ("2024-05-17-alpha", "2024-05-24-beta")
 
 
-def make(root: Path, *args: str,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def make_argv(root: Path, *args: str,
+              env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"), **(env or {}))
     env.pop("MAKEFLAGS", None)
-    return subprocess.run(
-        ["make", "--no-print-directory", "-f", str(REPO / "Makefile"), f"VENV={sys.prefix}",
-         "SETUP=", *args], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    env.pop("PIPELINE_ROOT", None)
+    return (["make", "--no-print-directory", "-f", str(REPO / "Makefile"), f"VENV={sys.prefix}",
+             "SETUP=", *args], env)
+
+
+def make(root: Path, *args: str,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    argv, env = make_argv(root, *args, env=env)
+    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+def start_make(root: Path, *args: str) -> subprocess.Popen[str]:
+    """make in a process group of its own, as a terminal starts it."""
+    argv, env = make_argv(root, *args)
+    return subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def ran(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
@@ -310,3 +326,50 @@ def test_the_make_check_knows_slugs_as_the_pipeline_does() -> None:
     from pipeline.tools import ep_check
 
     assert ep_check.SLUG_RE.pattern == SLUG_RE.pattern
+
+
+@pytest.mark.slow
+def test_two_makes_of_one_episode_take_turns_and_keep_every_output(built: Path) -> None:
+    from pipeline.stages import BUILD_LOCK
+    from pipeline.util import lock
+
+    slug = EPISODES[0]
+    build = built / "episodes" / slug / "build"
+    (built / "assets" / "templates" / "slides.toml").touch()  # slides, video, review again
+    with lock.exclusive(build / BUILD_LOCK, "the test"):
+        runs = [start_make(built, "episode", f"EP={slug}") for _ in range(2)]
+        for run in runs:
+            assert run.stderr.readline() == (
+                f"slides: waiting for the test (pid {os.getpid()}) to finish building {slug}\n")
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err[-2000:]
+        assert [stage for stage, _ in ran(subprocess.CompletedProcess([], 0, out))] == [
+            "slides", "video", "review"]
+    assert make(built, "-q", "episode", f"EP={slug}").returncode == 0  # nothing deleted
+    for name in ("slides.json", "thumbnail.jpg", "video.mp4", "review.html"):
+        assert (build / name).stat().st_size > 0, name
+    assert sorted(p.name for p in build.glob(".*")) == [BUILD_LOCK]  # no scratch left
+
+
+def test_a_make_stopped_while_it_waits_keeps_the_other_builds_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.episode import load_episode
+    from pipeline.stages import BUILD_LOCK, slides
+    from pipeline.util import lock
+    from tests.slide_fixtures import SLUG, make_episode
+
+    shutil.copytree(REPO / "assets", tmp_path / "assets")
+    build = make_episode(tmp_path) / "build"
+    sources = [*(tmp_path / "assets").rglob("*"), build.parent / "issue.md"]
+    for n, path in enumerate([*sources, build / "script.json", build / "timeline.json"]):
+        os.utime(path, (1e9 + n, 1e9 + n))  # script and timeline up to date, in this order
+    monkeypatch.delenv("PIPELINE_ROOT", raising=False)
+    with lock.exclusive(build / BUILD_LOCK, "the other build"):
+        waiting = start_make(tmp_path, "slides", f"EP={SLUG}")
+        assert "slides: waiting for the other build" in waiting.stderr.readline()
+        slides.run(load_episode(build.parent))  # the other build writes the slides
+        os.killpg(waiting.pid, signal.SIGTERM)  # as Ctrl-C or a closed terminal would
+        _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode != 0 and "Deleting" not in err, err
+    assert Slides.read(build).slides and (build / "thumbnail.jpg").stat().st_size > 0

@@ -1,8 +1,9 @@
 """The podcast feed: every built episode in one RSS 2.0 feed, with its media, in `public/`.
 
-`public/` is built in a temporary folder beside it, checked (artwork, enclosure lengths,
-required tags, the XML parses), then swapped in with renames, so a failed build leaves
-the previous `public/` as it was.
+`public/` is built in a scratch folder beside it, checked (artwork, enclosure lengths,
+required tags, the XML parses), then swapped in with one rename (fsutil.replace_dir), so a
+failed or killed build leaves the previous `public/` as it was, or the new one. The build
+holds the public/ lock (.public.lock), and first removes the scratch a killed build left.
 
 A ledger the producer commits, `episodes/published.toml`, records each published
 episode's guid and enclosure URL; a build that would change one is refused unless
@@ -14,10 +15,9 @@ the feed has been delivered.
 
 from __future__ import annotations
 
-import os
+import functools
 import shutil
-import tempfile
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,15 @@ from pipeline.config import load_show, project_root
 from pipeline.episode import Episode, load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Ledger, PendingLedger, Timeline, target_for
-from pipeline.publish.ledger import CHANGE_FIX, LEDGER, PENDING, Planned, ledger_digest, plan
+from pipeline.publish.ledger import (
+    CHANGE_FIX,
+    LEDGER,
+    PENDING,
+    Planned,
+    ledger_digest,
+    plan,
+    public_lock,
+)
 from pipeline.publish.placeholders import SHOW_FILE, blocking, still_the_samples
 from pipeline.publish.rss import (
     Channel,
@@ -40,6 +48,7 @@ from pipeline.publish.rss import (
     environment,
     item_context,
 )
+from pipeline.util import fsutil
 from pipeline.util.hashing import sha256_file
 
 COPIED = ("captions.vtt", "captions.srt", "chapters.json")
@@ -107,33 +116,17 @@ def assemble(site: Site, folder: Path, env: jinja2.Environment) -> None:
     (folder / "feed.xml").write_text(xml, encoding="utf-8")
 
 
-def replace_tree(new: Path, target: Path) -> None:
-    """Put `new` in place of `target` with two renames; the old tree is removed after."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except OSError:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def write_public(site: Site, root: Path, base: str) -> Path:
     """Build public/ beside itself, check it, swap it in; a failure leaves the old one."""
-    scratch = Path(tempfile.mkdtemp(dir=root, prefix=".public.new-"))
-    scratch.chmod(0o755)  # mkdtemp makes it private; a web server must read public/
+    public = root / "public"
+    scratch = fsutil.scratch_dir(public)
     try:
         assemble(site, scratch, environment(root))
         check_feed(scratch, base)
-        replace_tree(scratch, root / "public")
+        fsutil.replace_dir(scratch, public)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return root / "public" / "feed.xml"
+    return public / "feed.xml"
 
 
 @dataclass(frozen=True)
@@ -144,9 +137,17 @@ class FeedResult:
     changes: list[str]
 
 
-def build_feed(root: Path, allow_changed_guid: bool = False) -> FeedResult:
+def build_feed(root: Path, allow_changed_guid: bool = False,
+               say: Callable[[str], None] | None = None) -> FeedResult:
     """Build public/ from every built episode under `root`, checked against the ledger,
-    with the ledger as it will be after publishing in public/.ledger.toml."""
+    with the ledger as it will be after publishing in public/.ledger.toml; under the
+    public/ lock (`say` gets a line if it waits for it)."""
+    with public_lock(root, "feed", say):
+        fsutil.clear_scratch(root / "public")
+        return _build(root, allow_changed_guid)
+
+
+def _build(root: Path, allow_changed_guid: bool) -> FeedResult:
     show_path = root / "assets" / "show.toml"
     show = load_show(root)
     base = check_show(show, show_path)
@@ -191,7 +192,7 @@ def placeholder_warning(root: Path) -> str:
 def command(root: Path | None, allow_changed_guid: bool) -> None:
     """Build public/: the podcast feed of every built episode, its audio, captions and chapters."""
     root = root or project_root()
-    result = build_feed(root, allow_changed_guid)
+    result = build_feed(root, allow_changed_guid, say=functools.partial(click.echo, err=True))
     for change_line in result.changes:
         click.echo(f"accepted: {change_line}", err=True)
     for planned in result.planned:

@@ -8,9 +8,11 @@ only by `pipeline publish`) and `formats.PendingLedger` (public/.ledger.toml).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,12 +20,14 @@ from urllib.parse import urlsplit
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Ledger, LedgerEpisode, LedgerShow, PendingEpisode, PendingLedger
+from pipeline.util import lock
 from pipeline.util.hashing import sha256_file
 
 # podcast:guid namespace from the Podcasting 2.0 spec.
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 LEDGER = Path("episodes") / "published.toml"
 PENDING = ".ledger.toml"  # in public/: a dot-file, so `pipeline publish` never delivers it
+PUBLIC_LOCK = ".public.lock"  # beside public/: held while public/ is built or published
 CHANGE_FIX = (
     "undo the change, or rerun with --allow-changed-guid to accept it "
     "(podcast apps then show those episodes again as new)"
@@ -48,6 +52,22 @@ def read_pending(public: Path) -> PendingLedger:
         raise PipelineError("public/ has no pending ledger: it was built by an older "
                             "pipeline", path, "rebuild it: make feed")
     return PendingLedger.read_toml(path)
+
+
+def public_lock(root: Path, command: str, say: Callable[[str], None] | None = None
+                ) -> contextlib.AbstractContextManager[None]:
+    """The lock over public/ and the ledger: `pipeline feed` holds it while it builds public/
+    and `pipeline publish` while it sends public/ and records the ledger, so neither sees
+    the other's half-done work. If it has to wait, `say` gets one line saying for whom."""
+
+    if not root.is_dir():
+        raise PipelineError("no such project folder", root, "check --root or $PIPELINE_ROOT")
+
+    def waiting(holder: str) -> None:
+        if say is not None:
+            say(f"{command}: waiting for {holder} to finish with public/")
+
+    return lock.exclusive(root / PUBLIC_LOCK, f"pipeline {command}", waiting)
 
 
 def ledger_digest(path: Path) -> str:

@@ -3,10 +3,16 @@
 Every stage has one entry shape: `run(episode, ...)` does the work and returns a result
 whose `summary()` says in one line what it did, and `command`, made by `stage_command`, is
 the click command that takes the episode folder, loads it, runs and prints that line.
+
+The command holds the episode's build lock (build/.build.lock) while the stage runs, so two
+builds of one episode (two `make episode`, two `pipeline slides`) take turns instead of
+writing over each other, and a stage may treat scratch files of its own kind in build/ as
+leftovers of a run that died. Builds of different episodes do not wait for each other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +20,10 @@ from typing import Any, Protocol
 
 import click
 
-from pipeline.episode import load_episode
+from pipeline.episode import Episode, load_episode
+from pipeline.util import lock
+
+BUILD_LOCK = ".build.lock"
 
 
 class Result(Protocol):
@@ -30,10 +39,23 @@ def stage_command(name: str) -> Callable[[Callable[..., Result]], click.Command]
     def make(func: Callable[..., Result]) -> click.Command:
         @functools.wraps(func)
         def command(episode_dir: Path, **options: Any) -> None:
-            click.echo(func(load_episode(episode_dir), **options).summary())
+            episode = load_episode(episode_dir)
+            with build_lock(episode, name):
+                result = func(episode, **options)
+            click.echo(result.summary())
 
         argument = click.argument("episode_dir", type=click.Path(file_okay=False,
                                                                  path_type=Path))
         return click.command(name)(argument(command))
 
     return make
+
+
+def build_lock(episode: Episode, stage: str) -> contextlib.AbstractContextManager[None]:
+    """The episode's build lock, held by `pipeline <stage>`; waiting for it says so once."""
+
+    def waiting(holder: str) -> None:
+        click.echo(f"{stage}: waiting for {holder} to finish building {episode.slug}",
+                   err=True)
+
+    return lock.exclusive(episode.build / BUILD_LOCK, f"pipeline {stage}", on_wait=waiting)

@@ -584,17 +584,17 @@ def render_slides(slides: list[Slide], theme: Theme, script: Script,
 
 
 def replace_dir(images: list[Image.Image], target: Path) -> None:
-    """Write the PNGs beside `target`, then swap the folder in, so a failure keeps the old."""
-    tmp, old = target.with_name(".slides.tmp"), target.with_name(".slides.old")
-    for stale in (tmp, old):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for n, image in enumerate(images, 1):
-        image.save(tmp / f"{n:03d}.png", compress_level=6)
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    """Write the PNGs into a scratch folder of a unique name beside `target`, then swap it
+    in, so a failure keeps the old. Scratch left by a run that died is removed first: the
+    build lock (stage_command) keeps any other run of this episode out meanwhile."""
+    fsutil.clear_scratch(target)
+    scratch = fsutil.scratch_dir(target)
+    try:
+        for n, image in enumerate(images, 1):
+            image.save(scratch / f"{n:03d}.png", compress_level=6)
+        fsutil.replace_dir(scratch, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slides:

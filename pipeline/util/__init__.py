@@ -1,1 +1,2 @@
-"""Base helpers: atomic files, progress, platform limits, time codes, hashing."""
+"""Base helpers: atomic files and folders, locks, progress, platform limits, time codes,
+hashing."""
