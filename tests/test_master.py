@@ -45,8 +45,9 @@ VOICE_RATE = 24000
 # -- pure parts -----------------------------------------------------------------------------
 
 def test_encode_argv_has_fixed_flags_and_no_tags():
-    assert stage.encode_argv("mix.wav", "out.mp3", AudioSettings(bitrate="96k")) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-f", "mp3", "-b:a", "96k",
+    assert stage.encode_argv("mix.f32", "out.mp3", AudioSettings(bitrate="96k")) == [
+        "ffmpeg", "-nostdin", "-hide_banner", "-f", "f32le", "-ac", "1", "-ar", "44100",
+        "-i", "mix.f32", "-f", "mp3", "-b:a", "96k",
         "-ac", "1", "-ar", "44100", "-bitexact", "-c:a", "libmp3lame", "-id3v2_version", "0",
         "-map_metadata", "-1", "-write_id3v1", "0", "out.mp3", "-y"]
 
@@ -80,7 +81,7 @@ def joined(*parts: np.ndarray, pause: float = 0.6, rate: int = VOICE_RATE) -> np
 def test_measured_blocks_give_pyloudnorms_integrated_loudness():
     audio = np.concatenate([voice_like(3.0, 1, RATE), 0.3 * voice_like(2.0, 2, RATE)])
     assert len(audio) % (RATE // 10) == 0  # pyloudnorm's last block is then a whole one
-    ours = integrated(measure(audio, RATE).energy, RATE)
+    ours = integrated(measure(audio, RATE).energy, RATE, len(audio))
     assert ours == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(
         audio.astype(np.float64)), abs=1e-9)
 
@@ -94,7 +95,7 @@ def test_pieces_measured_on_their_own_add_up_to_the_whole_exactly():
     assert len(pieces) == 3
     fine = fine_block(RATE)
     assert all(p.start % fine == 0 for p in pieces)
-    total = pieces[-1].end + RATE
+    total = (pieces[-1].end // (RATE // 10) + 10) * (RATE // 10)  # whole 100 ms: no partial
     whole = np.zeros(total, np.float32)
     for p in pieces:
         whole[p.start : p.end] += p.audio

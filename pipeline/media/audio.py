@@ -10,12 +10,12 @@ from pathlib import Path
 
 import ffmpeg
 import numpy as np
-import pyloudnorm
 from scipy.ndimage import minimum_filter1d
 from scipy.signal import resample_poly
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
+from pipeline.media.loudness import energy, integrated
 
 SILENCE_DB = -45.0  # below this (dBFS) a chunk's edge counts as silence
 EDGE_KEEP = 0.02  # seconds kept on either side of the speech when trimming
@@ -93,8 +93,8 @@ def loudness(audio: np.ndarray, rate: int) -> float | None:
     """Integrated loudness in LUFS (ITU-R BS.1770), None when too short or silent."""
     if len(audio) < int(0.4 * rate):
         return None
-    value = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
-    return float(value) if np.isfinite(value) else None
+    value = integrated(energy(audio, rate), rate, len(audio))
+    return value if value is not None and np.isfinite(value) else None
 
 
 def true_peak_db(audio: np.ndarray, oversample: int = 4) -> float:

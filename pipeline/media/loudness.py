@@ -120,16 +120,22 @@ class Blocks:
     peak: np.ndarray  # float32, linear
 
 
-def measure(audio: np.ndarray, rate: int) -> Blocks:
-    """K-weighted energy and true peak of each fine block of `audio` (mono, zero-padded to
-    whole fine blocks), the K-weighting starting at rest."""
+def energy(audio: np.ndarray, rate: int) -> np.ndarray:
+    """K-weighted energy of each fine block of `audio` (mono, zero-padded to whole fine
+    blocks), the K-weighting starting at rest."""
     size = fine_block(rate)
     padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
-    weighted = sosfilt(k_weighting(rate), padded)
-    energy = np.square(weighted).reshape(-1, size).sum(axis=1)
-    over = np.abs(resample_poly(padded, OVERSAMPLE, 1)).reshape(-1, OVERSAMPLE * size)
+    return np.square(sosfilt(k_weighting(rate), padded)).reshape(-1, size).sum(axis=1)
+
+
+def measure(audio: np.ndarray, rate: int) -> Blocks:
+    """K-weighted energy and true peak of each fine block of `audio` (as `energy`)."""
+    size = fine_block(rate)
+    padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
+    over = resample_poly(padded.astype(np.float32), OVERSAMPLE, 1)  # float32: twice as fast
+    over = np.abs(over).reshape(-1, OVERSAMPLE * size)
     peak = np.maximum(over.max(axis=1), np.abs(padded).reshape(-1, size).max(axis=1))
-    return Blocks(energy, peak.astype(np.float32))
+    return Blocks(energy(audio, rate), peak.astype(np.float32))
 
 
 def laid(parts: list[tuple[int, Blocks]], blocks: int) -> Blocks:
@@ -148,11 +154,13 @@ def block_loudness(mean_square: np.ndarray | float) -> np.ndarray | float:
         return -0.691 + 10 * np.log10(mean_square)
 
 
-def integrated(energy: np.ndarray, rate: int) -> float | None:
-    """Integrated loudness (LUFS) from the K-weighted energy of consecutive fine blocks
-    (from the start of the audio); None when no gating block passes the gates."""
+def integrated(energy: np.ndarray, rate: int, samples: int) -> float | None:
+    """Integrated loudness (LUFS) of `samples` samples of audio from the K-weighted energy
+    of its fine blocks; only whole gating blocks count. None when no block passes the
+    gates."""
     per_sub = sub_block(rate) // fine_block(rate)
-    subs = np.pad(energy, (0, -len(energy) % per_sub)).reshape(-1, per_sub).sum(axis=1)
+    whole = samples // sub_block(rate)
+    subs = energy[: whole * per_sub].reshape(-1, per_sub).sum(axis=1)
     if len(subs) < BLOCK_SUBS:
         return None
     sums = sum(subs[i : len(subs) - BLOCK_SUBS + 1 + i] for i in range(BLOCK_SUBS))

@@ -37,7 +37,6 @@ from mutagen.id3 import (
     TRCK,
     CTOCFlags,
 )
-from scipy.io import wavfile
 
 from pipeline.config import AudioSettings
 from pipeline.episode import Episode
@@ -86,8 +85,10 @@ MEASURE_VERSION = "1"  # part of every cache key: bump when measure() changes
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
 
 def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings) -> list[str]:
-    """The mastered samples to an MP3 with fixed flags and no tags of its own."""
-    mp3 = ffmpeg.input(str(src)).output(
+    """The mastered samples (mono float32 at the episode's rate, no header) to an MP3 with
+    fixed flags and no tags of its own."""
+    samples = ffmpeg.input(str(src), format="f32le", ar=audio.sample_rate, ac=1)
+    mp3 = samples.output(
         str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
         audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0, write_id3v1=0,
         bitexact=None, **{"c:a": "libmp3lame"})
@@ -224,7 +225,7 @@ class Levels:
     make of them."""
 
     def __init__(self, pieces: list[Piece], blocks: list[Blocks], rate: int, total: int):
-        self.rate, self.fine = rate, fine_block(rate)
+        self.rate, self.fine, self.samples = rate, fine_block(rate), total
         self.at = [p.start // self.fine for p in pieces]
         self.blocks = laid(list(zip(self.at, blocks, strict=True)), -(-total // self.fine))
         self.hold = max(2, round(LIMIT_HOLD * rate / self.fine))
@@ -241,7 +242,7 @@ class Levels:
         """Integrated loudness (LUFS) after the gain and the limiter."""
         limiter = self.gains(gain_db, ceiling_db)
         energy = 10 ** (gain_db / 10) * np.square(limiter) * self.blocks.energy
-        return integrated(energy, self.rate)
+        return integrated(energy, self.rate, self.samples)
 
 
 def fit_gain(levels: Levels, target: float, ceiling_db: float, path: Path) -> float:
@@ -288,9 +289,9 @@ def encoder_gain(settings: AudioSettings, tmp: Path) -> float:
     rate = settings.sample_rate
     t = np.arange(round(PROBE_SECONDS * rate)) / rate
     tone = (PROBE_LEVEL * np.sin(2 * np.pi * PROBE_HZ * t)).astype(np.float32)
-    wav, mp3 = tmp / "probe.wav", tmp / "probe.mp3"
-    wavfile.write(wav, rate, tone)
-    run_ffmpeg(encode_argv(wav, mp3, settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
+    raw, mp3 = tmp / "probe.f32", tmp / "probe.mp3"
+    tone.astype("<f4").tofile(raw)
+    run_ffmpeg(encode_argv(raw, mp3, settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
     pcm, _ = decode_pcm(mp3, FIX)
     middle = slice(len(t) // 4, 3 * len(t) // 4)
     out = pcm[middle].astype(np.float64) / 2**31
@@ -326,10 +327,10 @@ def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
     together, encode and measure the MP3."""
     gain = fit_gain(job.levels, target, ceiling, job.narration)
     samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
-    wav = job.tmp / "mix.wav"
-    wavfile.write(wav, job.settings.sample_rate, samples)
+    raw = job.tmp / "mix.f32"
+    samples.astype("<f4").tofile(raw)
     _say("encoding the MP3")
-    run_ffmpeg(encode_argv(wav, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
+    run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
     lufs, peak = _ebur128(mp3)
     return Encoded(lufs, peak, limited)
 
