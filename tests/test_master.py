@@ -346,12 +346,13 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
 
 # -- a narration made here: pieces, the cache, an edit ---------------------------------------
 
-def narrated(episode: Path, parts: list[np.ndarray]) -> None:
+def narrated(episode: Path, parts: list[np.ndarray],
+             settings: AudioSettings | None = None) -> None:
     """narration.wav from `parts` (a paragraph pause apart) and a timeline that fits it."""
     audio = joined(*parts)
     build = episode / "build"
     write_wav(build / "narration.wav", audio, VOICE_RATE)
-    lay = music.layout(len(audio) / VOICE_RATE, AudioSettings())
+    lay = music.layout(len(audio) / VOICE_RATE, settings or AudioSettings())
     at, segments = lay.offset, []
     for n, part in enumerate(parts, 1):
         segments.append(builders.timed(f"robots/paragraph-{n}", round(at, 3),
@@ -406,6 +407,41 @@ def test_the_fitted_gain_is_what_the_rendered_samples_measure(tmp_path, monkeypa
     assert measured == pytest.approx(-16.0, abs=0.02)
     peak = 20 * np.log10(np.max(np.abs(resample_poly(samples, 4, 1))))
     assert -2.1 < peak <= -2.0 + 0.05
+
+
+def test_stereo_at_48k_without_music_meets_the_targets(tmp_path, monkeypatch):
+    """The encoder's change of level is probed for these settings too (two channels count
+    twice in BS.1770's sum); the MP3 measured here, independently, is on target."""
+    episode = make_project(tmp_path)
+    issue = episode / "issue.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(
+        "date: 2023-01-06\n", "date: 2023-01-06\nsettings:\n  audio: {music: false, "
+        "channels: 2, sample_rate: 48000}\n"), encoding="utf-8")
+    settings = AudioSettings(music=False, channels=2, sample_rate=48000)
+    narrated(episode, PARTS, settings)
+    result = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    mp3 = episode / "build" / "episode.mp3"
+    info = MP3(mp3).info
+    assert (info.sample_rate, info.channels) == (48000, 2)
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-f", "f32le",
+                          "-"], capture_output=True, check=True).stdout
+    stereo = np.frombuffer(pcm, "<f4").reshape(-1, 2).astype(np.float64)
+    lufs = pyloudnorm.Meter(48000).integrated_loudness(stereo)
+    assert lufs == pytest.approx(-16.0, abs=0.2)
+    assert result.loudness == pytest.approx(-16.0, abs=stage.LOUDNESS_SLACK)
+    assert result.true_peak <= -1.0
+
+
+def test_a_short_episode_is_one_piece_with_both_beds(tmp_path, monkeypatch):
+    """When the intro's and the outro's music overlap, the whole episode is one piece."""
+    episode = make_project(tmp_path)
+    narrated(episode, [voice_like(1.5, 4)])
+    result = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    assert (result.pieces, result.measured) == (2, 2)  # the speech alone, then all of it
+    audio = decoded(episode / "build" / "episode.mp3")
+    assert np.sqrt(np.mean(audio[int(0.5 * RATE) : int(3.5 * RATE)] ** 2)) > 0.01  # intro
+    assert np.sqrt(np.mean(audio[-int(3.0 * RATE) : -int(2.0 * RATE)] ** 2)) > 0.01  # outro
+    assert abs(result.loudness + 16.0) <= stage.LOUDNESS_SLACK and result.true_peak <= -1.0
 
 
 def test_an_episode_without_speech_is_refused(tmp_path, monkeypatch):
