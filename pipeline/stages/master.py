@@ -153,7 +153,7 @@ def _source(assets: Path | None, name: str, rate: int) -> music.Source:
     return decode(path, rate, "export it again as WAV or FLAC") if path else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Mix:
     """Where the music goes: the episode's length and the music beds, with their gains."""
 
@@ -222,7 +222,7 @@ def measured(pieces: list[Piece], rate: int, cache: BlockCache) -> tuple[list[Bl
 
 class Levels:
     """The episode's fine blocks, from its pieces' figures, and what a gain and the limiter
-    make of them."""
+    do to them."""
 
     def __init__(self, pieces: list[Piece], blocks: list[Blocks], rate: int, total: int):
         self.rate, self.fine, self.samples = rate, fine_block(rate), total
@@ -251,7 +251,7 @@ def fit_gain(levels: Levels, target: float, ceiling_db: float, path: Path) -> fl
     base = levels.loudness(0.0, None)
     if base is None or base < SILENT_LUFS:
         raise PipelineError("the narration is silent", path, rebuild_hint(path))
-    x, miss = target - base, 0.0
+    x = target - base
     last: tuple[float, float] | None = None
     for _ in range(FIT_STEPS):
         level = levels.loudness(x, ceiling_db)
@@ -383,7 +383,6 @@ def id3_tags(episode: Episode, timeline: Timeline) -> ID3:
                       end_time=int(round(section.end * 1000)),
                       sub_frames=[TIT2(encoding=3, text=section.title)]))
     return tags
-
 
 
 def write_tags(tags: ID3, mp3: Path) -> None:
