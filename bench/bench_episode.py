@@ -1,6 +1,7 @@
 """The whole sample episode, stage by stage: seconds of compute (CPU time of the stage's
 process) and wall time per second of episode audio, cold (empty voice cache) and after a
-one-paragraph edit, side by side in one run. Not a timed test.
+one-paragraph edit, side by side in one run; then what of master's edit time is its floor
+(the whole-file MP3 encode and ffmpeg's measurement of the MP3). Not a timed test.
 
     python bench/bench_episode.py [--episode episodes/<slug>]
 
@@ -74,6 +75,38 @@ def table(cold: dict, edit: dict, audio: float) -> str:
     return "\n".join(rows)
 
 
+def child_seconds(argv: list[str]) -> float:
+    """CPU seconds of one ffmpeg command."""
+    cpu0 = child_cpu()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return child_cpu() - cpu0
+
+
+def master_floor(build: Path) -> tuple[float, float]:
+    """CPU seconds of master's two whole-file steps, run again on this episode as master
+    runs them: the MP3 encode of the mastered samples, and ebur128 on the MP3."""
+    from pipeline.config import AudioSettings
+    from pipeline.stages import master
+
+    with tempfile.TemporaryDirectory(prefix="bench-master-") as tmp:
+        raw = Path(tmp) / "mix.f32"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(build / "episode.mp3"),
+                        "-f", "f32le", "-ac", "1", str(raw)], check=True)
+        encode = child_seconds(master.encode_argv(raw, Path(tmp) / "e.mp3", AudioSettings()))
+    return encode, child_seconds(master.ebur128_argv(build / "episode.mp3"))
+
+
+def master_lines(cold: dict, edit: dict, floor: tuple[float, float]) -> list[str]:
+    (_, cold_cpu), (_, edit_cpu) = cold["master"], edit["master"]
+    encode, measure = floor
+    return [f"master: cold {cold_cpu:.1f} s of compute, after the edit {edit_cpu:.1f} s "
+            f"({edit_cpu / cold_cpu:.2f} of cold); of the edit's, the MP3 encode "
+            f"{encode:.1f} s ({encode / edit_cpu:.0%}) and ebur128 on the MP3 {measure:.1f} s "
+            f"({measure / edit_cpu:.0%}): both whole-file",
+            f"summary: master's floor | encode {encode / edit_cpu:.0%} + measure "
+            f"{measure / edit_cpu:.0%} of its edit time | edit {edit_cpu / cold_cpu:.2f} of cold"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episode", type=Path,
@@ -89,11 +122,13 @@ def main() -> None:
         edit_one_paragraph(root / "episodes" / slug / "issue.md")
         edit = build(root, slug)
         audio = Timeline.read(root / "episodes" / slug / "build").duration
+        floor = master_floor(root / "episodes" / slug / "build")
     print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
     print(table(cold, edit, audio))
     for stage in STAGES:
         print(f"summary: stage {stage} | {cold[stage][1] / audio:.4f} s/s cold | "
               f"{edit[stage][1] / audio:.4f} s/s after a one-paragraph edit")
+    print("\n".join(master_lines(cold, edit, floor)))
     cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))
     print(f"summary: sample episode, all stages | {audio / cold_wall:.1f}x real time cold | "
           f"the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")

@@ -3,8 +3,8 @@ the MP3 decoded by ffmpeg here, loudness by pyloudnorm, true peak 4x oversampled
 
 from __future__ import annotations
 
+import json
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
-from narrate_fixtures import make_project
+from narrate_fixtures import make_project, write_script
 from PIL import Image
 from scipy.signal import resample_poly
 
@@ -22,16 +22,11 @@ from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
-from pipeline.media.loudness import LoudnormMeasurement, integrated_and_peak, parse_loudnorm
+from pipeline.media.audio import apply_gain, islands, limiter_gain, write_wav
+from pipeline.media.loudness import fine_block, integrated, integrated_and_peak, measure
 from pipeline.stages import master as stage
 from pipeline.stages import narrate
 from tests import builders
-
-LOUDNORM_STDERR = """[Parsed_loudnorm_0 @ 0x55] \n{\n\t"input_i" : "-27.61",
-\t"input_tp" : "-4.47",\n\t"input_lra" : "18.06",\n\t"input_thresh" : "-39.20",
-\t"output_i" : "-16.58",\n\t"output_tp" : "-1.50",\n\t"output_lra" : "14.78",
-\t"output_thresh" : "-27.71",\n\t"normalization_type" : "dynamic",
-\t"target_offset" : "0.58"\n}\n"""
 
 EBUR128_STDERR = """[Parsed_ebur128_0 @ 0x5] t: 18.7  TARGET:-23 LUFS    M: -17.0 S: -16.2
 [Parsed_ebur128_0 @ 0x5] Summary:
@@ -43,75 +38,110 @@ EBUR128_STDERR = """[Parsed_ebur128_0 @ 0x5] t: 18.7  TARGET:-23 LUFS    M: -17.
   True peak:
     Peak:       -1.6 dBFS
 """
+RATE = 44100
+VOICE_RATE = 24000
 
 
 # -- pure parts -----------------------------------------------------------------------------
 
-def test_measure_argv():
-    assert stage.measure_argv("mix.wav", AudioSettings()) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-filter_complex",
-        "[0]apad=pad_dur=3[s0];[s0]loudnorm=I=-16.00:LRA=50:TP=-1.50:print_format=json[s1]",
-        "-map", "[s1]", "-f", "null", "-"]
+def test_encode_argv_has_fixed_flags_and_no_tags():
+    assert stage.encode_argv("mix.f32", "out.mp3", AudioSettings(bitrate="96k")) == [
+        "ffmpeg", "-nostdin", "-hide_banner", "-f", "f32le", "-ac", "1", "-ar", "44100",
+        "-i", "mix.f32", "-f", "mp3", "-b:a", "96k",
+        "-ac", "1", "-ar", "44100", "-bitexact", "-c:a", "libmp3lame", "-id3v2_version", "0",
+        "-map_metadata", "-1", "-write_id3v1", "0", "out.mp3", "-y"]
 
 
-def test_encode_argv_is_linear_with_the_measured_values():
-    measured = parse_loudnorm(LOUDNORM_STDERR)
-    limiter = stage.limiter_filter(-6.0, 6.0)
-    assert stage.encode_argv("mix.wav", "out.mp3", AudioSettings(bitrate="96k"), measured,
-                             limiter) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "mix.wav", "-filter_complex",
-        "[0]alimiter=latency=1:level=disabled:level_in=1.995262:limit=0.501187[s0];"
-        "[s0]loudnorm=I=-16.00:LRA=19.1:TP=-1.50:linear=true:measured_I=-27.61:"
-        "measured_LRA=18.06:measured_TP=-4.47:measured_thresh=-39.20:offset=0.58:"
-        "print_format=json[s1]",
-        "-map", "[s1]", "-f", "mp3", "-b:a", "96k", "-ac", "1", "-ar", "44100", "-bitexact",
-        "-c:a", "libmp3lame", "-id3v2_version", "0", "-map_metadata", "-1",
-        "-write_id3v1", "0", "out.mp3", "-y"]
-
-
-def test_limiter_filter_is_absent_when_not_needed_and_clamped_to_alimiter_range():
-    assert stage.limiter_filter(None) is None
-    limiter = stage.limiter_filter(-40.0, 50.0)
-    assert limiter == stage.Limiter(level_in=64.0, limit=0.0625)
-    assert limiter.options() == {
-        "level_in": "64.000000", "limit": "0.062500", "level": "disabled", "latency": "1"}
-
-
-def test_next_ceiling_starts_under_the_target_then_steps_down_further_than_the_excess():
-    settings = AudioSettings()
-    first = stage.next_ceiling(None, 9.0, settings)
-    assert first == pytest.approx(-1.0 - stage.MP3_MARGIN - stage.LIMITER_HEADROOM)
-    assert stage.next_ceiling(first, 0.5, settings) == pytest.approx(first - 0.9)
-
-
-def test_parsers_read_the_last_report():
-    measured = parse_loudnorm("noise {\"x\": 1}\n" + LOUDNORM_STDERR)
-    assert (measured.input_i, measured.target_offset) == (-27.61, 0.58)
-    assert measured.normalization_type == "dynamic"
-    assert integrated_and_peak(EBUR128_STDERR) == (-16.1, -1.6)
+def test_ebur128_argv_and_its_parser():
     assert stage.ebur128_argv("e.mp3") == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-filter_complex",
         "[0]ebur128=peak=true[s0]", "-map", "[s0]", "-f", "null", "-"]
-    assert stage.ebur128_argv("m.wav", stage.limiter_filter(-6.0, 6.0)) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "m.wav", "-filter_complex",
-        "[0]alimiter=latency=1:level=disabled:level_in=1.995262:limit=0.501187[s0];"
-        "[s0]ebur128=peak=true[s1]", "-map", "[s1]", "-f", "null", "-"]
-    with pytest.raises(PipelineError):
-        parse_loudnorm("no json here")
-    with pytest.raises(PipelineError, match="incomplete measurement.*input_lra"):
-        parse_loudnorm(LOUDNORM_STDERR.replace('"input_lra"', '"lra"'))
+    assert integrated_and_peak(EBUR128_STDERR) == (-16.1, -1.6)
     with pytest.raises(PipelineError, match="no summary"):
         integrated_and_peak("t: 1.0 TARGET:-23 LUFS M: -17.0 S: -16.2 I: -16.0 LUFS")
 
 
-def measurement(input_i: float, input_tp: float) -> LoudnormMeasurement:
-    return replace(parse_loudnorm(LOUDNORM_STDERR), input_i=input_i, input_tp=input_tp)
+def voice_like(seconds: float, seed: int, rate: int = VOICE_RATE) -> np.ndarray:
+    """Harmonics under a syllable-rate envelope, with a few single-sample clicks: peaks far
+    above the loudness, as a synthetic voice has."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    tones = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) / k
+                for k, f in enumerate(rng.uniform(110, 3000, 8), 1))
+    out = 0.05 * tones * np.sin(np.pi * 4 * t) ** 2
+    out[rng.choice(len(t), 4, replace=False)] = 0.9
+    return out.astype(np.float32)
 
 
-def test_linear_excess():
-    measured = measurement(-20.0, -3.0)
-    # gain +4 dB puts the peak at +1.0 dBTP against a ceiling of -1.5
-    assert stage.linear_excess(measured, AudioSettings()) == pytest.approx(2.5)
+def joined(*parts: np.ndarray, pause: float = 0.6, rate: int = VOICE_RATE) -> np.ndarray:
+    gap = np.zeros(int(pause * rate), np.float32)
+    return np.concatenate([x for part in parts for x in (part, gap)][:-1])
+
+
+def test_measured_blocks_give_pyloudnorms_integrated_loudness():
+    audio = np.concatenate([voice_like(3.0, 1, RATE), 0.3 * voice_like(2.0, 2, RATE)])
+    assert len(audio) % (RATE // 10) == 0  # pyloudnorm's last block is then a whole one
+    ours = integrated(measure(audio, RATE).energy, RATE, len(audio))
+    assert ours == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(
+        audio.astype(np.float64)), abs=1e-9)
+
+
+def test_pieces_measured_on_their_own_add_up_to_the_whole_exactly():
+    """Each piece is measured alone, starting at rest; laid out on the fine-block grid
+    their figures give the gated loudness of the whole episode (BS.1770's 400 ms blocks
+    straddle the pieces and the pauses) and its true peak."""
+    narration = joined(voice_like(2.0, 1), voice_like(1.0, 2), 0.2 * voice_like(2.5, 3))
+    pieces = stage.speech_pieces(narration, VOICE_RATE, RATE, offset=0.5)
+    assert len(pieces) == 3
+    fine = fine_block(RATE)
+    assert all(p.start % fine == 0 for p in pieces)
+    total = (pieces[-1].end // (RATE // 10) + 10) * (RATE // 10)  # whole 100 ms: no partial
+    whole = np.zeros(total, np.float32)
+    for p in pieces:
+        whole[p.start : p.end] += p.audio
+    levels = stage.Levels(pieces, [measure(p.audio, RATE) for p in pieces], RATE, total)
+    expected = pyloudnorm.Meter(RATE).integrated_loudness(whole.astype(np.float64))
+    assert levels.loudness(0.0, None) == pytest.approx(expected, abs=1e-6)
+    assert levels.blocks.peak.max() == pytest.approx(measure(whole, RATE).peak.max())
+
+
+def test_a_piece_sits_within_half_a_fine_block_of_its_time():
+    narration = joined(voice_like(1.0, 1), voice_like(1.0, 2))
+    pieces = stage.speech_pieces(narration, VOICE_RATE, RATE, offset=4.0)
+    second = int(1.6 * VOICE_RATE)  # the second part's first sample in the narration
+    exact = (4.0 + second / VOICE_RATE - stage.PAD) * RATE
+    assert abs(pieces[1].start - exact) <= fine_block(RATE) / 2 + 1
+    moved = stage.speech_pieces(np.concatenate([np.zeros(777, np.float32), narration]),
+                                VOICE_RATE, RATE, offset=4.0)
+    assert [p.key(RATE) for p in moved] == [p.key(RATE) for p in pieces]  # shifted, same
+    assert moved[1].start != pieces[1].start
+
+
+def test_islands_split_at_runs_of_zeros_of_the_gap_or_longer():
+    audio = np.array([0, 0, 1, 2, 0, 3, 0, 0, 0, 4, 0, 0], np.float32)
+    assert islands(audio, 3) == [(2, 6), (9, 10)]
+    assert islands(audio, 1) == [(2, 4), (5, 6), (9, 10)]
+    assert islands(audio, 4) == [(2, 10)]
+    assert islands(np.zeros(5), 2) == []
+
+
+def test_limiter_gain_keeps_every_block_and_its_neighbours_under_the_ceiling():
+    rng = np.random.default_rng(3)
+    peaks = rng.uniform(0.0, 0.5, 400)
+    peaks[[50, 51, 200, 330]] = [2.0, 1.5, 4.0, 1.2]
+    gain = limiter_gain(peaks, 1.0, hold=6, smooth=4)
+    for i in range(1, len(peaks) - 1):
+        assert max(gain[i - 1 : i + 2]) * peaks[i] <= 1.0 + 1e-12
+    assert gain[200] == pytest.approx(0.25)
+    assert np.all(gain[:35] == 1.0) and np.all(gain[220:320] == 1.0)  # far from a peak
+    assert np.max(np.abs(np.diff(gain))) <= 0.75 / 9 + 1e-12  # ramps over 2 * smooth + 1
+
+
+def test_apply_gain_interpolates_between_block_centres():
+    audio = np.ones(50, np.float32)
+    gains = np.array([1.0, 0.5, 0.5, 1.0, 1.0])
+    out = apply_gain(audio, gains, 10)
+    assert out == pytest.approx(np.interp(np.arange(50), np.arange(5) * 10 + 4.5, gains))
 
 
 def test_music_is_seeded_original_and_laid_out():
@@ -168,7 +198,7 @@ def test_loudness_and_true_peak_measured_independently(mastered):
     peak = 20 * np.log10(np.max(np.abs(resample_poly(audio, 4, 1))))
     assert lufs == pytest.approx(-16.0, abs=1.0)
     assert peak <= -1.0
-    assert "(linear)" in output
+    assert "peaks limited by up to" in output
 
 
 @pytest.mark.slow
@@ -213,7 +243,7 @@ def test_id3_tags_and_chapters_read_back(mastered):
     assert art.mime == "image/png"
     assert art.data == (episode.parent.parent / "assets" / "artwork.png").read_bytes()
     sections = timeline(episode).sections
-    chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    chaps = tags.getall("CHAP")  # in the order the file holds them
     assert [(c.start_time, c.end_time, str(c.sub_frames["TIT2"])) for c in chaps] == [
         (round(s.start * 1000), round(s.end * 1000), s.title) for s in sections]
     toc = tags.getall("CTOC")[0]
@@ -237,6 +267,7 @@ def test_summary_line(mastered):
     line = output.strip().splitlines()[-1]
     assert line.startswith("master: ") and " LUFS, " in line and " dBTP " in line
     assert "segments: 5 synthesised, 0 from cache" in line
+    assert " stretches measured now, the rest cached" in line
 
 
 @pytest.mark.slow
@@ -246,7 +277,7 @@ def test_without_artwork_a_warning_and_no_cover(mastered, capsys):
     result = stage.run(load_episode(episode))
     assert "no cover art" in capsys.readouterr().err
     assert ID3(episode / "build" / "episode.mp3").getall("APIC") == []
-    assert result.mode == "linear"
+    assert result.measured == 0  # the audio is what it was: every piece came from the cache
 
 
 def dominant_hz(audio: np.ndarray, a: float, b: float) -> float:
@@ -273,6 +304,32 @@ def test_the_producers_own_intro_music_is_used(mastered):
     assert abs(dominant_hz(own, outro_start, outro_start + 2) - 1000) > 20  # still generated
 
 
+@pytest.mark.slow
+def test_a_narrated_edit_remasters_to_the_bytes_of_a_cold_build(mastered, tmp_path,
+                                                                 monkeypatch):
+    """One paragraph edited and narrated again (real hibari): master measures that
+    paragraph's piece and the music's two, reuses the rest, and writes the bytes a build
+    with an empty cache writes."""
+    fixture_episode, _, _ = mastered
+    cache = fixture_episode.parent.parent / "cache"  # the fixture's voices and blocks
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(cache))
+    episode = make_project(tmp_path)
+    narrate.run(load_episode(episode))
+    before = stage.run(load_episode(episode))
+    assert before.measured == 0  # the fixture's own narration, pieces already measured
+    write_script(episode, {"robots/paragraph-1": "Robots learn to stack red blocks."})
+    narrate.run(load_episode(episode))
+    edited = stage.run(load_episode(episode))
+    assert edited.measured == 3
+    incremental = (episode / "build" / "episode.mp3").read_bytes()
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    cold = stage.run(load_episode(episode))
+    assert cold.measured > edited.measured
+    assert (episode / "build" / "episode.mp3").read_bytes() == incremental
+    audio = decoded(episode / "build" / "episode.mp3")
+    assert pyloudnorm.Meter(44100).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.2)
+
+
 def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
     episode = make_project(tmp_path)
@@ -287,19 +344,140 @@ def test_stale_timeline_is_refused_and_the_mp3_kept(tmp_path, monkeypatch):
     assert (build / "episode.mp3").read_bytes() == b"an earlier good file"
 
 
-def test_shifted_targets_move_together():
-    moved = stage.shifted(AudioSettings(), 0.4)
-    assert stage.loudnorm_filter(moved) == {
-        "I": "-15.60", "TP": "-1.10", "LRA": "50", "print_format": "json"}
-    assert stage.linear_excess(measurement(-20.0, -5.0), moved) == pytest.approx(
-        stage.linear_excess(measurement(-20.0, -5.0), AudioSettings()))
+# -- a narration made here: pieces, the cache, an edit ---------------------------------------
+
+def narrated(episode: Path, parts: list[np.ndarray],
+             settings: AudioSettings | None = None) -> None:
+    """narration.wav from `parts` (a paragraph pause apart) and a timeline that fits it."""
+    audio = joined(*parts)
+    build = episode / "build"
+    write_wav(build / "narration.wav", audio, VOICE_RATE)
+    lay = music.layout(len(audio) / VOICE_RATE, settings or AudioSettings())
+    at, segments = lay.offset, []
+    for n, part in enumerate(parts, 1):
+        segments.append(builders.timed(f"robots/paragraph-{n}", round(at, 3),
+                                       round(at + len(part) / VOICE_RATE, 3)))
+        at += len(part) / VOICE_RATE + 0.6
+    builders.timeline(segments, lay.duration, offset=lay.offset).write(build)
 
 
-@pytest.mark.slow
-def test_the_encoder_loss_is_learned_so_a_rebuild_encodes_once(mastered, capsys):
-    episode, first_output, mp = mastered
-    assert stage.learned_shift(AudioSettings()) > 0.1  # the MP3 encoder lowers the level
-    result = stage.run(load_episode(episode))
-    assert "encoding the MP3 again" not in capsys.readouterr().err
-    assert result.loudness == pytest.approx(-16.0, abs=0.2)
+PARTS = [voice_like(2.0, n) for n in range(1, 6)]  # the third and fourth play without music
+
+
+def master_with_cache(episode: Path, cache: Path, monkeypatch) -> stage.MasterResult:
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(cache))
+    return stage.run(load_episode(episode))
+
+
+def test_an_edit_measures_only_what_changed_and_writes_a_cold_builds_bytes(tmp_path,
+                                                                         monkeypatch):
+    episode = make_project(tmp_path)
+    mp3 = episode / "build" / "episode.mp3"
+    narrated(episode, PARTS)
+    first = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    assert (first.pieces, first.measured) == (5 + 4, 5 + 2)  # speech alone, then as mixed
+    narrated(episode, [*PARTS[:2], voice_like(2.5, 9), *PARTS[3:]])  # a longer third part
+    edited = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    # the new part, and the intro and outro: the music's level follows the speech's
+    assert edited.measured == 3
+    incremental = mp3.read_bytes()
+    cold = master_with_cache(episode, tmp_path / "empty-cache", monkeypatch)
+    assert (cold.pieces, cold.measured) == (edited.pieces, first.measured)
+    assert mp3.read_bytes() == incremental
+    assert (cold.loudness, cold.true_peak) == (edited.loudness, edited.true_peak)
+    assert abs(edited.loudness + 16.0) <= stage.LOUDNESS_SLACK and edited.true_peak <= -1.0
+
+
+def test_the_fitted_gain_is_what_the_rendered_samples_measure(tmp_path, monkeypatch):
+    """The loudness worked out from blocks after the gain and the limiter is what the
+    samples put together measure (pyloudnorm), and their true peak is the ceiling's."""
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    episode = load_episode(make_project(tmp_path))
+    narration = joined(*PARTS)
+    lay = music.layout(len(narration) / VOICE_RATE, AudioSettings())
+    pieces, blocks, _ = stage.episode_pieces(episode, narration, VOICE_RATE, lay,
+                                             stage.BlockCache())
+    total = round(lay.duration * RATE)
+    levels = stage.Levels(pieces, blocks, RATE, total)
+    gain = stage.fit_gain(levels, -16.0, -2.0, tmp_path)
+    assert levels.loudness(gain, -2.0) == pytest.approx(-16.0, abs=stage.FIT_TOLERANCE)
+    samples, limited = stage.render(pieces, levels, gain, -2.0, total)
+    assert limited > 6.0  # the clicks are cut hard
+    measured = pyloudnorm.Meter(RATE).integrated_loudness(samples.astype(np.float64))
+    assert measured == pytest.approx(-16.0, abs=0.02)
+    peak = 20 * np.log10(np.max(np.abs(resample_poly(samples, 4, 1))))
+    assert -2.1 < peak <= -2.0 + 0.05
+
+
+def test_stereo_at_48k_without_music_meets_the_targets(tmp_path, monkeypatch):
+    """The encoder's change of level is probed for these settings too (two channels count
+    twice in BS.1770's sum); the MP3 measured here, independently, is on target."""
+    episode = make_project(tmp_path)
+    issue = episode / "issue.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(
+        "date: 2023-01-06\n", "date: 2023-01-06\nsettings:\n  audio: {music: false, "
+        "channels: 2, sample_rate: 48000}\n"), encoding="utf-8")
+    settings = AudioSettings(music=False, channels=2, sample_rate=48000)
+    narrated(episode, PARTS, settings)
+    result = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    mp3 = episode / "build" / "episode.mp3"
+    info = MP3(mp3).info
+    assert (info.sample_rate, info.channels) == (48000, 2)
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-f", "f32le",
+                          "-"], capture_output=True, check=True).stdout
+    stereo = np.frombuffer(pcm, "<f4").reshape(-1, 2).astype(np.float64)
+    lufs = pyloudnorm.Meter(48000).integrated_loudness(stereo)
+    assert lufs == pytest.approx(-16.0, abs=0.2)
+    assert result.loudness == pytest.approx(-16.0, abs=stage.LOUDNESS_SLACK)
     assert result.true_peak <= -1.0
+
+
+def test_a_short_episode_is_one_piece_with_both_beds(tmp_path, monkeypatch):
+    """When the intro's and the outro's music overlap, the whole episode is one piece."""
+    episode = make_project(tmp_path)
+    narrated(episode, [voice_like(1.5, 4)])
+    result = master_with_cache(episode, tmp_path / "cache", monkeypatch)
+    assert (result.pieces, result.measured) == (2, 2)  # the speech alone, then all of it
+    audio = decoded(episode / "build" / "episode.mp3")
+    assert np.sqrt(np.mean(audio[int(0.5 * RATE) : int(3.5 * RATE)] ** 2)) > 0.01  # intro
+    assert np.sqrt(np.mean(audio[-int(3.0 * RATE) : -int(2.0 * RATE)] ** 2)) > 0.01  # outro
+    assert abs(result.loudness + 16.0) <= stage.LOUDNESS_SLACK and result.true_peak <= -1.0
+
+
+def test_an_episode_without_speech_is_refused(tmp_path, monkeypatch):
+    episode = make_project(tmp_path)
+    narrated(episode, [np.zeros(VOICE_RATE, np.float32)])
+    with pytest.raises(PipelineError, match="narration.wav: the narration is silent"):
+        master_with_cache(episode, tmp_path / "cache", monkeypatch)
+
+
+TITLES = ["Introduction", "A", "A much longer title than any other here", "Mid", "Outro",
+          "Section six", "7", "Eight, at some length", "Nine", "Ten", "Eleven, nearly last",
+          "The end"]
+
+
+def test_chapters_are_in_time_order_in_the_file(tmp_path, monkeypatch):
+    """mutagen writes frames by size; ffprobe (and other readers) take CHAP frames in file
+    order, so they must be in time order there, more than ten of them included."""
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    episode = load_episode(make_project(tmp_path))
+    mp3 = tmp_path / "e.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=12", "-c:a", "libmp3lame", str(mp3)],
+                   check=True)
+    sections = [TimedSection(id=f"s{i}", index=i, title=t, start=float(i), end=float(i + 1))
+                for i, t in enumerate(TITLES)]
+    timeline = builders.timeline([builders.timed("s0/paragraph-1", 0.5, 1.0)], 12.0, sections)
+    size = len(mp3.read_bytes())
+    stage.write_tags(stage.id3_tags(episode, timeline), mp3)
+    chaps = ID3(mp3).getall("CHAP")
+    assert [c.element_id for c in chaps] == [f"chp{i}" for i in range(12)]
+    assert [c.start_time for c in chaps] == [1000 * i for i in range(12)]
+    assert ID3(mp3).getall("CTOC")[0].child_element_ids == [f"chp{i}" for i in range(12)]
+    probe = json.loads(subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", str(mp3)],
+        capture_output=True, check=True).stdout)
+    assert [(c["tags"]["title"], float(c["start_time"]), float(c["end_time"]))
+            for c in probe["chapters"]] == [(t, i, i + 1) for i, t in enumerate(TITLES)]
+    assert float(probe["format"]["duration"]) == pytest.approx(12.0, abs=0.1)
+    assert len(mp3.read_bytes()) > size

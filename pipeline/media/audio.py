@@ -1,5 +1,5 @@
 """Audio helpers for narrate and master: decoding with ffmpeg, WAV in and out, loudness,
-silence trimming."""
+silence trimming, the parts between pauses, a limiter's gain."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 
 import ffmpeg
 import numpy as np
-import pyloudnorm
+from scipy.ndimage import minimum_filter1d
 from scipy.signal import resample_poly
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
+from pipeline.media.loudness import energy, integrated
 
 SILENCE_DB = -45.0  # below this (dBFS) a chunk's edge counts as silence
 EDGE_KEEP = 0.02  # seconds kept on either side of the speech when trimming
@@ -92,8 +93,8 @@ def loudness(audio: np.ndarray, rate: int) -> float | None:
     """Integrated loudness in LUFS (ITU-R BS.1770), None when too short or silent."""
     if len(audio) < int(0.4 * rate):
         return None
-    value = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
-    return float(value) if np.isfinite(value) else None
+    value = integrated(energy(audio, rate), rate, len(audio))
+    return value if value is not None and np.isfinite(value) else None
 
 
 def true_peak_db(audio: np.ndarray, oversample: int = 4) -> float:
@@ -115,3 +116,46 @@ def trim(audio: np.ndarray, rate: int) -> np.ndarray:
     """The audio without the silence at its edges."""
     start, end = speech_bounds(audio, rate)
     return audio[start:end]
+
+
+def islands(audio: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of `audio` with no run of `gap` or more exact zeros in
+    it, in order: the parts of a narration between its pauses."""
+    sound = np.concatenate([[False], audio != 0, [False]])
+    edges = np.flatnonzero(sound[1:] != sound[:-1])  # starts and ends of sound, in turn
+    starts, ends = edges[0::2], edges[1::2]
+    if not len(starts):
+        return []
+    keep = np.flatnonzero(starts[1:] - ends[:-1] >= gap)
+    return [(int(a), int(b)) for a, b in zip(np.concatenate([starts[:1], starts[keep + 1]]),
+                                             np.concatenate([ends[keep], ends[-1:]]),
+                                             strict=True)]
+
+
+def limiter_gain(peaks: np.ndarray, ceiling: float, hold: int, smooth: int) -> np.ndarray:
+    """A look-ahead limiter's gain for each block of samples, given each block's peak: the
+    gain a block needs to stay under `ceiling`, the least of those within `hold` blocks
+    either side, then averaged over `smooth` blocks either side. With hold > smooth no gain
+    is above the need of its own block or of its neighbours, so interpolating between block
+    centres keeps every sample under the ceiling."""
+    with np.errstate(divide="ignore"):
+        need = np.minimum(1.0, ceiling / peaks.astype(np.float64))
+    held = minimum_filter1d(need, 2 * hold + 1, mode="nearest")
+    width = 2 * smooth + 1
+    padded = np.pad(held, smooth, mode="edge")
+    return np.convolve(padded, np.ones(width), mode="valid") / width
+
+
+def apply_gain(audio: np.ndarray, gains: np.ndarray, block: int) -> np.ndarray:
+    """`audio` times a gain given per block of `block` samples (from the first sample on),
+    interpolated linearly between the blocks' centres."""
+    blocks = -(-len(audio) // block)
+    mid = np.asarray(gains[:blocks], np.float64)
+    mid = np.pad(mid, (0, blocks - len(mid)), mode="edge")
+    side = np.arange(block) - (block - 1) / 2  # each sample's distance from its centre
+    before = np.concatenate([mid[:1], mid[:-1]])[:, None]
+    after = np.concatenate([mid[1:], mid[-1:]])[:, None]
+    weight = np.abs(side) / block
+    curve = mid[:, None] * (1 - weight) + np.where(side < 0, before, after) * weight
+    shaped = np.pad(audio, (0, blocks * block - len(audio))).reshape(blocks, block) * curve
+    return shaped.ravel()[: len(audio)].astype(np.float32)

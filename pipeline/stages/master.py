@@ -1,22 +1,26 @@
 """Stage `master`: build/narration.wav + build/timeline.json -> build/episode.mp3 (music,
 loudness, ID3 tags, chapters) + build/chapters.json (Podcasting 2.0 JSON chapters).
 
-Loudness: ffmpeg's loudnorm in two passes, linear mode. The mix is first brought to the
-target loudness (pyloudnorm), so what is left is the peaks: linear mode refuses a gain that
-would push the true peak over the ceiling, and synthetic speech has sharp peaks (hibari's
-are about 22 dB above its loudness). So a limiter (alimiter, delay compensated) sits in
-front of loudnorm in both passes, and its ceiling is lowered until pass one's measurement
-allows a linear gain; pass two then applies that one gain and encodes the MP3.
+The episode is cut into pieces at the narration's pauses (runs of digital silence); the
+intro and the outro, with their music, are two more. Each piece is measured on its own
+(K-weighted energy and true peak per 1.4 ms block) and the figures are cached by its
+content, so after an edit only the pieces that changed are measured again. From those
+figures alone the stage finds the one gain that, after a look-ahead limiter keeping the
+true peaks under the ceiling, brings the episode to its loudness target (ITU-R BS.1770
+gating, worked out from the pieces' 100 ms sub-blocks). The pieces are then put together
+with that gain and the limiter's and encoded as one MP3, which ffmpeg's ebur128 measures.
+Nothing depends on what the cache held: a build after an edit writes the same bytes as a
+build from nothing.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import math
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import ffmpeg
 import numpy as np
@@ -33,117 +37,103 @@ from mutagen.id3 import (
     TRCK,
     CTOCFlags,
 )
-from scipy.io import wavfile
 
-from pipeline.config import AudioSettings, cache_dir
+from pipeline.config import AudioSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
 from pipeline.media import music
-from pipeline.media.audio import decode, loudness, read_wav, resample
+from pipeline.media.audio import (
+    apply_gain,
+    decode,
+    decode_pcm,
+    islands,
+    limiter_gain,
+    loudness,
+    read_wav,
+    resample,
+)
 from pipeline.media.ffmpeg import INSTALL, compile_argv
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.loudness import LoudnormMeasurement, integrated_and_peak, parse_loudnorm
+from pipeline.media.loudness import (
+    BlockCache,
+    Blocks,
+    fine_block,
+    integrated,
+    integrated_and_peak,
+    laid,
+    measure,
+)
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
 MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
 MP3_MARGIN = 0.5  # dB kept below the true-peak ceiling for the MP3 encoder's overshoot
-FIX = f"check that ffmpeg has loudnorm, alimiter and libmp3lame; {INSTALL}"
+FIX = f"check that ffmpeg has ebur128 and libmp3lame; {INSTALL}"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
-MAX_SHIFT = 1.0  # dB at most that the targets move for that second encoding
-LIMITER_TRIES = 6  # measurements at most while lowering the limiter's ceiling
-LIMITER_HEADROOM = 0.3  # dB: the limiter's first ceiling, under loudnorm's true-peak target
 SILENT_LUFS = -69.0  # a mix quieter than this is taken for silence
 SPEECH_SAMPLE = 120  # seconds of narration measured to set the music's level
-# Lowering the ceiling also lowers the loudness (which the linear gain then makes up, peaks
-# included); seen on hibari speech: about 0.4 dB per dB, so each step goes 1/(1-0.4) further.
-LIMITER_STEP = 1.6
+PAD = 0.06  # seconds of silence kept either side of a piece: more than the limiter's reach
+LIMIT_HOLD = 0.02  # seconds either side of a peak that the limiter's gain is held down
+LIMIT_SMOOTH = 0.015  # seconds either side over which that gain is then averaged
+FIT_TOLERANCE = 0.001  # LU: how close the fitted gain brings the mix to its target
+FIT_STEPS = 30
+PROBE_SECONDS, PROBE_HZ, PROBE_LEVEL = 1.0, 997.0, 0.25  # the tone the encoder is tried on
+MEASURE_VERSION = "1"  # part of every cache key: bump when measure() changes
 
 
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Limiter:
-    """alimiter: a gain, then a look-ahead limiter; delay compensated (times are kept) and
-    without alimiter's own level adjustment after it."""
-
-    level_in: float  # the gain before the limiter, linear, within alimiter's 1/64..64
-    limit: float  # the ceiling, linear, within alimiter's 1/16..1
-
-    def options(self) -> dict[str, str]:
-        return {"level_in": f"{self.level_in:.6f}", "limit": f"{self.limit:.6f}",
-                "level": "disabled", "latency": "1"}
-
-
-def limiter_filter(ceiling_db: float | None, gain_db: float = 0.0) -> Limiter | None:
-    """A gain of `gain_db`, then a look-ahead limiter at `ceiling_db` dBFS; nothing when the
-    peaks are fine."""
-    if ceiling_db is None:
-        return None
-    return Limiter(level_in=min(64.0, max(0.015625, 10 ** (gain_db / 20))),
-                   limit=min(1.0, max(0.0625, 10 ** (ceiling_db / 20))))
-
-
-def linear_excess(measured: LoudnormMeasurement, audio: AudioSettings) -> float:
-    """How many dB the true peak would exceed loudnorm's ceiling after the linear gain
-    (loudnorm falls back to dynamic mode when this is positive)."""
-    gain = audio.loudness_lufs - measured.input_i
-    return measured.input_tp + gain - (audio.true_peak_db - MP3_MARGIN)
-
-
-def loudnorm_filter(audio: AudioSettings,
-                    measured: LoudnormMeasurement | None = None) -> dict[str, str]:
-    """loudnorm's options: pass one (measure) without `measured`, pass two (linear) with
-    pass one's figures as loudnorm printed them."""
-    target_tp = audio.true_peak_db - MP3_MARGIN
-    opts = {"I": f"{audio.loudness_lufs:.2f}", "TP": f"{target_tp:.2f}", "LRA": "50",
-            "print_format": "json"}
-    if measured is not None:
-        # linear mode is refused when the measured range exceeds the target range
-        lra = min(50.0, max(1.0, measured.input_lra + 1))
-        opts |= {"LRA": f"{lra:.1f}", "measured_I": f"{measured.input_i:.2f}",
-                 "measured_TP": f"{measured.input_tp:.2f}",
-                 "measured_LRA": f"{measured.input_lra:.2f}",
-                 "measured_thresh": f"{measured.input_thresh:.2f}",
-                 "offset": f"{measured.target_offset:.2f}", "linear": "true"}
-    return opts
-
-
-def _limited(src: Path | str, limiter: Limiter | None) -> Any:
-    """The source's audio, through the limiter when there is one."""
-    audio = ffmpeg.input(str(src))
-    return audio.filter("alimiter", **limiter.options()) if limiter else audio
-
-
-def measure_argv(src: Path | str, audio: AudioSettings,
-                 limiter: Limiter | None = None) -> list[str]:
-    """Pass one: measure the loudness, write nothing. loudnorm's first pass leaves the
-    last seconds it holds at the end of the stream unmeasured: padding it with silence,
-    which the loudness gate ignores, gets all of the audio measured."""
-    padded = _limited(src, limiter).filter("apad", pad_dur=3)
-    measured = padded.filter("loudnorm", **loudnorm_filter(audio))
-    return compile_argv(measured.output("-", format="null"))
-
-
-def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
-                measured: LoudnormMeasurement, limiter: Limiter | None = None) -> list[str]:
-    """Pass two: one linear gain, then an MP3 with fixed flags and no tags of its own."""
-    gained = _limited(src, limiter).filter("loudnorm", **loudnorm_filter(audio, measured))
-    mp3 = gained.output(str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
-                        audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0,
-                        write_id3v1=0, bitexact=None, **{"c:a": "libmp3lame"})
+def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings) -> list[str]:
+    """The mastered samples (mono float32 at the episode's rate, no header) to an MP3 with
+    fixed flags and no tags of its own."""
+    samples = ffmpeg.input(str(src), format="f32le", ar=audio.sample_rate, ac=1)
+    mp3 = samples.output(
+        str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
+        audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0, write_id3v1=0,
+        bitexact=None, **{"c:a": "libmp3lame"})
     return compile_argv(mp3.overwrite_output())
 
 
-def ebur128_argv(src: Path | str, limiter: Limiter | None = None) -> list[str]:
-    """Integrated loudness and true peak (ITU-R BS.1770) of a file, after the limiter if
-    given: a quarter of loudnorm's time, so the limiter is fitted with it."""
-    measured = _limited(src, limiter).filter("ebur128", peak="true")
+def ebur128_argv(src: Path | str) -> list[str]:
+    """Integrated loudness and true peak (ITU-R BS.1770) of a file."""
+    measured = ffmpeg.input(str(src)).filter("ebur128", peak="true")
     return compile_argv(measured.output("-", format="null"))
 
 
-# -- the mix --------------------------------------------------------------------------------
+# -- the pieces -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Piece:
+    """A stretch of the episode between pauses, as mixed, at the episode's rate."""
+
+    start: int  # its first sample in the episode
+    audio: np.ndarray  # float32
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.audio)
+
+    def key(self, rate: int) -> str:
+        digest = hashlib.sha256(f"{MEASURE_VERSION}|{rate}|".encode())
+        digest.update(np.ascontiguousarray(self.audio, np.float32).tobytes())
+        return digest.hexdigest()
+
+
+def speech_pieces(narration: np.ndarray, rate: int, out_rate: int, offset: float) -> list[Piece]:
+    """The narration's parts between pauses, each with PAD of silence either side,
+    resampled on its own (so its samples do not depend on where it lies) and placed at its
+    time in the episode, to the nearest fine block (half a block at most: 0.7 ms at
+    44.1 kHz), so that its measured blocks are the episode's."""
+    pad, fine = round(PAD * rate), fine_block(out_rate)
+    gap = 2 * pad + math.ceil(2 * fine * rate / out_rate) + 2  # padded pieces never overlap
+    pieces = []
+    for a, b in islands(narration, gap):
+        audio = resample(np.pad(narration[a:b], pad), rate, out_rate)
+        start = offset * out_rate + (a - pad) * out_rate / rate
+        pieces.append(Piece(fine * round(start / fine), audio))
+    return pieces
+
 
 def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
     level = loudness(bed, rate)
@@ -163,24 +153,203 @@ def _source(assets: Path | None, name: str, rate: int) -> music.Source:
     return decode(path, rate, "export it again as WAV or FLAC") if path else None
 
 
-def mix(narration: np.ndarray, lay: music.Layout, rate: int, seed: int,
-        assets: Path | None = None) -> np.ndarray:
-    """The episode before loudness: the narration at its offset, music under its edges."""
+@dataclass(frozen=True, eq=False)
+class Mix:
+    """Where the music goes: the episode's length and the music beds, with their gains."""
+
+    rate: int
+    total: int  # samples
+    intro: np.ndarray  # from sample 0
+    outro_at: int
+    outro: np.ndarray
+
+
+def music_beds(lay: music.Layout, speech_end: float, speech_lufs: float | None, rate: int,
+               seed: int, assets: Path | None) -> Mix:
+    """The intro and outro at their levels: MUSIC_BELOW under the voice."""
     total = int(round(lay.duration * rate))
-    out = np.zeros(total, np.float32)
-    start = int(round(lay.offset * rate))
-    out[start : start + len(narration)] = narration[: total - start]
-    if not lay.music:
-        return out
-    speech_lufs = loudness(narration[: SPEECH_SAMPLE * rate], rate)
     intro = music.intro_bed(lay, rate, seed, _source(assets, "intro", rate))
-    out[: len(intro)] += _music_gain(intro[:start], speech_lufs, rate) * intro[:total]
-    at, outro = music.outro_bed(lay.offset + len(narration) / rate, lay, rate, seed,
-                                _source(assets, "outro", rate))
-    alone = outro[int(music.RISE_UNDER * rate): len(outro) - int(music.FADE_OUT * rate)]
-    gain = _music_gain(alone, speech_lufs, rate)
-    out[at : at + len(outro)] += gain * outro[: total - at]
-    return out
+    intro = _music_gain(intro[: int(round(lay.offset * rate))], speech_lufs, rate) * intro
+    at, outro = music.outro_bed(speech_end, lay, rate, seed, _source(assets, "outro", rate))
+    alone = outro[int(music.RISE_UNDER * rate) : len(outro) - int(music.FADE_OUT * rate)]
+    outro = _music_gain(alone, speech_lufs, rate) * outro
+    return Mix(rate, total, intro[:total], at, outro[: total - at])
+
+
+def with_music(pieces: list[Piece], mix: Mix) -> list[Piece]:
+    """The pieces with the music: the ones the intro or the outro plays under are joined
+    into one piece with it (the pieces are in time order and apart)."""
+    n_head = sum(1 for p in pieces if p.start < len(mix.intro))
+    n_tail = sum(1 for p in pieces[n_head:] if p.end > mix.outro_at)
+    head, middle = pieces[:n_head], pieces[n_head : len(pieces) - n_tail]
+    tail = pieces[len(pieces) - n_tail :]
+    head_end = max([len(mix.intro), *(p.end for p in head)])
+    fine = fine_block(mix.rate)
+    tail_start = fine * (min([mix.outro_at, *(p.start for p in tail)]) // fine)
+    if head_end >= tail_start:
+        return [_with_beds(pieces, 0, mix.total, mix)]
+    return [_with_beds(head, 0, head_end, mix), *middle,
+            _with_beds(tail, tail_start, mix.total, mix)]
+
+
+def _with_beds(pieces: list[Piece], start: int, end: int, mix: Mix) -> Piece:
+    """One piece from `start` to `end`: the pieces within it and the music."""
+    out = np.zeros(end - start, np.float32)
+    for p in pieces:
+        out[p.start - start : p.end - start] += p.audio
+    for at, bed in ((0, mix.intro), (mix.outro_at, mix.outro)):
+        a, b = max(at, start), min(at + len(bed), end)
+        if a < b:
+            out[a - start : b - start] += bed[a - at : b - at]
+    return Piece(start, out)
+
+
+def measured(pieces: list[Piece], rate: int, cache: BlockCache) -> tuple[list[Blocks], int]:
+    """Each piece's blocks, from the cache or measured now; and how many were measured
+    now."""
+    found, fresh = [], 0
+    for piece in pieces:
+        key = piece.key(rate)
+        blocks = cache.get(key)
+        if blocks is None:
+            blocks, fresh = measure(piece.audio, rate), fresh + 1
+            cache.put(key, blocks)
+        found.append(blocks)
+    return found, fresh
+
+
+# -- loudness and the limiter ---------------------------------------------------------------
+
+class Levels:
+    """The episode's fine blocks, from its pieces' figures, and what a gain and the limiter
+    do to them."""
+
+    def __init__(self, pieces: list[Piece], blocks: list[Blocks], rate: int, total: int):
+        self.rate, self.fine, self.samples = rate, fine_block(rate), total
+        self.at = [p.start // self.fine for p in pieces]
+        self.blocks = laid(list(zip(self.at, blocks, strict=True)), -(-total // self.fine))
+        self.hold = max(2, round(LIMIT_HOLD * rate / self.fine))
+        self.smooth = min(self.hold - 1, round(LIMIT_SMOOTH * rate / self.fine))
+
+    def gains(self, gain_db: float, ceiling_db: float | None) -> np.ndarray:
+        """The limiter's gain per block after a gain of `gain_db`."""
+        if ceiling_db is None:
+            return np.ones(len(self.blocks.peak))
+        return limiter_gain(self.blocks.peak * 10 ** (gain_db / 20), 10 ** (ceiling_db / 20),
+                            self.hold, self.smooth)
+
+    def loudness(self, gain_db: float, ceiling_db: float | None) -> float | None:
+        """Integrated loudness (LUFS) after the gain and the limiter."""
+        limiter = self.gains(gain_db, ceiling_db)
+        energy = 10 ** (gain_db / 10) * np.square(limiter) * self.blocks.energy
+        return integrated(energy, self.rate, self.samples)
+
+
+def fit_gain(levels: Levels, target: float, ceiling_db: float, path: Path) -> float:
+    """The gain (dB) that brings the mix, limited at `ceiling_db`, to `target` LUFS:
+    secant steps on a curve whose slope is 1 without limiting and less with it."""
+    base = levels.loudness(0.0, None)
+    if base is None or base < SILENT_LUFS:
+        raise PipelineError("the narration is silent", path, rebuild_hint(path))
+    x = target - base
+    last: tuple[float, float] | None = None
+    for _ in range(FIT_STEPS):
+        level = levels.loudness(x, ceiling_db)
+        miss = target - (SILENT_LUFS if level is None else level)
+        if abs(miss) <= FIT_TOLERANCE:
+            break
+        slope = 1.0
+        if last is not None and x != last[0]:
+            slope = min(1.0, max(0.05, (last[1] - miss) / (x - last[0])))
+        last = (x, miss)
+        x += miss / slope
+    return x
+
+
+def render(pieces: list[Piece], levels: Levels, gain_db: float, ceiling_db: float,
+           total: int) -> tuple[np.ndarray, float]:
+    """The episode's samples after the gain and the limiter; and the limiter's deepest cut
+    in dB."""
+    gains = levels.gains(gain_db, ceiling_db)
+    scale = 10 ** (gain_db / 20)
+    out = np.zeros(total, np.float32)
+    for piece, at in zip(pieces, levels.at, strict=True):
+        part = apply_gain(piece.audio, scale * gains[at:], levels.fine)
+        end = min(total, piece.end)
+        out[piece.start : end] += part[: end - piece.start]
+    return out, float(-20 * np.log10(gains.min())) if len(gains) else 0.0
+
+
+# -- the encoder ----------------------------------------------------------------------------
+
+def encoder_gain(settings: AudioSettings, tmp: Path) -> float:
+    """dB by which the MP3 encoder changes each channel's level (LAME at 128k mono: about
+    -0.45, evenly at every frequency): a second of tone encoded as the episode is, decoded
+    and compared."""
+    rate = settings.sample_rate
+    t = np.arange(round(PROBE_SECONDS * rate)) / rate
+    tone = (PROBE_LEVEL * np.sin(2 * np.pi * PROBE_HZ * t)).astype(np.float32)
+    raw, mp3 = tmp / "probe.f32", tmp / "probe.mp3"
+    tone.astype("<f4").tofile(raw)
+    run_ffmpeg(encode_argv(raw, mp3, settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
+    pcm, _ = decode_pcm(mp3, FIX)
+    middle = slice(len(t) // 4, 3 * len(t) // 4)
+    out = pcm[middle].astype(np.float64) / 2**31
+    return float(10 * np.log10(np.mean(out**2) / np.mean(tone[middle].astype(np.float64) ** 2)))
+
+
+def _ebur128(src: Path) -> tuple[float, float]:
+    result = run_ffmpeg(ebur128_argv(src), "ffmpeg's loudness measurement failed", src, FIX)
+    return integrated_and_peak(result.stderr)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
+    true_peak: float  # dBTP, the same
+    limited: float  # dB: the limiter's deepest cut
+
+
+@dataclass(frozen=True)
+class Job:
+    """What encode needs besides the targets."""
+
+    pieces: list[Piece]
+    levels: Levels
+    total: int  # samples in the episode
+    settings: AudioSettings
+    narration: Path  # named when the narration turns out silent
+    tmp: Path
+
+
+def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
+    """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
+    together, encode and measure the MP3."""
+    gain = fit_gain(job.levels, target, ceiling, job.narration)
+    samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
+    raw = job.tmp / "mix.f32"
+    samples.astype("<f4").tofile(raw)
+    _say("encoding the MP3")
+    run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
+    lufs, peak = _ebur128(mp3)
+    return Encoded(lufs, peak, limited)
+
+
+def encode(job: Job, mp3: Path) -> Encoded:
+    """The targets allow for the encoder's change of level; an MP3 that still misses by
+    more than a little, or whose peaks the encoder pushed over the ceiling, is encoded
+    again with the miss added."""
+    settings = job.settings
+    change = encoder_gain(settings, job.tmp)
+    target = settings.loudness_lufs - change - 10 * np.log10(settings.channels)
+    ceiling = settings.true_peak_db - MP3_MARGIN - change
+    done = encode_once(job, mp3, target, ceiling)
+    miss, over = settings.loudness_lufs - done.loudness, done.true_peak - settings.true_peak_db
+    if abs(miss) <= LOUDNESS_SLACK and over <= 0:
+        return done
+    _say(f"encoding the MP3 again: it measured {done.loudness:.1f} LUFS, "
+         f"{done.true_peak:.1f} dBTP")
+    return encode_once(job, mp3, target + miss, ceiling - max(0.0, over + 0.1))
 
 
 # -- tags -----------------------------------------------------------------------------------
@@ -216,6 +385,44 @@ def id3_tags(episode: Episode, timeline: Timeline) -> ID3:
     return tags
 
 
+def write_tags(tags: ID3, mp3: Path) -> None:
+    """Save the tags as ID3v2.3, the chapters in time order in the file."""
+    tags.save(mp3, v2_version=3)
+    chapters_in_time_order(mp3)
+
+
+def _id3_frames(body: bytes) -> list[tuple[bytes, bytes]]:
+    """(frame id, the whole frame) of each frame of an ID3v2.3 tag's body, padding left out."""
+    frames, pos = [], 0
+    while pos + 10 <= len(body) and body[pos] != 0:
+        end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
+        frames.append((body[pos : pos + 4], body[pos:end]))
+        pos = end
+    return frames
+
+
+def _chapter_start(frame: bytes) -> int:
+    """A CHAP frame's start time (ms): after the header and the element id's terminator."""
+    at = frame.index(b"\0", 10) + 1
+    return int.from_bytes(frame[at : at + 4], "big")
+
+
+def chapters_in_time_order(mp3: Path) -> None:
+    """mutagen writes frames ordered by size (quodlibet/mutagen#506), which puts the CHAP
+    frames out of time order, and readers that take them in file order (ffprobe, some
+    players) list the chapters so. This puts them in time order, in place: the CHAP frames
+    trade places among themselves and the tag keeps its size."""
+    with mp3.open("r+b") as f:
+        header = f.read(10)
+        size = sum((byte & 0x7F) << (7 * (3 - i)) for i, byte in enumerate(header[6:10]))
+        frames = _id3_frames(f.read(size))
+        chapters = iter(sorted((data for kind, data in frames if kind == b"CHAP"),
+                               key=_chapter_start))
+        f.seek(10)
+        f.write(b"".join(next(chapters) if kind == b"CHAP" else data
+                         for kind, data in frames))
+
+
 # -- the stage ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -223,126 +430,23 @@ class MasterResult:
     duration: float
     loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
     true_peak: float  # dBTP, the same
-    mode: str  # loudnorm's normalization_type: linear or dynamic
+    limited: float  # dB: the limiter's deepest cut
+    pieces: int  # stretches measured: the pieces, and the speech that sets the music's level
+    measured: int  # of those, the ones measured in this run (the others were cached)
     synthesised: int
     cached: int
     recorded: int
 
     def summary(self) -> str:
         return (f"master: {self.duration:.1f} s, {self.loudness:.1f} LUFS, "
-                f"{self.true_peak:.1f} dBTP ({self.mode}); segments: {self.synthesised} "
-                f"synthesised, {self.cached} from cache, {self.recorded} recorded")
+                f"{self.true_peak:.1f} dBTP (peaks limited by up to {self.limited:.1f} dB); "
+                f"{self.measured} of {self.pieces} stretches measured now, the rest cached; "
+                f"segments: {self.synthesised} synthesised, {self.cached} from cache, "
+                f"{self.recorded} recorded")
 
 
 def _say(message: str) -> None:
     print(f"master: {message}", file=sys.stderr, flush=True)
-
-
-def _measure(wav: Path, settings: AudioSettings,
-             limiter: Limiter | None) -> LoudnormMeasurement:
-    result = run_ffmpeg(measure_argv(wav, settings, limiter),
-                        "ffmpeg's loudness measurement failed", wav, FIX)
-    return parse_loudnorm(result.stderr)
-
-
-def _ebur128(src: Path, limiter: Limiter | None = None) -> tuple[float, float]:
-    result = run_ffmpeg(ebur128_argv(src, limiter), "ffmpeg's loudness measurement failed",
-                        src, FIX)
-    return integrated_and_peak(result.stderr)
-
-
-def next_ceiling(ceiling: float | None, excess: float, settings: AudioSettings) -> float:
-    """The limiter's next ceiling (dBFS, after its gain) given how far the peaks were over."""
-    if ceiling is None:
-        return settings.true_peak_db - MP3_MARGIN - LIMITER_HEADROOM
-    return ceiling - LIMITER_STEP * excess - 0.1
-
-
-def fit_limiter(wav: Path,
-                settings: AudioSettings) -> tuple[Limiter | None, LoudnormMeasurement]:
-    """The limiter that lets loudnorm stay linear, and pass one's measurement through it.
-    The ceiling is found with ebur128, then loudnorm's own pass one confirms it."""
-    lufs, peak = _ebur128(wav)
-    if lufs < SILENT_LUFS:
-        raise PipelineError("the narration is silent", wav, rebuild_hint(wav))
-    gain, ceiling, limiter = settings.loudness_lufs - lufs, None, None
-    for attempt in range(LIMITER_TRIES):
-        excess = peak + settings.loudness_lufs - lufs - (settings.true_peak_db - MP3_MARGIN)
-        if excess <= 0:
-            measured = _measure(wav, settings, limiter)
-            excess = linear_excess(measured, settings)
-            if excess <= 0 or attempt == LIMITER_TRIES - 1:
-                return limiter, measured
-        ceiling = next_ceiling(ceiling, excess, settings)
-        limiter = limiter_filter(ceiling, gain)
-        lufs, peak = _ebur128(wav, limiter)
-    return limiter, _measure(wav, settings, limiter)
-
-
-def _encode(wav: Path, dst: Path, settings: AudioSettings, measured: LoudnormMeasurement,
-            limiter: Limiter | None) -> str:
-    """Pass two; loudnorm's normalization type (linear unless the limiter ran out)."""
-    result = run_ffmpeg(encode_argv(wav, dst, settings, measured, limiter),
-                 "ffmpeg's MP3 encoding failed", dst, FIX)
-    return parse_loudnorm(result.stderr).normalization_type
-
-
-def shifted(settings: AudioSettings, db: float) -> AudioSettings:
-    """Loudness and peak targets both moved by `db`."""
-    return settings.model_copy(update={"loudness_lufs": settings.loudness_lufs + db,
-                                       "true_peak_db": settings.true_peak_db + db})
-
-
-def _loss_path() -> Path:
-    return cache_dir() / "master" / "encoder-loss.json"
-
-
-def _loss_key(settings: AudioSettings) -> str:
-    return f"{settings.bitrate}-{settings.sample_rate}-{settings.channels}"
-
-
-def learned_shift(settings: AudioSettings) -> float:
-    """The shift that made the last MP3 at these encoder settings hit its target."""
-    try:
-        data = json.loads(_loss_path().read_text(encoding="utf-8"))
-        return float(data.get(_loss_key(settings), 0.0))
-    except (OSError, ValueError, TypeError, AttributeError):
-        return 0.0
-
-
-def remember_shift(settings: AudioSettings, shift: float) -> None:
-    path = _loss_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = {}
-    fsutil.write_json(path, {**data, _loss_key(settings): round(shift, 3)})
-
-
-def _clamp(shift: float) -> float:
-    return max(-MAX_SHIFT, min(MAX_SHIFT, shift))
-
-
-def encode(wav: Path, mp3: Path, settings: AudioSettings) -> tuple[float, float, str]:
-    """Normalise and encode. MP3's quantiser lowers the level a little, evenly (about
-    0.45 dB at 128k mono), so both targets are moved by the shift that was right last
-    time at these encoder settings; when the MP3 still misses by more than a little it is
-    encoded again with the miss added (the linear gain then stays legal).
-    Returns the MP3's (LUFS, dBTP) and loudnorm's mode."""
-    _say("measuring loudness and peaks")
-    limiter, measured = fit_limiter(wav, settings)
-    shift = learned_shift(settings)
-    _say("encoding the MP3")
-    mode = _encode(wav, mp3, shifted(settings, shift), measured, limiter)
-    lufs, peak = _ebur128(mp3)
-    miss = settings.loudness_lufs - lufs
-    if abs(miss) > LOUDNESS_SLACK:
-        _say(f"encoding the MP3 again, {miss:+.1f} dB for the encoder's loss")
-        shift = _clamp(shift + miss)
-        mode = _encode(wav, mp3, shifted(settings, shift), measured, limiter)
-        lufs, peak = _ebur128(mp3)
-    remember_shift(settings, _clamp(shift + settings.loudness_lufs - lufs))
-    return lufs, peak, mode
 
 
 def _check(timeline: Timeline, lay: music.Layout, path: Path) -> None:
@@ -350,26 +454,51 @@ def _check(timeline: Timeline, lay: music.Layout, path: Path) -> None:
         raise PipelineError("does not match narration.wav", path, rebuild_hint(path))
 
 
+def episode_pieces(episode: Episode, narration: np.ndarray, rate: int, lay: music.Layout,
+                   cache: BlockCache) -> tuple[list[Piece], list[Blocks], tuple[int, int]]:
+    """The episode in measured pieces, the music in the first and last; and how many
+    stretches were measured now, of how many."""
+    out_rate = episode.settings.audio.sample_rate
+    speech = speech_pieces(narration, rate, out_rate, lay.offset)
+    if not speech:
+        wav = episode.build / "narration.wav"
+        raise PipelineError("the narration is silent", wav, rebuild_hint(wav))
+    total = int(round(lay.duration * out_rate))
+    if not lay.music:
+        blocks, fresh = measured(speech, out_rate, cache)
+        return speech, blocks, (fresh, len(speech))
+    sample = [p for p in speech if p.start < (lay.offset + SPEECH_SAMPLE) * out_rate]
+    speech_blocks, fresh = measured(sample, out_rate, cache)
+    speech_lufs = Levels(sample, speech_blocks, out_rate, total).loudness(0.0, None)
+    beds = music_beds(lay, lay.offset + len(narration) / rate, speech_lufs, out_rate,
+                      episode.settings.voice.seed, episode.assets)
+    pieces = with_music(speech, beds)
+    assert beds.total == total
+    blocks, more = measured(pieces, out_rate, cache)
+    return pieces, blocks, (fresh + more, len(sample) + len(pieces))
+
+
 def run(episode: Episode) -> MasterResult:
     """Write build/episode.mp3 and build/chapters.json for `episode`."""
     settings = episode.settings.audio
     timeline = Timeline.read(episode.build)
-    narration, rate = read_wav(require(episode.build / "narration.wav"))
+    wav = require(episode.build / "narration.wav")
+    narration, rate = read_wav(wav)
     lay = music.layout(len(narration) / rate, settings)
     _check(timeline, lay, episode.build / "timeline.json")
-    out_rate = settings.sample_rate
-    mixed = mix(resample(narration, rate, out_rate), lay, out_rate, episode.settings.voice.seed,
-                episode.assets)
-    with tempfile.TemporaryDirectory(prefix="master-") as tmp:
-        mix_path = Path(tmp) / "mix.wav"
-        wavfile.write(mix_path, out_rate, mixed)  # float: peaks over full scale survive
-        with fsutil.atomic_path(episode.build / "episode.mp3") as mp3:
-            lufs, peak, mode = encode(mix_path, mp3, settings)
-            id3_tags(episode, timeline).save(mp3, v2_version=3)
+    pieces, blocks, (fresh, looked_up) = episode_pieces(episode, narration, rate, lay,
+                                                        BlockCache())
+    total = int(round(lay.duration * settings.sample_rate))
+    levels = Levels(pieces, blocks, settings.sample_rate, total)
+    with (tempfile.TemporaryDirectory(prefix="master-") as tmp,
+          fsutil.atomic_path(episode.build / "episode.mp3") as mp3):
+        done = encode(Job(pieces, levels, total, settings, wav, Path(tmp)), mp3)
+        write_tags(id3_tags(episode, timeline), mp3)
     Chapters.of(timeline).write(episode.build)
     sources = [s.source == "recording" or s.cached for s in timeline.segments]
     recorded = sum(1 for s in timeline.segments if s.source == "recording")
-    return MasterResult(lay.duration, lufs, peak, mode, sources.count(False),
+    return MasterResult(lay.duration, done.loudness, done.true_peak, done.limited,
+                        looked_up, fresh, sources.count(False),
                         sources.count(True) - recorded, recorded)
 
 
