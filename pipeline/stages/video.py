@@ -6,6 +6,11 @@ closed GOP and repeated by stream copy (`-stream_loop`), with one shorter GOP fo
 that do not make a whole GOP; the concat demuxer joins the slides and the final mux copies
 everything (see DESIGN.md, "Measured"). Every slide change therefore starts a keyframe, on
 the frame nearest the time in timeline.json. The audio is encoded at the same time.
+
+The GOPs and the audio are kept in `build/video-cache/` by content (media/pieces.py): after an
+edit only the slides whose picture or frame count changed are encoded again, the audio only
+when episode.mp3 changed, and the rest is stream copy, so the result is the same file a cold
+build makes. The MP4's chapters are the timeline's sections, written in time order.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
-from pipeline.media.ffmpeg import compile_argv, require_encoders
+from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
+from pipeline.media.pieces import Piece, Pieces
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
@@ -39,6 +45,7 @@ LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": 
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
          "ko": "kor", "ar": "ara", "tr": "tur", "el": "ell", "hu": "hun", "ro": "ron"}
+CACHE = "video-cache"  # in build/: the encoded GOPs and audio, by content
 QUIET = ("-v", "error")  # with -y (overwrite_output) on every command here
 PROGRESS = ("-progress", "pipe:1", "-nostats")  # seconds done on stdout, for on_seconds
 
@@ -132,7 +139,8 @@ def audio_args(source: Path, out: Path, enc: Encoding) -> list[str]:
     sound = (ffmpeg.input(str(source))["a"].filter("aresample", 48000)
              .filter("atrim", start_sample=AAC_PRIMING).filter("asetpts", "PTS-STARTPTS"))
     aac = sound.output(str(out), ac=2, ar=48000, audio_bitrate=enc.audio_bitrate,
-                       aac_coder="fast", aac_ms=0, **{"c:a": "aac", "profile:a": "aac_low"})
+                       aac_coder="fast", aac_ms=0, map_metadata=-1, map_chapters=-1,
+                       **{"c:a": "aac", "profile:a": "aac_low"})
     return _written(aac, *PROGRESS)
 
 
@@ -147,11 +155,21 @@ def _slides_and_audio(concat: Path, audio: Path) -> tuple[Any, Any]:
             ffmpeg.input(str(audio))["a:0"])
 
 
-def mux_args(concat: Path, audio: Path, captions: Path, out: Path, language: str) -> list[str]:
-    """Join the slides and the audio by stream copy, add the captions as a mov_text track."""
+def _with_chapters(streams: list[Any], chapters: Path) -> tuple[list[Any], dict[str, int]]:
+    """`streams` (one from each input) and the chapters of an ffmetadata file, which comes
+    after them: it has no stream, so it joins the graph through an optional map."""
+    marks = ffmpeg.input(str(chapters), f="ffmetadata")
+    return [*streams, marks["d?"]], {"map_chapters": len(streams)}
+
+
+def mux_args(concat: Path, audio: Path, captions: Path, chapters: Path, out: Path,
+             language: str) -> list[str]:
+    """Join the slides and the audio by stream copy, add the captions as a mov_text track
+    and the chapters."""
     slides, sound = _slides_and_audio(concat, audio)
     text = ffmpeg.input(str(captions))["s:0"]
-    mp4 = ffmpeg.output(slides, sound, text, str(out), **MP4_FLAGS,
+    streams, mapping = _with_chapters([slides, sound, text], chapters)
+    mp4 = ffmpeg.output(*streams, str(out), **MP4_FLAGS, **mapping,
                         **{"c:v": "copy", "c:a": "copy", "c:s": "mov_text"},
                         **_tagged(language, "v:0", "a:0", "s:0"))
     return _written(mp4, *PROGRESS)
@@ -161,8 +179,8 @@ def mux_args(concat: Path, audio: Path, captions: Path, out: Path, language: str
 MP4_FLAGS = {"movflags": "+faststart+negative_cts_offsets", "use_editlist": 0}
 
 
-def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out: Path,
-              keyframes: list[float], enc: Encoding, language: str) -> list[str]:
+def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, chapters: Path,
+              out: Path, keyframes: list[float], enc: Encoding, language: str) -> list[str]:
     """Captions drawn into the picture: the joined slides are decoded and encoded again,
     with keyframes forced at the slide changes. `captions_name` and `fonts_dir` are plain
     names in the working folder; ffmpeg-python escapes the filter's options."""
@@ -172,8 +190,9 @@ def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out
     picture = (slides.filter("subtitles", captions_name, fontsdir=fonts_dir, force_style=style)
                .filter("format", "yuv420p").filter("fps", enc.fps))
     times = ",".join(f"{t:.6f}" for t in keyframes)
-    mp4 = ffmpeg.output(picture, sound, str(out), **_x264(enc, 18), force_key_frames=times,
-                        **{"c:a": "copy"}, **_tagged(language, "a:0"), **MP4_FLAGS)
+    streams, mapping = _with_chapters([picture, sound], chapters)
+    mp4 = ffmpeg.output(*streams, str(out), **_x264(enc, 18), force_key_frames=times,
+                        **{"c:a": "copy"}, **_tagged(language, "a:0"), **MP4_FLAGS, **mapping)
     return _written(mp4, *PROGRESS)
 
 
@@ -192,30 +211,41 @@ def language3(code: str) -> str:
     return base if len(base) == 3 else LANG3.get(base, "und")
 
 
-# ---------------------------------------------------------------- progress
-
-
 # ---------------------------------------------------------------- building
 
 
-def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding) -> list[tuple[str, float]]:
-    """The concat entries for one slide: its whole GOPs (looped) and its shorter last GOP."""
-    entries = []
-    failed = f"encoding slide {cut.image.name} failed"
+@dataclass(frozen=True)
+class Encoded:
+    """One slide's concat entries (file, seconds) and how many of its GOPs were encoded
+    now rather than found in the cache."""
+
+    entries: list[tuple[str, float]]
+    gops: int
+    made: int
+
+
+def _gop(cut: Cut, frames: int, enc: Encoding, cache: Pieces) -> Piece:
+    return cache.get(lambda out: gop_args(cut.image, frames, out, enc), [cut.image], ".mp4",
+                     f"encoding slide {cut.image.name} failed")
+
+
+def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding, cache: Pieces) -> Encoded:
+    """One slide: its whole GOPs (one GOP, looped) and its shorter last GOP."""
+    entries, pieces = [], []
     if cut.loops:
-        gop = work / f"{n:03d}-gop.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.gop, gop, enc), failed)
+        gop = _gop(cut, cut.gop, enc, cache)
+        path = gop.path
         if cut.loops > 1:
-            looped = work / f"{n:03d}-loop.mp4"
-            run_ffmpeg(loop_args(gop, cut.loops, looped),
+            path = work / f"{n:03d}-loop.mp4"
+            run_ffmpeg(loop_args(gop.path, cut.loops, path),
                        f"repeating slide {cut.image.name} failed")
-            gop = looped
-        entries.append((gop.name, cut.loops * cut.gop / cut.fps))
+        entries.append((str(path), cut.loops * cut.gop / cut.fps))
+        pieces.append(gop)
     if cut.tail:
-        tail = work / f"{n:03d}-tail.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.tail, tail, enc), failed)
-        entries.append((tail.name, cut.tail / cut.fps))
-    return entries
+        tail = _gop(cut, cut.tail, enc, cache)
+        entries.append((str(tail.path), cut.tail / cut.fps))
+        pieces.append(tail)
+    return Encoded(entries, len(pieces), sum(p.made for p in pieces))
 
 
 @dataclass(frozen=True)
@@ -235,45 +265,74 @@ def read_inputs(build: Path) -> Inputs:
     return Inputs(slides, Timeline.read(build), Script.read(build), audio, captions)
 
 
-def encode_video(episode: Episode, inputs: Inputs, target: Path) -> list[Cut]:
-    """Slides and audio in parallel, then one stream-copy mux into `target`."""
+@dataclass(frozen=True)
+class Work:
+    """What the final mux joins, all in the `folder` it runs in but the cached audio."""
+
+    folder: Path
+    audio: Path
+    cuts: list[Cut]
+    gops: int  # GOPs the slides need
+    made: int  # of those, encoded by this build
+    audio_made: bool
+
+    @property
+    def concat(self) -> Path:
+        return self.folder / "slides.ffconcat"
+
+    @property
+    def chapters(self) -> Path:
+        return self.folder / "chapters.txt"
+
+
+def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
+    """Slides and audio in parallel (each from the cache where it can be), then one
+    stream-copy mux into `target`; the cache keeps what this build used and nothing else."""
     enc = Encoding.from_settings(episode.settings.video)
     duration = inputs.timeline.duration
     cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
-    language = language3(episode.settings.show.language)
+    cache = Pieces(episode.build / CACHE)
     with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
-        work = Path(tmp)
-        audio = work / "audio.m4a"
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_job = pool.submit(run_ffmpeg, audio_args(inputs.audio, audio, enc),
-                                    "encoding the audio failed",
-                                    on_seconds=lambda s: progress.update("audio", s / duration))
-            jobs = [pool.submit(encode_cut, cut, n, work, enc) for n, cut in enumerate(cuts)]
-            entries = []
+            audio_job = pool.submit(
+                cache.get, lambda out: audio_args(inputs.audio, out, enc), [inputs.audio],
+                ".m4a", "encoding the audio failed",
+                on_seconds=lambda s: progress.update("audio", s / duration))
+            jobs = [pool.submit(encode_cut, cut, n, Path(tmp), enc, cache)
+                    for n, cut in enumerate(cuts)]
+            slides = []
             for n, job in enumerate(jobs, 1):
-                entries += job.result()
+                slides.append(job.result())
                 progress.update("slides", n / len(jobs))
-            audio_job.result()
-        (work / "slides.ffconcat").write_text(concat_list(entries), encoding="utf-8")
-        mux = final_args(episode, inputs, work, target, cuts, enc, language)
-        run_ffmpeg(mux, "joining the video failed",
-            on_seconds=lambda s: progress.update("mux", s / duration), cwd=work)
+            audio = audio_job.result()
+            progress.update("audio", 1.0)
+        work = Work(Path(tmp), audio.path, cuts, sum(s.gops for s in slides),
+                    sum(s.made for s in slides), audio.made)
+        work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
+                               encoding="utf-8")
+        work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
+                                             for s in inputs.timeline.sections]),
+                                 encoding="utf-8")
+        run_ffmpeg(final_args(episode, inputs, work, target, enc), "joining the video failed",
+                   on_seconds=lambda s: progress.update("mux", s / duration), cwd=work.folder)
         progress.update("mux", 1.0)
-    return cuts
+    cache.prune()
+    return work
 
 
-def final_args(episode: Episode, inputs: Inputs, work: Path, target: Path, cuts: list[Cut],
-               enc: Encoding, language: str) -> list[str]:
-    concat, audio = work / "slides.ffconcat", work / "audio.m4a"
+def final_args(episode: Episode, inputs: Inputs, work: Work, target: Path,
+               enc: Encoding) -> list[str]:
+    language = language3(episode.settings.show.language)
     if not episode.settings.video.burn_captions:
-        return mux_args(concat, audio, inputs.captions, target, language)
-    shutil.copy(inputs.captions, work / "captions.vtt")
+        return mux_args(work.concat, work.audio, inputs.captions, work.chapters, target,
+                        language)
+    shutil.copy(inputs.captions, work.folder / "captions.vtt")
     fonts = episode.assets / Path(episode.settings.video.font).parent
-    shutil.copytree(fonts, work / "fonts")
-    keyframes = [c.first / enc.fps for c in cuts]
-    args = burn_args(concat, audio, "captions.vtt", "fonts", target, keyframes, enc, language)
-    return args
+    shutil.copytree(fonts, work.folder / "fonts")
+    keyframes = [c.first / enc.fps for c in work.cuts]
+    return burn_args(work.concat, work.audio, "captions.vtt", "fonts", work.chapters, target,
+                     keyframes, enc, language)
 
 
 @dataclass(frozen=True)
@@ -283,12 +342,17 @@ class VideoResult:
     frames: int
     duration: float  # seconds of video
     seconds: float  # how long the build took
+    gops: int = 0  # GOP files the slides use (whole GOPs once per slide, and tails)
+    gops_made: int = 0  # of those, encoded by this build (the rest came from the cache)
+    audio_made: bool = True  # the audio was encoded by this build
 
     def summary(self) -> str:
         size = self.video.stat().st_size / 1e6
+        audio = "audio encoded" if self.audio_made else "audio reused"
         return (f"video: {self.video} ({self.duration:.1f} s, {self.slides} slides, "
                 f"{self.frames} frames, {size:.1f} MB) in {self.seconds:.1f} s, "
-                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time")
+                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time; "
+                f"{self.gops_made} of {self.gops} GOPs encoded, {audio}")
 
 
 def run(episode: Episode) -> VideoResult:
@@ -301,11 +365,12 @@ def run(episode: Episode) -> VideoResult:
         note(f"video: {why}")
     target = episode.build / "video.mp4"
     with fsutil.atomic_path(target) as tmp:
-        cuts = encode_video(episode, inputs, tmp)
+        work = encode_video(episode, inputs, tmp)
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
-    return VideoResult(target, len(cuts), sum(c.frames for c in cuts), inputs.timeline.duration,
-                       time.monotonic() - began)
+    return VideoResult(target, len(work.cuts), sum(c.frames for c in work.cuts),
+                       inputs.timeline.duration, time.monotonic() - began, work.gops,
+                       work.made, work.audio_made)
 
 
 @stage_command("video")
