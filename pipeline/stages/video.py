@@ -5,12 +5,14 @@ A still slide does not change between frames, so each slide's picture is encoded
 closed GOP and repeated by stream copy (`-stream_loop`), with one shorter GOP for the frames
 that do not make a whole GOP; the concat demuxer joins the slides and the final mux copies
 everything (see DESIGN.md, "Measured"). Every slide change therefore starts a keyframe, on
-the frame nearest the time in timeline.json. The audio is encoded at the same time.
+the frame nearest the time in timeline.json. The audio is encoded at the same time, in
+pieces of 40 s (media/aac.py).
 
-The GOPs and the audio are kept in `build/video-cache/` by content (media/pieces.py): after an
-edit only the slides whose picture or frame count changed are encoded again, the audio only
-when episode.mp3 changed, and the rest is stream copy, so the result is the same file a cold
-build makes. The MP4's chapters are the timeline's sections, written in time order.
+The GOPs and the audio's pieces are kept in `build/video-cache/` by content
+(media/pieces.py): after an edit only the slides whose picture or frame count changed, and
+the pieces of audio whose samples changed, are encoded again; the rest is stream copy, so
+the result is the same file a cold build makes. The MP4's chapters are the timeline's
+sections, written in time order.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +33,17 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
-from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
+from pipeline.media import aac
+from pipeline.media.ffmpeg import compile_argv, ffmetadata, probe, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.pieces import Piece, Pieces
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
-from pipeline.util.progress import note, parts
+from pipeline.util.progress import Parts, note, parts
 
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
-AAC_PRIMING = 1024  # samples the AAC encoder puts before the audio; trimmed, as no edit list
 LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
@@ -133,26 +136,15 @@ def loop_args(gop: Path, times: int, out: Path) -> list[str]:
     return _written(ffmpeg.input(str(gop), stream_loop=times - 1).output(str(out), c="copy"))
 
 
-def audio_args(source: Path, out: Path, enc: Encoding) -> list[str]:
-    """AAC-LC 48 kHz stereo. The encoder's priming samples are trimmed from the start so
-    that, with no edit list to hide them, the audio still lines up with the slides."""
-    sound = (ffmpeg.input(str(source))["a"].filter("aresample", 48000)
-             .filter("atrim", start_sample=AAC_PRIMING).filter("asetpts", "PTS-STARTPTS"))
-    aac = sound.output(str(out), ac=2, ar=48000, audio_bitrate=enc.audio_bitrate,
-                       aac_coder="fast", aac_ms=0, map_metadata=-1, map_chapters=-1,
-                       **{"c:a": "aac", "profile:a": "aac_low"})
-    return _written(aac, *PROGRESS)
-
-
 def _tagged(language: str, *specs: str) -> dict[str, str]:
     """The `-metadata:s:<spec>` options giving those streams the language."""
     return {f"metadata:s:{spec}": f"language={language}" for spec in specs}
 
 
 def _slides_and_audio(concat: Path, audio: Path) -> tuple[Any, Any]:
-    """The joined slides (concat demuxer) and the encoded audio."""
+    """The joined slides and the joined pieces of audio (both ffconcat lists)."""
     return (ffmpeg.input(str(concat), format="concat", safe=0)["v:0"],
-            ffmpeg.input(str(audio))["a:0"])
+            ffmpeg.input(str(audio), format="concat", safe=0)["a:0"])
 
 
 def _with_chapters(streams: list[Any], chapters: Path) -> tuple[list[Any], dict[str, int]]:
@@ -266,27 +258,59 @@ def read_inputs(build: Path) -> Inputs:
 
 
 @dataclass(frozen=True)
+class Count:
+    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
+
+    made: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.made} of {self.total}"
+
+
+@dataclass(frozen=True)
 class Work:
-    """What the final mux joins, all in the `folder` it runs in but the cached audio."""
+    """What the final mux joins, all listed in the `folder` it runs in."""
 
     folder: Path
-    audio: Path
     cuts: list[Cut]
-    gops: int  # GOPs the slides need
-    made: int  # of those, encoded by this build
-    audio_made: bool
+    gops: Count
+    audio: Count
 
     @property
     def concat(self) -> Path:
         return self.folder / "slides.ffconcat"
 
     @property
+    def sound(self) -> Path:
+        return self.folder / "audio.ffconcat"
+
+    @property
     def chapters(self) -> Path:
         return self.folder / "chapters.txt"
 
 
+def cut_audio(source: Path, folder: Path) -> tuple[int, list[tuple[Path, aac.Span]]]:
+    """The episode's channels (two at most), and its samples cut into pieces in `folder`."""
+    streams = probe(source)["streams"]
+    channels = min(2, next(int(s["channels"]) for s in streams if s["codec_type"] == "audio"))
+    raw = folder / "audio.f32"
+    run_ffmpeg(aac.decode_args(source, raw, channels), "decoding episode.mp3 failed", source)
+    pieces = aac.cut(raw, channels, folder)
+    raw.unlink()
+    return channels, pieces
+
+
+def _collect(jobs: list[Future[Any]], progress: Parts, part: str) -> list[Any]:
+    done = []
+    for n, job in enumerate(jobs, 1):
+        done.append(job.result())
+        progress.update(part, n / len(jobs))
+    return done
+
+
 def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
-    """Slides and audio in parallel (each from the cache where it can be), then one
+    """Audio pieces and slides in parallel (each from the cache where it can be), then one
     stream-copy mux into `target`; the cache keeps what this build used and nothing else."""
     enc = Encoding.from_settings(episode.settings.video)
     duration = inputs.timeline.duration
@@ -294,23 +318,24 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
     cache = Pieces(episode.build / CACHE)
     with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
+        folder = Path(tmp)
+        channels, samples = cut_audio(inputs.audio, folder)
         with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_job = pool.submit(
-                cache.get, lambda out: audio_args(inputs.audio, out, enc), [inputs.audio],
-                ".m4a", "encoding the audio failed",
-                on_seconds=lambda s: progress.update("audio", s / duration))
-            jobs = [pool.submit(encode_cut, cut, n, Path(tmp), enc, cache)
-                    for n, cut in enumerate(cuts)]
-            slides = []
-            for n, job in enumerate(jobs, 1):
-                slides.append(job.result())
-                progress.update("slides", n / len(jobs))
-            audio = audio_job.result()
-            progress.update("audio", 1.0)
-        work = Work(Path(tmp), audio.path, cuts, sum(s.gops for s in slides),
-                    sum(s.made for s in slides), audio.made)
+            audio_jobs = [pool.submit(cache.get, partial(aac.encode_args, raw, channels,
+                                                         bitrate=enc.audio_bitrate),
+                                      [raw], ".m4a", "encoding the audio failed")
+                          for raw, _ in samples]
+            slide_jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
+                          for n, cut in enumerate(cuts)]
+            sound: list[Piece] = _collect(audio_jobs, progress, "audio")
+            slides: list[Encoded] = _collect(slide_jobs, progress, "slides")
+        work = Work(folder, cuts, Count(sum(s.made for s in slides), sum(s.gops for s in slides)),
+                    Count(sum(p.made for p in sound), len(sound)))
         work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
                                encoding="utf-8")
+        work.sound.write_text(aac.concat_list([(str(p.path), span) for p, (_, span)
+                                               in zip(sound, samples, strict=True)]),
+                              encoding="utf-8")
         work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
                                              for s in inputs.timeline.sections]),
                                  encoding="utf-8")
@@ -325,13 +350,13 @@ def final_args(episode: Episode, inputs: Inputs, work: Work, target: Path,
                enc: Encoding) -> list[str]:
     language = language3(episode.settings.show.language)
     if not episode.settings.video.burn_captions:
-        return mux_args(work.concat, work.audio, inputs.captions, work.chapters, target,
+        return mux_args(work.concat, work.sound, inputs.captions, work.chapters, target,
                         language)
     shutil.copy(inputs.captions, work.folder / "captions.vtt")
     fonts = episode.assets / Path(episode.settings.video.font).parent
     shutil.copytree(fonts, work.folder / "fonts")
     keyframes = [c.first / enc.fps for c in work.cuts]
-    return burn_args(work.concat, work.audio, "captions.vtt", "fonts", work.chapters, target,
+    return burn_args(work.concat, work.sound, "captions.vtt", "fonts", work.chapters, target,
                      keyframes, enc, language)
 
 
@@ -342,17 +367,15 @@ class VideoResult:
     frames: int
     duration: float  # seconds of video
     seconds: float  # how long the build took
-    gops: int = 0  # GOP files the slides use (whole GOPs once per slide, and tails)
-    gops_made: int = 0  # of those, encoded by this build (the rest came from the cache)
-    audio_made: bool = True  # the audio was encoded by this build
+    gops: Count = Count(0, 0)  # GOP files the slides use (whole GOPs once a slide, tails)
+    audio: Count = Count(0, 0)  # pieces of 40 s of AAC
 
     def summary(self) -> str:
         size = self.video.stat().st_size / 1e6
-        audio = "audio encoded" if self.audio_made else "audio reused"
         return (f"video: {self.video} ({self.duration:.1f} s, {self.slides} slides, "
                 f"{self.frames} frames, {size:.1f} MB) in {self.seconds:.1f} s, "
-                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time; "
-                f"{self.gops_made} of {self.gops} GOPs encoded, {audio}")
+                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time; encoded "
+                f"{self.gops} GOPs and {self.audio} pieces of audio, the rest kept")
 
 
 def run(episode: Episode) -> VideoResult:
@@ -370,7 +393,7 @@ def run(episode: Episode) -> VideoResult:
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return VideoResult(target, len(work.cuts), sum(c.frames for c in work.cuts),
                        inputs.timeline.duration, time.monotonic() - began, work.gops,
-                       work.made, work.audio_made)
+                       work.audio)
 
 
 @stage_command("video")
