@@ -21,7 +21,7 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 
-from pipeline.media.ffmpeg import compile_argv
+from pipeline.media.ffmpeg import compile_argv, probe, run
 
 RATE = 48000
 FRAME = 1024  # samples in one AAC frame
@@ -79,16 +79,22 @@ def encode_args(raw: Path, channels: int, out: Path, bitrate: str) -> list[str]:
     return compile_argv(aac.global_args(*QUIET).overwrite_output())
 
 
-def cut(raw: Path, channels: int, folder: Path) -> list[tuple[Path, Span]]:
-    """Write each piece's samples (with its rolls) to its own file in `folder`."""
-    samples = np.memmap(raw, dtype="<f4", mode="r")
-    frames = samples.reshape(-1, channels)
+def cut(source: Path, folder: Path) -> tuple[int, list[tuple[Path, Span]]]:
+    """The episode's channels (two at most), and its samples cut into pieces, each with
+    its rolls in its own file in `folder`."""
+    streams = probe(source)["streams"]
+    channels = min(2, next(int(s["channels"]) for s in streams if s["codec_type"] == "audio"))
+    raw = folder / "audio.f32"
+    run(decode_args(source, raw, channels), "decoding the audio failed", source)
+    frames = np.memmap(raw, dtype="<f4", mode="r").reshape(-1, channels)
     pieces = []
     for n, span in enumerate(plan(len(frames))):
         path = folder / f"audio-{n:03d}.f32"
         frames[span.start:span.stop].tofile(path)
         pieces.append((path, span))
-    return pieces
+    del frames
+    raw.unlink()
+    return channels, pieces
 
 
 def concat_list(pieces: list[tuple[str, Span]]) -> str:

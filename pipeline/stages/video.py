@@ -34,7 +34,7 @@ from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
 from pipeline.media import aac
-from pipeline.media.ffmpeg import compile_argv, ffmetadata, probe, require_encoders
+from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.pieces import Piece, Pieces
 from pipeline.publish.youtube.describe import youtube_texts
@@ -207,13 +207,22 @@ def language3(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Count:
+    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
+
+    made: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.made} of {self.total}"
+
+
+@dataclass(frozen=True)
 class Encoded:
-    """One slide's concat entries (file, seconds) and how many of its GOPs were encoded
-    now rather than found in the cache."""
+    """One slide's concat entries (file, seconds) and its GOPs."""
 
     entries: list[tuple[str, float]]
-    gops: int
-    made: int
+    gops: Count
 
 
 def _gop(cut: Cut, frames: int, enc: Encoding, cache: Pieces) -> Piece:
@@ -237,7 +246,7 @@ def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding, cache: Pieces) -> En
         tail = _gop(cut, cut.tail, enc, cache)
         entries.append((str(tail.path), cut.tail / cut.fps))
         pieces.append(tail)
-    return Encoded(entries, len(pieces), sum(p.made for p in pieces))
+    return Encoded(entries, Count(sum(p.made for p in pieces), len(pieces)))
 
 
 @dataclass(frozen=True)
@@ -255,17 +264,6 @@ def read_inputs(build: Path) -> Inputs:
     for slide in slides.slides:
         require(build / slide.file)
     return Inputs(slides, Timeline.read(build), Script.read(build), audio, captions)
-
-
-@dataclass(frozen=True)
-class Count:
-    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
-
-    made: int
-    total: int
-
-    def __str__(self) -> str:
-        return f"{self.made} of {self.total}"
 
 
 @dataclass(frozen=True)
@@ -290,17 +288,6 @@ class Work:
         return self.folder / "chapters.txt"
 
 
-def cut_audio(source: Path, folder: Path) -> tuple[int, list[tuple[Path, aac.Span]]]:
-    """The episode's channels (two at most), and its samples cut into pieces in `folder`."""
-    streams = probe(source)["streams"]
-    channels = min(2, next(int(s["channels"]) for s in streams if s["codec_type"] == "audio"))
-    raw = folder / "audio.f32"
-    run_ffmpeg(aac.decode_args(source, raw, channels), "decoding episode.mp3 failed", source)
-    pieces = aac.cut(raw, channels, folder)
-    raw.unlink()
-    return channels, pieces
-
-
 def _collect(jobs: list[Future[Any]], progress: Parts, part: str) -> list[Any]:
     done = []
     for n, job in enumerate(jobs, 1):
@@ -309,33 +296,41 @@ def _collect(jobs: list[Future[Any]], progress: Parts, part: str) -> list[Any]:
     return done
 
 
+def encode_pieces(source: Path, cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
+                  progress: Parts) -> Work:
+    """The audio's pieces and the slides' GOPs, in parallel, each from the cache where it
+    can be, and the lists that join them written into `folder`."""
+    channels, samples = aac.cut(source, folder)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        audio_jobs = [pool.submit(cache.get, partial(aac.encode_args, raw, channels,
+                                                     bitrate=enc.audio_bitrate),
+                                  [raw], ".m4a", "encoding the audio failed")
+                      for raw, _ in samples]
+        slide_jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
+                      for n, cut in enumerate(cuts)]
+        sound: list[Piece] = _collect(audio_jobs, progress, "audio")
+        slides: list[Encoded] = _collect(slide_jobs, progress, "slides")
+    work = Work(folder, cuts,
+                Count(sum(s.gops.made for s in slides), sum(s.gops.total for s in slides)),
+                Count(sum(p.made for p in sound), len(sound)))
+    work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
+                           encoding="utf-8")
+    work.sound.write_text(aac.concat_list([(str(p.path), span) for p, (_, span)
+                                           in zip(sound, samples, strict=True)]),
+                          encoding="utf-8")
+    return work
+
+
 def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
-    """Audio pieces and slides in parallel (each from the cache where it can be), then one
-    stream-copy mux into `target`; the cache keeps what this build used and nothing else."""
+    """The pieces, then one stream-copy mux into `target` with the captions and chapters;
+    the cache keeps what this build used and nothing else."""
     enc = Encoding.from_settings(episode.settings.video)
     duration = inputs.timeline.duration
     cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
     cache = Pieces(episode.build / CACHE)
     with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
-        folder = Path(tmp)
-        channels, samples = cut_audio(inputs.audio, folder)
-        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_jobs = [pool.submit(cache.get, partial(aac.encode_args, raw, channels,
-                                                         bitrate=enc.audio_bitrate),
-                                      [raw], ".m4a", "encoding the audio failed")
-                          for raw, _ in samples]
-            slide_jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
-                          for n, cut in enumerate(cuts)]
-            sound: list[Piece] = _collect(audio_jobs, progress, "audio")
-            slides: list[Encoded] = _collect(slide_jobs, progress, "slides")
-        work = Work(folder, cuts, Count(sum(s.made for s in slides), sum(s.gops for s in slides)),
-                    Count(sum(p.made for p in sound), len(sound)))
-        work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
-                               encoding="utf-8")
-        work.sound.write_text(aac.concat_list([(str(p.path), span) for p, (_, span)
-                                               in zip(sound, samples, strict=True)]),
-                              encoding="utf-8")
+        work = encode_pieces(inputs.audio, cuts, Path(tmp), enc, cache, progress)
         work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
                                              for s in inputs.timeline.sections]),
                                  encoding="utf-8")
