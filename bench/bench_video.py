@@ -1,10 +1,20 @@
-"""Bench: the video stage's GOP-per-slide method against moviepy, side by side in one run.
+"""Bench: the video stage cold and after edits, and against moviepy, side by side in one run.
 
 Builds a sample-sized episode in a temporary folder (default 600 s, 8 slides: a title card,
-six sections, an outro; speech-like audio made by ffmpeg), draws its slides once, then makes
-the same slideshow with the same audio twice: with `pipeline video` and with moviepy
-(ImageClips concatenated, the audio attached, write_videofile). Prints wall times, multiples
-of real time and the ratio. Not a timed test: run it by hand on an idle machine.
+six sections, an outro; speech-like audio, seeded), draws its slides, then runs
+`pipeline video`:
+- cold, with an empty build/video-cache;
+- again with nothing changed (the mux alone);
+- after one slide's text changed (one picture redrawn, the audio the same);
+- after a paragraph grew by 0.4 s: its slide redrawn, every later time moved, the audio the
+  same before the edit and moved after it;
+- after the same audio came back 0.1 dB quieter everywhere, as the master stage's one gain
+  for the whole episode makes it after any edit today.
+moviepy makes the cold slideshow once more, between the cold run and the edits (ImageClips
+concatenated, the audio attached, write_videofile). Prints wall and CPU seconds (this
+process and its ffmpeg children: on a shared machine the CPU figure is the steadier one),
+multiples of real time and the ratios.
+Not a timed test: run it by hand on an idle machine.
 
     python bench/bench_video.py [--duration 600] [--skip-moviepy]
 """
@@ -18,7 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.io import wavfile
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -96,13 +111,69 @@ def make_episode(root: Path, duration: float) -> Path:
     cues = "".join(f"\n{c * 5 // 60:02d}:{c * 5 % 60:02d}.000 --> {c * 5 // 60:02d}:"
                    f"{c * 5 % 60 + 4:02d}.000\nCue {c}\n" for c in range(int(duration // 5)))
     (build / "captions.vtt").write_text("WEBVTT\n" + cues, encoding="utf-8")
-    # mono speech-like noise, 44.1 kHz MP3 as the master stage writes it
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"anoisesrc=color=pink:amplitude=0.2:duration={duration}:sample_rate=44100",
-                    "-af", "volume='0.5+0.5*sin(2*PI*3*t)':eval=frame", "-ac", "1",
+    write_audio(build, speech(duration))
+    return build.parent
+
+
+RATE = 44100
+
+
+def speech(seconds: float, seed: int = 1) -> np.ndarray:
+    """Speech-like noise: seeded, swelling three times a second."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    noise = np.random.default_rng(seed).standard_normal(len(t)).astype(np.float32)
+    return 0.1 * noise * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
+
+
+def write_audio(build: Path, samples: np.ndarray) -> None:
+    """Mono 44.1 kHz MP3, as the master stage writes it."""
+    wav = build / "speech.wav"
+    wavfile.write(wav, RATE, samples)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-ac", "1",
                     "-c:a", "libmp3lame", "-b:a", "128k", str(build / "episode.mp3")],
                    check=True)
-    return build.parent
+    wav.unlink()
+
+
+EDITED = "ml-improving-ml/paragraph-2"  # a paragraph in the middle of the episode
+
+
+def edit_text(build: Path) -> None:
+    """A new first sentence for one paragraph: its slide shows it."""
+    script = Script.read(build)
+    script.model_copy(update={"segments": [
+        s.model_copy(update={"display": "An edited first sentence. " + s.display})
+        if s.id == EDITED else s for s in script.segments]}).write(build)
+
+
+def lengthen(build: Path, seconds: float) -> tuple[float, np.ndarray]:
+    """The paragraph `seconds` longer: the times after it move, and so does the audio.
+    Where the audio changed, and the new audio."""
+    timeline = Timeline.read(build)
+    edited = next(s for s in timeline.segments if s.id == EDITED)
+
+    def moved(start: float, end: float) -> dict[str, float]:
+        return {"start": start + seconds * (start > edited.start),
+                "end": end + seconds * (end >= edited.end)}
+
+    timeline.model_copy(update={
+        "duration": timeline.duration + seconds,
+        "segments": [s.model_copy(update=moved(s.start, s.end)) for s in timeline.segments],
+        "sections": [s.model_copy(update=moved(s.start, s.end)) for s in timeline.sections],
+    }).write(build)
+    old, cut = speech(timeline.duration), round(edited.end * RATE)
+    samples = np.concatenate([old[:cut], speech(seconds, seed=2), old[cut:]])
+    write_audio(build, samples)
+    return edited.end, samples
+
+
+def timed(step: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall seconds, CPU seconds (this process and the children it waited for), result."""
+    before, began = os.times(), time.monotonic()
+    result = step()
+    after = os.times()
+    cpu = sum(after[:4]) - sum(before[:4])
+    return time.monotonic() - began, cpu, result
 
 
 def moviepy_video(build: Path, out: Path) -> None:
@@ -113,7 +184,8 @@ def moviepy_video(build: Path, out: Path) -> None:
     audio = AudioFileClip(str(build / "episode.mp3"))
     movie = concatenate_videoclips(clips).with_audio(audio)
     movie.write_videofile(str(out), fps=30, codec="libx264", audio_codec="aac",
-                          audio_bitrate="384k", logger=None)
+                          audio_bitrate="384k", logger=None,
+                          temp_audiofile_path=str(out.parent))  # not the working folder
 
 
 def probed_duration(path: Path) -> float:
@@ -121,6 +193,31 @@ def probed_duration(path: Path) -> float:
                           "-of", "csv=p=0", str(path)], capture_output=True, text=True,
                          check=True).stdout
     return float(out)
+
+
+def video_run(episode: Any, what: str) -> tuple[float, float]:
+    """The video stage once: wall and CPU seconds, printed with what it encoded."""
+    with quiet():
+        wall, cpu, result = timed(lambda: video.run(episode))
+    print(f"{what:<38} {wall:6.1f} s wall {cpu:6.1f} s CPU  encoded {result.gops} GOPs, "
+          f"{result.audio} pieces of audio", flush=True)
+    return wall, cpu
+
+
+def edits(episode: Any) -> list[tuple[str, float, float]]:
+    """The video stage after each edit, one after another: (what, wall, CPU)."""
+    runs = [("nothing changed", *video_run(episode, "again, nothing changed"))]
+    edit_text(episode.build)
+    slides.run(episode)
+    runs.append(("one slide's text changed", *video_run(episode, "one slide's text changed")))
+    at, samples = lengthen(episode.build, 0.4)
+    slides.run(episode)
+    what = f"a paragraph at {at:.0f} s grew 0.4 s"
+    runs.append((what, *video_run(episode, what)))
+    write_audio(episode.build, samples * np.float32(10 ** (-0.1 / 20)))
+    what = "the same with a new gain (as master)"
+    runs.append((what, *video_run(episode, what)))
+    return runs
 
 
 def main() -> None:
@@ -134,27 +231,24 @@ def main() -> None:
         episode = load_episode(make_episode(Path(tmp), args.duration))
         began = time.monotonic()
         manifest = slides.run(episode).manifest
-        slides_s = time.monotonic() - began
-        began = time.monotonic()
-        with quiet():
-            video.run(episode)
-        ours = time.monotonic() - began
-        out = episode.build / "video.mp4"
         print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "
-              f"{os.cpu_count()} CPUs; slides drawn in {slides_s:.1f} s")
+              f"{os.cpu_count()} CPUs; slides drawn in {time.monotonic() - began:.1f} s")
+        ours, cold_cpu = video_run(episode, "cold (empty cache)")
+        out = episode.build / "video.mp4"
         print(f"pipeline video: {ours:6.1f} s  {args.duration / ours:6.1f}x real time  "
               f"({probed_duration(out):.3f} s, {out.stat().st_size / 1e6:.1f} MB)")
-        if args.skip_moviepy:
-            return
-        other = Path(tmp) / "moviepy.mp4"
-        began = time.monotonic()
-        moviepy_video(episode.build, other)
-        theirs = time.monotonic() - began
-        print(f"moviepy:        {theirs:6.1f} s  {args.duration / theirs:6.1f}x real time  "
-              f"({probed_duration(other):.3f} s, {other.stat().st_size / 1e6:.1f} MB)")
-        print(f"pipeline video is {theirs / ours:.1f}x faster than moviepy (target: 20x)")
-        print(f"summary: video against moviepy | {theirs / ours:.1f}x faster | "
-              f"{args.duration / ours:.1f}x real time, moviepy {args.duration / theirs:.1f}x")
+        if not args.skip_moviepy:
+            other = Path(tmp) / "moviepy.mp4"
+            theirs, theirs_cpu, _ = timed(lambda: moviepy_video(episode.build, other))
+            print(f"moviepy:        {theirs:6.1f} s  {args.duration / theirs:6.1f}x real time  "
+                  f"({probed_duration(other):.3f} s, {other.stat().st_size / 1e6:.1f} MB)")
+            print(f"pipeline video is {theirs / ours:.1f}x faster than moviepy "
+                  f"({theirs_cpu / cold_cpu:.1f}x less CPU; target: 25x)")
+            print(f"summary: video against moviepy | {theirs / ours:.1f}x faster | "
+                  f"{args.duration / ours:.1f}x real time, moviepy {args.duration / theirs:.1f}x")
+        for what, wall, cpu in edits(episode):
+            print(f"summary: video, {what} | {wall / ours:.2f} of the cold wall time | "
+                  f"{cpu / cold_cpu:.2f} of its CPU")
 
 
 if __name__ == "__main__":

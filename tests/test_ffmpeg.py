@@ -14,6 +14,7 @@ from pipeline.errors import PipelineError
 from pipeline.media import ffmpeg
 from pipeline.media.audio import decode, decode_argv
 from pipeline.media.loudness import integrated_and_peak
+from pipeline.media.pieces import Piece, Pieces
 
 RATE = 8000
 
@@ -149,3 +150,44 @@ def test_the_encoders_this_ffmpeg_lists() -> None:
     names = ffmpeg.encoders()
     assert {"aac", "libmp3lame", "libx264", "mov_text"} <= names
     assert ffmpeg.missing_encoders({"aac": "AAC", "nosuch": "no such"}, names) == ["no such"]
+
+
+# ---------------------------------------------------------------- chapters and kept pieces
+
+
+def test_ffmetadata_chapters_are_in_time_order_and_escaped() -> None:
+    text = ffmpeg.ffmetadata([(3.2, 9.0, "B=c;d#e\\f"), (0.0, 3.2, "Intro")])
+    assert text == (";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=3200\ntitle=Intro\n"
+                    "[CHAPTER]\nTIMEBASE=1/1000\nSTART=3200\nEND=9000\n"
+                    "title=B\\=c\\;d\\#e\\\\f\n")
+
+
+def flac_args(source: Path):
+    return lambda out: ffmpeg.compile_argv(graph.input(str(source)).output(str(out)).global_args(
+        "-v", "error").overwrite_output())
+
+
+def test_pieces_are_made_once_per_content_and_pruned(tmp_path: Path) -> None:
+    source = tone(tmp_path, 0.5)
+    cache = Pieces(tmp_path / "pieces")
+    first = cache.get(flac_args(source), [source], ".flac", "making the piece")
+    again = cache.get(flac_args(source), [source], ".flac", "making the piece")
+    assert first.made and not again.made and again.path == first.path
+    moved = tmp_path / "elsewhere.wav"
+    source.rename(moved)  # the same bytes under another name: the same piece
+    assert cache.get(flac_args(moved), [moved], ".flac", "x") == Piece(first.path, made=False)
+    other = tone(tmp_path, 0.6, "other.wav")
+    fresh = Pieces(tmp_path / "pieces")
+    second = fresh.get(flac_args(other), [other], ".flac", "making the piece")
+    assert second.made and second.path != first.path
+    assert fresh.prune() == 1 and not first.path.exists() and second.path.exists()
+    assert [p.name for p in (tmp_path / "pieces").iterdir()] == [second.path.name]
+
+
+def test_a_failed_piece_leaves_nothing_behind(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really")
+    cache = Pieces(tmp_path / "pieces")
+    with pytest.raises(ffmpeg.FFmpegError, match="making the piece"):
+        cache.get(flac_args(broken), [broken], ".flac", "making the piece")
+    assert list((tmp_path / "pieces").iterdir()) == []

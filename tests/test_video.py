@@ -9,19 +9,30 @@ import struct
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from mutagen.id3 import CHAP, ID3, TIT2
 from PIL import Image
 
 from pipeline.cli import cli
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
-from pipeline.formats import Link, Script, SlideEntry, Slides, TimedSection, Timeline
-from pipeline.media import ffmpeg
+from pipeline.formats import (
+    Chapters,
+    Link,
+    Script,
+    SlideEntry,
+    Slides,
+    TimedSection,
+    Timeline,
+)
+from pipeline.media import aac, ffmpeg
+from pipeline.media.audio import decode
 from pipeline.publish.youtube import describe
 from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
-from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_episode
+from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_audio, make_episode
 
 FPS = 30
 ENC = video.Encoding()
@@ -60,19 +71,15 @@ def test_gop_args() -> None:
     ]
 
 
-def test_loop_audio_and_mux_args() -> None:
+def test_loop_and_mux_args() -> None:
     assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
         *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
-    assert video.audio_args(Path("e.mp3"), Path("a.m4a"), ENC) == [
-        *START, "-i", "e.mp3", "-filter_complex",
-        "[0:a]aresample=48000[s0];[s0]atrim=start_sample=1024[s1];[s1]asetpts=PTS-STARTPTS[s2]",
-        "-map", "[s2]", "-b:a", "384k", "-aac_coder", "fast", "-aac_ms", "0", "-ac", "2",
-        "-ar", "48000", "-c:a", "aac", "-profile:a", "aac_low", "a.m4a", *PROGRESS, *QUIET]
-    assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("v.mp4"),
-                          "eng") == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
-        "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0",
-        "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy",
+    assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
+                          Path("v.mp4"), "eng") == [
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-f", "concat", "-safe", "0",
+        "-i", "a.m4a", "-i", "c.vtt", "-f", "ffmetadata", "-i", "ch.txt",
+        "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0", "-map", "3:d?",
+        "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy", "-map_chapters", "3",
         "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=eng",
         "-metadata:s:v:0", "language=eng",
         "-movflags", "+faststart+negative_cts_offsets", "-use_editlist", "0", "v.mp4",
@@ -81,17 +88,20 @@ def test_loop_audio_and_mux_args() -> None:
 
 def test_burn_args_force_keyframes_at_slide_changes() -> None:
     args = video.burn_args(Path("l.txt"), Path("a.m4a"), "captions.vtt", "fonts",
-                           Path("v.mp4"), [0.0, 3.2, 9.0], ENC, "eng")
+                           Path("ch.txt"), Path("v.mp4"), [0.0, 3.2, 9.0], ENC, "eng")
     # ffmpeg-python escapes each option, then the whole filter, for the graph's two levels
     style = (r"FontName\\=DejaVu Sans\,FontSize\\=16\,BorderStyle\\=3\,Outline\\=1\,"
              r"Shadow\\=0\,OutlineColour\\=&H80000000\,MarginV\\=22")
     assert args == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-filter_complex",
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-f", "concat", "-safe", "0",
+        "-i", "a.m4a", "-f", "ffmetadata", "-i", "ch.txt", "-filter_complex",
         f"[0:v:0]subtitles=captions.vtt:fontsdir=fonts:force_style={style}[s0];"
         "[s0]format=yuv420p[s1];[s1]fps=30[s2]", "-map", "[s2]", "-map", "1:a:0",
-        "-bf", "2", "-c:a", "copy", "-c:v", "libx264", "-color_primaries", "bt709",
-        "-color_trc", "bt709", "-colorspace", "bt709", "-crf", "18", "-flags", "+cgop",
+        "-map", "2:d?", "-bf", "2", "-c:a", "copy", "-c:v", "libx264",
+        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+        "-crf", "18", "-flags", "+cgop",
         "-force_key_frames", "0.000000,3.200000,9.000000", "-g", "15", "-keyint_min", "15",
+        "-map_chapters", "2",
         "-metadata:s:a:0", "language=eng", "-movflags", "+faststart+negative_cts_offsets",
         "-preset", "medium", "-profile:v", "high", "-sc_threshold", "0", "-tune", "stillimage",
         "-use_editlist", "0", "v.mp4", *PROGRESS, *QUIET]
@@ -294,8 +304,19 @@ def nearest(frame: bytes, pictures: list[bytes]) -> int:
                key=lambda i: sum(abs(a - b) for a, b in zip(frame, pictures[i], strict=True)))
 
 
+def scramble_chapters(mp3: Path, timeline: Timeline) -> None:
+    """ID3 chapters stored last first, as the sample's episode.mp3 had them: the video must
+    not take its chapters from there."""
+    tags = ID3()
+    for n, section in reversed(list(enumerate(timeline.sections))):
+        tags.add(CHAP(element_id=f"ch{n}", start_time=round(section.start * 1000),
+                      end_time=round(section.end * 1000), sub_frames=[TIT2(text=["Wrong"])]))
+    tags.save(mp3)
+
+
 def build(tmp: Path, burn: bool = False) -> tuple[Path, str]:
     folder = make_episode(tmp, with_audio=True)
+    scramble_chapters(folder / "build" / "episode.mp3", Timeline.read(folder / "build"))
     if burn:
         issue = folder / "issue.md"
         issue.write_text(issue.read_text().replace(
@@ -319,7 +340,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_streams_follow_youtube_recommendations(built) -> None:
     path = built[0] / "video.mp4"
     streams = probe(path, "-show_streams")["streams"]
-    v, a, s = streams
+    v, a, s, chapters = streams
+    assert chapters["codec_type"] == "data"
     assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
     assert (v["width"], v["height"], v["r_frame_rate"]) == (1920, 1080, "30/1")
     assert v["has_b_frames"] == 2
@@ -340,6 +362,62 @@ def click_time(path: Path) -> float:
     return next(i for i, x in enumerate(samples) if abs(x) > 16000) / 48000
 
 
+def track_times(data: bytes) -> dict[str, float]:
+    """Seconds each track lasts by its tkhd (in the movie's timescale), by handler type
+    (vide, soun, sbtl for the captions, text for the chapters), and the movie's (mvhd)."""
+    moov = next((o, n) for kind, o, n in boxes(data) if kind == "moov")
+    inside = boxes(data, moov[0] + 8, moov[0] + moov[1])
+    mvhd = next(o for kind, o, _ in inside if kind == "mvhd")
+    assert data[mvhd + 8] == 0  # version 0: 32-bit times
+    scale, movie = struct.unpack(">II", data[mvhd + 20:mvhd + 28])
+    times = {"mvhd": movie / scale}
+    for kind, offset, size in inside:
+        if kind != "trak":
+            continue
+        parts = {k: o for k, o, _ in boxes(data, offset + 8, offset + size)}
+        mdia = next((o, n) for k, o, n in boxes(data, offset + 8, offset + size) if k == "mdia")
+        hdlr = next(o for k, o, _ in boxes(data, mdia[0] + 8, mdia[0] + mdia[1]) if k == "hdlr")
+        handler = data[hdlr + 16:hdlr + 20].decode("latin-1")
+        tkhd = parts["tkhd"]
+        times[handler] = struct.unpack(">I", data[tkhd + 28:tkhd + 32])[0] / scale
+    return times
+
+
+LAST_CUE_END = 13.6  # slide_fixtures.VTT's last cue
+
+
+@pytest.mark.slow
+def test_the_container_lasts_as_long_as_the_audio(built) -> None:
+    """The movie ends with its audio (within a frame); the captions' track ends with its
+    last cue and the chapters' with the last section, so neither makes the file longer."""
+    path = built[0] / "video.mp4"
+    found = probe(path, "-show_format", "-show_streams")
+    audio = next(s for s in found["streams"] if s["codec_type"] == "audio")
+    assert abs(float(found["format"]["duration"]) - float(audio["duration"])) <= 1 / FPS
+    times = track_times(path.read_bytes())
+    assert set(times) == {"mvhd", "vide", "soun", "sbtl", "text"}
+    assert abs(times["mvhd"] - float(audio["duration"])) <= 1 / FPS
+    assert times["sbtl"] == pytest.approx(LAST_CUE_END, abs=0.001)
+    assert times["text"] == pytest.approx(DURATION, abs=0.001)
+    packets = probe(path, "-select_streams", "s", "-show_entries",
+                    "packet=pts_time,duration_time,size")["packets"]
+    cue = [p for p in packets if int(p["size"]) > 2][-1]  # 2 bytes: an empty sample
+    assert float(cue["pts_time"]) + float(cue["duration_time"]) == pytest.approx(LAST_CUE_END)
+    assert packets[-1]["size"] == "2" and float(packets[-1]["pts_time"]) == LAST_CUE_END
+
+
+@pytest.mark.slow
+def test_mp4_chapters_are_the_sections_in_time_order(built) -> None:
+    folder, _ = built
+    found = probe(folder / "video.mp4", "-show_chapters")["chapters"]
+    expected = Chapters.of(Timeline.read(folder)).chapters  # what chapters.json holds
+    assert len(expected) == 4
+    assert [c["tags"]["title"] for c in found] == [c.title for c in expected]
+    for chapter, want in zip(found, expected, strict=True):
+        assert float(chapter["start_time"]) == pytest.approx(want.startTime, abs=0.001)
+        assert float(chapter["end_time"]) == pytest.approx(want.endTime, abs=0.001)
+
+
 @pytest.mark.slow
 def test_audio_lines_up_with_the_slides_without_edit_lists(built) -> None:
     """The AAC encoder's priming is trimmed, so nothing is late though no edit list hides it."""
@@ -354,7 +432,7 @@ def test_moov_first_and_no_edit_lists(built) -> None:
     top = [kind for kind, _, _ in boxes(data)]
     assert top.index("moov") < top.index("mdat")
     tree = box_tree(data)
-    assert tree.count("trak") == 3
+    assert tree.count("trak") == 4  # video, audio, captions and the chapters' text track
     assert "edts" not in tree and "elst" not in tree
 
 
@@ -392,7 +470,7 @@ def test_burned_captions_replace_the_subtitle_track(tmp_path: Path) -> None:
     folder, _ = build(tmp_path, burn=True)
     path = folder / "video.mp4"
     streams = probe(path, "-show_streams")["streams"]
-    assert [s["codec_type"] for s in streams] == ["video", "audio"]
+    assert [s["codec_type"] for s in streams] == ["video", "audio", "data"]  # data: chapters
     assert streams[0]["profile"] == "High"
     packets = probe(path, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
     keys = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
@@ -404,3 +482,179 @@ def test_burned_captions_replace_the_subtitle_track(tmp_path: Path) -> None:
         return sum(abs(a - b) for a, b in zip(frame[-6 * 32:], slide[-6 * 32:], strict=True))
 
     assert bottom_diff(with_cue) > bottom_diff(without) + 50
+
+
+# ---------------------------------------------------------------- an edit, built again
+
+
+def shifted(timeline: Timeline, after: str, seconds: float) -> Timeline:
+    """The timeline with segment `after` lengthened by `seconds` and everything later moved,
+    as narrating a longer paragraph does."""
+    index = [s.id for s in timeline.segments].index(after)
+    edited = timeline.segments[index]
+
+    def moved(start: float, end: float) -> dict[str, float]:
+        return {"start": start + seconds * (start > edited.start),
+                "end": end + seconds * (end >= edited.end)}
+
+    return timeline.model_copy(update={
+        "duration": timeline.duration + seconds,
+        "segments": [s.model_copy(update=moved(s.start, s.end)) for s in timeline.segments],
+        "sections": [s.model_copy(update=moved(s.start, s.end)) for s in timeline.sections]})
+
+
+EDITED = "mechanistic-interpretability/paragraph-1"
+
+
+def edit_paragraph(folder: Path) -> None:
+    """A longer paragraph: new text on its slide, new times after it, new audio."""
+    build = folder / "build"
+    script = Script.read(build)
+    script.model_copy(update={"segments": [
+        s.model_copy(update={"display": "A new first sentence. " + s.display})
+        if s.id == EDITED else s for s in script.segments]}).write(build)
+    timeline = shifted(Timeline.read(build), EDITED, 0.4)
+    timeline.write(build)
+    make_audio(build / "episode.mp3", timeline.duration)
+
+
+def video_of(folder: Path, tmp: Path) -> video.VideoResult:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PIPELINE_ROOT", str(REPO))
+        mp.setenv("PIPELINE_CACHE_DIR", str(tmp / "cache"))
+        slides_stage.run(load_episode(folder))
+        return video.run(load_episode(folder))
+
+
+@pytest.mark.slow
+def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
+        tmp_path: Path) -> None:
+    folder = make_episode(tmp_path / "warm", with_audio=True)
+    cache = folder / "build" / video.CACHE
+    first = video_of(folder, tmp_path)
+    assert first.gops.made == first.gops.total and first.audio == video.Count(1, 1)
+    before = {p.name for p in cache.iterdir()}
+    pictures = {p.read_bytes() for p in (folder / "build/slides").iterdir()}
+
+    again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, the same file
+    assert (again.gops.made, again.audio.made) == (0, 0)
+    assert {p.name for p in cache.iterdir()} == before
+
+    edit_paragraph(folder)
+    warm = video_of(folder, tmp_path)
+    slides = Slides.read(folder / "build").slides
+    redrawn = [s.file for s in slides if (folder / "build" / s.file).read_bytes() not in pictures]
+    assert redrawn == [s.file for s in slides if EDITED in s.segments]  # one slide changed
+    assert warm.audio.made == 1 and 0 < warm.gops.made < warm.gops.total
+    after = {p.name for p in cache.iterdir()}
+    assert len(after - before) == warm.gops.made + 1  # the new GOPs and the new audio
+    audio = [n for n in after if n.endswith(".m4a")]
+    assert len(audio) == 1 and audio[0] not in before  # the old audio was dropped
+
+    cold_folder = make_episode(tmp_path / "cold", with_audio=False)
+    for name in ("script.json", "timeline.json", "episode.mp3"):
+        (cold_folder / "build" / name).write_bytes((folder / "build" / name).read_bytes())
+    cold = video_of(cold_folder, tmp_path)
+    assert cold.gops.made == cold.gops.total and cold.audio.made == 1
+    warm_bytes = (folder / "build/video.mp4").read_bytes()
+    assert warm_bytes == (cold_folder / "build/video.mp4").read_bytes()
+    assert abs(float(probe(folder / "build/video.mp4", "-show_format")["format"]["duration"])
+               - (DURATION + 0.4)) <= 1 / FPS
+
+
+# ---------------------------------------------------------------- the audio in pieces
+
+
+def test_audio_pieces_keep_whole_frames_with_their_rolls() -> None:
+    spans = aac.plan(aac.PIECE * 2 + 5000)
+    assert spans == [
+        aac.Span(0, 0, aac.PIECE, aac.PIECE + aac.POST_ROLL),
+        aac.Span(aac.PIECE - aac.PRE_ROLL, aac.PIECE, 2 * aac.PIECE,
+                 2 * aac.PIECE + aac.POST_ROLL),
+        aac.Span(2 * aac.PIECE - aac.PRE_ROLL, 2 * aac.PIECE, 2 * aac.PIECE + 5000,
+                 2 * aac.PIECE + 5000)]
+    assert aac.plan(300) == [aac.Span(0, 0, 300, 300)]
+    assert aac.PIECE / aac.RATE == 40.0 and aac.PIECE % aac.FRAME == 0
+    with pytest.raises(ValueError, match="whole frames"):
+        aac.plan(10_000, 1000)
+
+
+def test_audio_concat_list_keeps_each_pieces_own_samples() -> None:
+    first, second = aac.plan(aac.PIECE + 4800)
+    assert aac.concat_list([("a.m4a", first), ("b.m4a", second)]) == (
+        "ffconcat version 1.0\nfile 'a.m4a'\noutpoint 40.000000\n"
+        "file 'b.m4a'\ninpoint 1.600000\noutpoint 1.700000\n")
+
+
+def test_audio_args() -> None:
+    assert aac.decode_args(Path("e.mp3"), Path("a.f32"), 1) == [
+        *START, "-i", "e.mp3", "-filter_complex",
+        "[0:a:0]aresample=48000[s0];[s0]atrim=start_sample=1024[s1];"
+        "[s1]asetpts=PTS-STARTPTS[s2]", "-map", "[s2]", "-f", "f32le", "-ac", "1",
+        "-ar", "48000", "-map_metadata", "-1", "a.f32", *QUIET]
+    assert aac.encode_args(Path("a.f32"), 2, Path("a.m4a"), "384k") == [
+        *START, "-f", "f32le", "-ac", "2", "-ar", "48000", "-i", "a.f32", "-b:a", "384k",
+        "-aac_coder", "fast", "-aac_ms", "0", "-ac", "2", "-ar", "48000", "-c:a", "aac",
+        "-map_metadata", "-1", "-profile:a", "aac_low", "a.m4a", *QUIET]
+
+
+SHORT_PIECE = aac.FRAME * 94  # about 2 s: the test episode's 14 s in seven pieces
+
+
+def block_snr(source: np.ndarray, heard: np.ndarray, block: int = 1024) -> np.ndarray:
+    """Signal to error in dB, block by block, at the lag (within ±2 ms) that fits best."""
+    def error(lag: int) -> float:
+        a, b = source[max(0, lag):], heard[max(0, -lag):]
+        n = min(len(a), len(b), aac.RATE)
+        return float(np.mean((a[:n] - b[:n]) ** 2))
+
+    lag = min(range(-96, 97), key=error)
+    a, b = source[max(0, lag):], heard[max(0, -lag):]
+    n = min(len(a), len(b)) // block * block
+    blocks = (a[:n].reshape(-1, block), (a[:n] - b[:n]).reshape(-1, block))
+    signal, noise = (np.sqrt(np.mean(x ** 2, axis=1)) for x in blocks)
+    return 20 * np.log10(signal / np.maximum(noise, 1e-12))
+
+
+def click_audio(path: Path, click: float) -> None:
+    """slide_fixtures' tone with its click at `click` seconds."""
+    tone = f"0.1*sin(2*PI*330*t)+if(between(t,{click},{click + 0.01}),0.8,0)"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"aevalsrc='{tone}':s=44100:d={DURATION}", "-ac", "1",
+                    "-c:a", "libmp3lame", "-b:a", "64k", str(path)], check=True)
+
+
+def samples(mp3: Path, raw: Path) -> np.ndarray:
+    """The samples the video stage cuts into pieces."""
+    ffmpeg.run(aac.decode_args(mp3, raw, 1), "decoding")
+    return np.fromfile(raw, "<f4")
+
+
+@pytest.mark.slow
+def test_audio_in_pieces_is_seamless_and_a_late_change_encodes_only_the_late_pieces(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aac, "PIECE", SHORT_PIECE)
+    folder = make_episode(tmp_path / "warm", with_audio=True)
+    mp3, mp4 = folder / "build/episode.mp3", folder / "build/video.mp4"
+    assert video_of(folder, tmp_path).audio == video.Count(7, 7)
+    assert abs(click_time(mp4) - CLICK) < 0.002
+    snr = block_snr(decode(mp3, aac.RATE), decode(mp4, aac.RATE))
+    seams = [k * SHORT_PIECE // 1024 + 1 for k in range(1, 7)]  # +1: the priming frame
+    click = round(CLICK * aac.RATE / 1024)
+    steady = [x for n, x in enumerate(snr[2:-2], 2) if abs(n - click) > 2]
+    assert min(steady) > 40 and min(snr[s + d] for s in seams for d in (-1, 0, 1)) > 40
+
+    before = samples(mp3, tmp_path / "before.f32")
+    click_audio(mp3, 11.0)  # the same audio until 6 s, then the click moves
+    after = samples(mp3, tmp_path / "after.f32")
+    changed = [n for n, s in enumerate(aac.plan(len(after)))
+               if not np.array_equal(before[s.start:s.stop], after[s.start:s.stop])]
+    assert changed[:1] == [2] and len(changed) < 7  # the first two pieces end before 6 s
+    later = video_of(folder, tmp_path)
+    assert later.audio == video.Count(len(changed), 7)
+    assert abs(click_time(mp4) - 11.0) < 0.002
+    cold = make_episode(tmp_path / "cold", with_audio=False)
+    for name in ("script.json", "timeline.json", "episode.mp3"):
+        (cold / "build" / name).write_bytes((folder / "build" / name).read_bytes())
+    assert video_of(cold, tmp_path).audio == video.Count(7, 7)
+    assert mp4.read_bytes() == (cold / "build/video.mp4").read_bytes()

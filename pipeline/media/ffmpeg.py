@@ -9,11 +9,13 @@ the end of ffmpeg's stderr; a missing ffmpeg or ffprobe is named with the one IN
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +61,21 @@ def probe_argv(path: Path | str) -> list[str]:
 def encoders_argv() -> list[str]:
     """ffmpeg's encoder listing (no input or output, so no graph)."""
     return ["ffmpeg", *BASE_ARGS, "-encoders"]
+
+
+def version_argv() -> list[str]:
+    """ffmpeg's version and build (no input or output, so no graph)."""
+    return ["ffmpeg", *BASE_ARGS, "-version"]
+
+
+def ffmetadata(chapters: Sequence[tuple[float, float, str]]) -> str:
+    """An FFMETADATA1 file holding chapters (start and end in seconds, title), in time order
+    and in milliseconds; the characters that file format reserves are escaped."""
+    lines = [";FFMETADATA1"]
+    for start, end, title in sorted(chapters):
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(start * 1000)}",
+                  f"END={round(end * 1000)}", "title=" + re.sub(r"([=;#\\\n])", r"\\\1", title)]
+    return "\n".join(lines) + "\n"
 
 
 def progress_seconds(line: str) -> float | None:
@@ -128,6 +145,13 @@ def probe(path: Path | str, fix: str | None = None) -> dict[str, Any]:
     """ffprobe's format and streams of a media file."""
     result = run(probe_argv(path), "ffprobe cannot read the file", path, fix)
     return json.loads(result.stdout)
+
+
+@functools.cache
+def version() -> str:
+    """What `ffmpeg -version` says: the build and its libraries' versions."""
+    return run(version_argv(), "ffmpeg cannot say its version", fix=INSTALL).stdout.decode(
+        "utf-8", "replace")
 
 
 def encoders() -> set[str]:

@@ -5,7 +5,14 @@ A still slide does not change between frames, so each slide's picture is encoded
 closed GOP and repeated by stream copy (`-stream_loop`), with one shorter GOP for the frames
 that do not make a whole GOP; the concat demuxer joins the slides and the final mux copies
 everything (see DESIGN.md, "Measured"). Every slide change therefore starts a keyframe, on
-the frame nearest the time in timeline.json. The audio is encoded at the same time.
+the frame nearest the time in timeline.json. The audio is encoded at the same time, in
+pieces of 40 s (media/aac.py).
+
+The GOPs and the audio's pieces are kept in `build/video-cache/` by content
+(media/pieces.py): after an edit only the slides whose picture or frame count changed, and
+the pieces of audio whose samples changed, are encoded again; the rest is stream copy, so
+the result is the same file a cold build makes. The MP4's chapters are the timeline's
+sections, written in time order.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +33,22 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
-from pipeline.media.ffmpeg import compile_argv, require_encoders
+from pipeline.media import aac
+from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
+from pipeline.media.pieces import Piece, Pieces
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
-from pipeline.util.progress import note, parts
+from pipeline.util.progress import Parts, note, parts
 
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
                    "mov_text": "MP4 subtitle encoder mov_text"}
-AAC_PRIMING = 1024  # samples the AAC encoder puts before the audio; trimmed, as no edit list
 LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
          "ko": "kor", "ar": "ara", "tr": "tur", "el": "ell", "hu": "hun", "ro": "ron"}
+CACHE = "video-cache"  # in build/: the encoded GOPs and audio, by content
 QUIET = ("-v", "error")  # with -y (overwrite_output) on every command here
 PROGRESS = ("-progress", "pipe:1", "-nostats")  # seconds done on stdout, for on_seconds
 
@@ -126,32 +136,32 @@ def loop_args(gop: Path, times: int, out: Path) -> list[str]:
     return _written(ffmpeg.input(str(gop), stream_loop=times - 1).output(str(out), c="copy"))
 
 
-def audio_args(source: Path, out: Path, enc: Encoding) -> list[str]:
-    """AAC-LC 48 kHz stereo. The encoder's priming samples are trimmed from the start so
-    that, with no edit list to hide them, the audio still lines up with the slides."""
-    sound = (ffmpeg.input(str(source))["a"].filter("aresample", 48000)
-             .filter("atrim", start_sample=AAC_PRIMING).filter("asetpts", "PTS-STARTPTS"))
-    aac = sound.output(str(out), ac=2, ar=48000, audio_bitrate=enc.audio_bitrate,
-                       aac_coder="fast", aac_ms=0, **{"c:a": "aac", "profile:a": "aac_low"})
-    return _written(aac, *PROGRESS)
-
-
 def _tagged(language: str, *specs: str) -> dict[str, str]:
     """The `-metadata:s:<spec>` options giving those streams the language."""
     return {f"metadata:s:{spec}": f"language={language}" for spec in specs}
 
 
 def _slides_and_audio(concat: Path, audio: Path) -> tuple[Any, Any]:
-    """The joined slides (concat demuxer) and the encoded audio."""
+    """The joined slides and the joined pieces of audio (both ffconcat lists)."""
     return (ffmpeg.input(str(concat), format="concat", safe=0)["v:0"],
-            ffmpeg.input(str(audio))["a:0"])
+            ffmpeg.input(str(audio), format="concat", safe=0)["a:0"])
 
 
-def mux_args(concat: Path, audio: Path, captions: Path, out: Path, language: str) -> list[str]:
-    """Join the slides and the audio by stream copy, add the captions as a mov_text track."""
+def _with_chapters(streams: list[Any], chapters: Path) -> tuple[list[Any], dict[str, int]]:
+    """`streams` (one from each input) and the chapters of an ffmetadata file, which comes
+    after them: it has no stream, so it joins the graph through an optional map."""
+    marks = ffmpeg.input(str(chapters), f="ffmetadata")
+    return [*streams, marks["d?"]], {"map_chapters": len(streams)}
+
+
+def mux_args(concat: Path, audio: Path, captions: Path, chapters: Path, out: Path,
+             language: str) -> list[str]:
+    """Join the slides and the audio by stream copy, add the captions as a mov_text track
+    and the chapters."""
     slides, sound = _slides_and_audio(concat, audio)
     text = ffmpeg.input(str(captions))["s:0"]
-    mp4 = ffmpeg.output(slides, sound, text, str(out), **MP4_FLAGS,
+    streams, mapping = _with_chapters([slides, sound, text], chapters)
+    mp4 = ffmpeg.output(*streams, str(out), **MP4_FLAGS, **mapping,
                         **{"c:v": "copy", "c:a": "copy", "c:s": "mov_text"},
                         **_tagged(language, "v:0", "a:0", "s:0"))
     return _written(mp4, *PROGRESS)
@@ -161,8 +171,8 @@ def mux_args(concat: Path, audio: Path, captions: Path, out: Path, language: str
 MP4_FLAGS = {"movflags": "+faststart+negative_cts_offsets", "use_editlist": 0}
 
 
-def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out: Path,
-              keyframes: list[float], enc: Encoding, language: str) -> list[str]:
+def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, chapters: Path,
+              out: Path, keyframes: list[float], enc: Encoding, language: str) -> list[str]:
     """Captions drawn into the picture: the joined slides are decoded and encoded again,
     with keyframes forced at the slide changes. `captions_name` and `fonts_dir` are plain
     names in the working folder; ffmpeg-python escapes the filter's options."""
@@ -172,8 +182,9 @@ def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, out
     picture = (slides.filter("subtitles", captions_name, fontsdir=fonts_dir, force_style=style)
                .filter("format", "yuv420p").filter("fps", enc.fps))
     times = ",".join(f"{t:.6f}" for t in keyframes)
-    mp4 = ffmpeg.output(picture, sound, str(out), **_x264(enc, 18), force_key_frames=times,
-                        **{"c:a": "copy"}, **_tagged(language, "a:0"), **MP4_FLAGS)
+    streams, mapping = _with_chapters([picture, sound], chapters)
+    mp4 = ffmpeg.output(*streams, str(out), **_x264(enc, 18), force_key_frames=times,
+                        **{"c:a": "copy"}, **_tagged(language, "a:0"), **MP4_FLAGS, **mapping)
     return _written(mp4, *PROGRESS)
 
 
@@ -192,30 +203,50 @@ def language3(code: str) -> str:
     return base if len(base) == 3 else LANG3.get(base, "und")
 
 
-# ---------------------------------------------------------------- progress
-
-
 # ---------------------------------------------------------------- building
 
 
-def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding) -> list[tuple[str, float]]:
-    """The concat entries for one slide: its whole GOPs (looped) and its shorter last GOP."""
-    entries = []
-    failed = f"encoding slide {cut.image.name} failed"
+@dataclass(frozen=True)
+class Count:
+    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
+
+    made: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.made} of {self.total}"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One slide's concat entries (file, seconds) and its GOPs."""
+
+    entries: list[tuple[str, float]]
+    gops: Count
+
+
+def _gop(cut: Cut, frames: int, enc: Encoding, cache: Pieces) -> Piece:
+    return cache.get(lambda out: gop_args(cut.image, frames, out, enc), [cut.image], ".mp4",
+                     f"encoding slide {cut.image.name} failed")
+
+
+def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding, cache: Pieces) -> Encoded:
+    """One slide: its whole GOPs (one GOP, looped) and its shorter last GOP."""
+    entries, pieces = [], []
     if cut.loops:
-        gop = work / f"{n:03d}-gop.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.gop, gop, enc), failed)
+        gop = _gop(cut, cut.gop, enc, cache)
+        path = gop.path
         if cut.loops > 1:
-            looped = work / f"{n:03d}-loop.mp4"
-            run_ffmpeg(loop_args(gop, cut.loops, looped),
+            path = work / f"{n:03d}-loop.mp4"
+            run_ffmpeg(loop_args(gop.path, cut.loops, path),
                        f"repeating slide {cut.image.name} failed")
-            gop = looped
-        entries.append((gop.name, cut.loops * cut.gop / cut.fps))
+        entries.append((str(path), cut.loops * cut.gop / cut.fps))
+        pieces.append(gop)
     if cut.tail:
-        tail = work / f"{n:03d}-tail.mp4"
-        run_ffmpeg(gop_args(cut.image, cut.tail, tail, enc), failed)
-        entries.append((tail.name, cut.tail / cut.fps))
-    return entries
+        tail = _gop(cut, cut.tail, enc, cache)
+        entries.append((str(tail.path), cut.tail / cut.fps))
+        pieces.append(tail)
+    return Encoded(entries, Count(sum(p.made for p in pieces), len(pieces)))
 
 
 @dataclass(frozen=True)
@@ -235,45 +266,93 @@ def read_inputs(build: Path) -> Inputs:
     return Inputs(slides, Timeline.read(build), Script.read(build), audio, captions)
 
 
-def encode_video(episode: Episode, inputs: Inputs, target: Path) -> list[Cut]:
-    """Slides and audio in parallel, then one stream-copy mux into `target`."""
+@dataclass(frozen=True)
+class Work:
+    """What the final mux joins, all listed in the `folder` it runs in."""
+
+    folder: Path
+    cuts: list[Cut]
+    gops: Count
+    audio: Count
+
+    @property
+    def concat(self) -> Path:
+        return self.folder / "slides.ffconcat"
+
+    @property
+    def sound(self) -> Path:
+        return self.folder / "audio.ffconcat"
+
+    @property
+    def chapters(self) -> Path:
+        return self.folder / "chapters.txt"
+
+
+def _collect(jobs: list[Future[Any]], progress: Parts, part: str) -> list[Any]:
+    done = []
+    for n, job in enumerate(jobs, 1):
+        done.append(job.result())
+        progress.update(part, n / len(jobs))
+    return done
+
+
+def encode_pieces(source: Path, cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
+                  progress: Parts) -> Work:
+    """The audio's pieces and the slides' GOPs, in parallel, each from the cache where it
+    can be, and the lists that join them written into `folder`."""
+    channels, samples = aac.cut(source, folder)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        audio_jobs = [pool.submit(cache.get, partial(aac.encode_args, raw, channels,
+                                                     bitrate=enc.audio_bitrate),
+                                  [raw], ".m4a", "encoding the audio failed")
+                      for raw, _ in samples]
+        slide_jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
+                      for n, cut in enumerate(cuts)]
+        sound: list[Piece] = _collect(audio_jobs, progress, "audio")
+        slides: list[Encoded] = _collect(slide_jobs, progress, "slides")
+    work = Work(folder, cuts,
+                Count(sum(s.gops.made for s in slides), sum(s.gops.total for s in slides)),
+                Count(sum(p.made for p in sound), len(sound)))
+    work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
+                           encoding="utf-8")
+    work.sound.write_text(aac.concat_list([(str(p.path), span) for p, (_, span)
+                                           in zip(sound, samples, strict=True)]),
+                          encoding="utf-8")
+    return work
+
+
+def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
+    """The pieces, then one stream-copy mux into `target` with the captions and chapters;
+    the cache keeps what this build used and nothing else."""
     enc = Encoding.from_settings(episode.settings.video)
     duration = inputs.timeline.duration
     cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
-    language = language3(episode.settings.show.language)
+    cache = Pieces(episode.build / CACHE)
     with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
-        work = Path(tmp)
-        audio = work / "audio.m4a"
-        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            audio_job = pool.submit(run_ffmpeg, audio_args(inputs.audio, audio, enc),
-                                    "encoding the audio failed",
-                                    on_seconds=lambda s: progress.update("audio", s / duration))
-            jobs = [pool.submit(encode_cut, cut, n, work, enc) for n, cut in enumerate(cuts)]
-            entries = []
-            for n, job in enumerate(jobs, 1):
-                entries += job.result()
-                progress.update("slides", n / len(jobs))
-            audio_job.result()
-        (work / "slides.ffconcat").write_text(concat_list(entries), encoding="utf-8")
-        mux = final_args(episode, inputs, work, target, cuts, enc, language)
-        run_ffmpeg(mux, "joining the video failed",
-            on_seconds=lambda s: progress.update("mux", s / duration), cwd=work)
+        work = encode_pieces(inputs.audio, cuts, Path(tmp), enc, cache, progress)
+        work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
+                                             for s in inputs.timeline.sections]),
+                                 encoding="utf-8")
+        run_ffmpeg(final_args(episode, inputs, work, target, enc), "joining the video failed",
+                   on_seconds=lambda s: progress.update("mux", s / duration), cwd=work.folder)
         progress.update("mux", 1.0)
-    return cuts
+    cache.prune()
+    return work
 
 
-def final_args(episode: Episode, inputs: Inputs, work: Path, target: Path, cuts: list[Cut],
-               enc: Encoding, language: str) -> list[str]:
-    concat, audio = work / "slides.ffconcat", work / "audio.m4a"
+def final_args(episode: Episode, inputs: Inputs, work: Work, target: Path,
+               enc: Encoding) -> list[str]:
+    language = language3(episode.settings.show.language)
     if not episode.settings.video.burn_captions:
-        return mux_args(concat, audio, inputs.captions, target, language)
-    shutil.copy(inputs.captions, work / "captions.vtt")
+        return mux_args(work.concat, work.sound, inputs.captions, work.chapters, target,
+                        language)
+    shutil.copy(inputs.captions, work.folder / "captions.vtt")
     fonts = episode.assets / Path(episode.settings.video.font).parent
-    shutil.copytree(fonts, work / "fonts")
-    keyframes = [c.first / enc.fps for c in cuts]
-    args = burn_args(concat, audio, "captions.vtt", "fonts", target, keyframes, enc, language)
-    return args
+    shutil.copytree(fonts, work.folder / "fonts")
+    keyframes = [c.first / enc.fps for c in work.cuts]
+    return burn_args(work.concat, work.sound, "captions.vtt", "fonts", work.chapters, target,
+                     keyframes, enc, language)
 
 
 @dataclass(frozen=True)
@@ -283,12 +362,15 @@ class VideoResult:
     frames: int
     duration: float  # seconds of video
     seconds: float  # how long the build took
+    gops: Count = Count(0, 0)  # GOP files the slides use (whole GOPs once a slide, tails)
+    audio: Count = Count(0, 0)  # pieces of 40 s of AAC
 
     def summary(self) -> str:
         size = self.video.stat().st_size / 1e6
         return (f"video: {self.video} ({self.duration:.1f} s, {self.slides} slides, "
                 f"{self.frames} frames, {size:.1f} MB) in {self.seconds:.1f} s, "
-                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time")
+                f"{self.duration / max(self.seconds, 1e-9):.0f}x real time; encoded "
+                f"{self.gops} GOPs and {self.audio} pieces of audio, the rest kept")
 
 
 def run(episode: Episode) -> VideoResult:
@@ -301,11 +383,12 @@ def run(episode: Episode) -> VideoResult:
         note(f"video: {why}")
     target = episode.build / "video.mp4"
     with fsutil.atomic_path(target) as tmp:
-        cuts = encode_video(episode, inputs, tmp)
+        work = encode_video(episode, inputs, tmp)
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
-    return VideoResult(target, len(cuts), sum(c.frames for c in cuts), inputs.timeline.duration,
-                       time.monotonic() - began)
+    return VideoResult(target, len(work.cuts), sum(c.frames for c in work.cuts),
+                       inputs.timeline.duration, time.monotonic() - began, work.gops,
+                       work.audio)
 
 
 @stage_command("video")

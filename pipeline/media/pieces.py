@@ -1,0 +1,74 @@
+"""Encoded pieces kept by content: a folder of ffmpeg outputs, each named by a hash of the
+command that makes it, with its input files' paths replaced by their contents' sha256, and
+of this ffmpeg's version. The same command on the same bytes is not run again; an edit
+that changes one input makes only the pieces that read it.
+
+An entry is written beside its final name and renamed onto it, so a crash never leaves half
+a piece under a name that a later build would trust. `prune` removes what the latest build
+did not use, so the folder holds one build's pieces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.media.ffmpeg import run as run_ffmpeg
+from pipeline.media.ffmpeg import version
+from pipeline.util.hashing import sha256_file
+
+OUT = "{out}"  # the output's place in the argv the key is made from
+
+
+@dataclass(frozen=True)
+class Piece:
+    path: Path
+    made: bool  # encoded by this call, not found in the folder
+
+
+class Pieces:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._used: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def key(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path]) -> str:
+        """sha256 of the argv with `inputs` as their contents' hashes, and ffmpeg's version."""
+        digests = {str(p): f"sha256:{sha256_file(p)}" for p in inputs}
+        argv = [digests.get(arg, arg) for arg in argv_for(Path(OUT))]
+        blob = json.dumps({"argv": argv, "ffmpeg": version()})
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def get(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path], suffix: str,
+            what: str, on_seconds: Callable[[float], None] | None = None) -> Piece:
+        """The file `argv_for(path)` writes from `inputs`: from the folder, or made now."""
+        path = self.root / f"{self.key(argv_for, inputs)}{suffix}"
+        with self._lock:
+            self._used.add(path)
+        if path.is_file():
+            return Piece(path, made=False)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}{suffix}")
+        try:
+            run_ffmpeg(argv_for(tmp), what, on_seconds=on_seconds)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return Piece(path, made=True)
+
+    def prune(self) -> int:
+        """Remove the entries (and stray temporary files) this build did not use; how many."""
+        if not self.root.is_dir():
+            return 0
+        stale = [p for p in self.root.iterdir() if p.is_file() and p not in self._used]
+        for path in stale:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return len(stale)
