@@ -25,6 +25,7 @@ from pipeline.publish import deliver, feed, gate
 from pipeline.publish.gate.core import Report
 from pipeline.publish.youtube import upload
 from pipeline.stages import review
+from tests.builders import timed, timeline
 
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "2024-05-17-gate-test"
@@ -144,6 +145,10 @@ def make_package(root: Path) -> Package:
     write_chapters(mp3, ["chp0", "chp1", "chp2"])
     Chapters(chapters=[Chapter(startTime=a, endTime=b, title=t) for a, b, t in SECTIONS]) \
         .write(made.build)
+    segments = [timed(f"{sid}/paragraph-1", a + 0.5, b - 1, n) for n, (sid, (a, b, _)) in
+                enumerate(zip(("intro", "today", "outro"), SECTIONS, strict=True))]
+    timeline(segments, SECONDS, titles={"intro": "Intro", "today": "Today",
+                                        "outro": "Outro"}).write(made.build)
     (made.build / "captions.vtt").write_text(vtt(CUES), encoding="utf-8")
     (made.build / "captions.srt").write_text(srt_text(CUES), encoding="utf-8")
     Image.new("RGB", (1280, 720), (200, 80, 20)).save(made.build / "thumbnail.jpg")
@@ -182,9 +187,7 @@ def test_a_good_package_passes_every_rule(package: Package) -> None:
     assert not [row for row in report.rows if row.skipped], report.table()
     assert {row.platform for row in report.rows} == {"Package", "Apple", "Spotify",
                                                       "Podcast namespace", "YouTube", "Ours"}
-    # the feed stage writes no chapter time codes into show notes yet: Spotify shows none
-    assert [p.message for p in report.warnings] == [
-        "the show notes carry no chapter time codes: Spotify shows no chapters"]
+    assert report.warnings == []
 
 
 @pytest.mark.slow
@@ -388,6 +391,14 @@ CASES: list[tuple[str, str, str, Break]] = [
      lambda pkg: pkg.sent("chapters.json").write_text(
          '{"version": "1.2.0", "chapters": [{"startTime": 12, "title": "News"}, '
          '{"startTime": 0, "title": "Intro"}]}', encoding="utf-8")),
+    ("podcast:txt", "error", "the item has no podcast:txt purpose=\"ai-content\"",
+     feed_edit(re.compile(r"<podcast:txt [^<]*</podcast:txt>"), "")),
+    ("podcast:txt", "error", "says false, but timeline.json has a synthetic voice",
+     feed_edit(re.compile(r'(purpose="ai-content">)true'), r"\1false")),
+    ("psc:chapters", "error", "the item has no psc:chapters",
+     feed_edit(re.compile(r"<psc:chapters.*?</psc:chapters>", re.S), "")),
+    ("psc:chapters", "error", "the Podlove chapters are not in time order",
+     feed_edit(re.compile(r'start="00:00:00\.000"'), 'start="00:00:30.000"')),
     ("podcast:chapters", "error", "not application/json+chapters",
      feed_edit('type="application/json+chapters"', 'type="application/json"')),
     ("title", "error", "the YouTube title has 101 characters, more than 100",
@@ -474,6 +485,7 @@ def test_publish_stops_on_an_error_and_sends_nothing(package: Package, tmp_path:
 @pytest.mark.slow
 def test_publish_goes_on_past_a_warning(package: Package, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
+    notes("<p>0:00 Intro</p>")(package)  # one time code: Spotify shows no chapters
     done = deliver.publish(package.root, str(tmp_path / "site"),
                            now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     assert done.ledger_changed
@@ -505,6 +517,7 @@ def test_the_check_command_prints_the_table_and_exits_1_on_an_error(package: Pac
 
 @pytest.mark.slow
 def test_the_review_page_shows_the_gates_table(package: Package) -> None:
+    text_file("youtube-description.txt", "0:05 A\n0:15 B\n0:25 C\n")(package)
     page = review.run(load_episode(package.root / "episodes" / SLUG)).page
     html = page.read_text(encoding="utf-8")
     table = ET.fromstring(re.search(r'<table id="preflight-table">.*?</table>', html,

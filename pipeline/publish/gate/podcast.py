@@ -14,6 +14,7 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 from PIL import Image, UnidentifiedImageError
 
+from pipeline.formats import Timeline
 from pipeline.publish.gate.core import NotChecked, Problem, error, rule, warning
 from pipeline.publish.gate.package import PODCAST_FILES, Package, read_vtt
 from pipeline.publish.gate.timestamps import broken_rules, long_titles, read_stamps
@@ -309,6 +310,45 @@ def _srt_cues(path: Path) -> list:
         return list(srt.parse(path.read_text(encoding="utf-8")))
     except (srt.SRTParseError, UnicodeDecodeError, ValueError):
         return []
+
+
+@rule("Podcast namespace", "podcast:txt", "podcast")
+def ai_content(pkg: Package) -> Iterator[Problem]:
+    """The disclosure apps read: true when a voice engine narrates any of it."""
+    element = pkg.item.find("podcast:txt[@purpose='ai-content']", NS)
+    if element is None:
+        yield error('the item has no podcast:txt purpose="ai-content" (the synthetic-voice '
+                    "disclosure)", REBUILD_FEED, FEED)
+        return
+    synthetic = Timeline.read(pkg.episode.build).synthetic
+    said = (element.text or "").strip()
+    if said != ("true" if synthetic else "false"):
+        voice = "a synthetic voice" if synthetic else "only recordings"
+        yield error(f"podcast:txt ai-content says {said}, but timeline.json has {voice}",
+                    REBUILD_FEED, FEED)
+
+
+@rule("Podcast namespace", "psc:chapters", "podcast")
+def podlove_chapters(pkg: Package) -> Iterator[Problem]:
+    element = pkg.item.find("psc:chapters", NS)
+    if element is None:
+        yield error("the item has no psc:chapters (Podlove Simple Chapters)", REBUILD_FEED, FEED)
+        return
+    try:
+        starts = [seconds_of(c.get("start", "")) for c in element.findall("psc:chapter", NS)]
+    except ValueError:
+        yield error("a Podlove chapter's start is not HH:MM:SS.mmm", REBUILD_FEED, FEED)
+        return
+    if starts != sorted(starts) or (starts and starts[0] != 0):
+        yield error("the Podlove chapters are not in time order from 0", REBUILD_FEED, FEED)
+
+
+def seconds_of(stamp: str) -> float:
+    """Podlove's normal play time: [[HH:]MM:]SS[.mmm]."""
+    total = 0.0
+    for part in stamp.split(":"):
+        total = total * 60 + float(part)
+    return total
 
 
 @rule("Podcast namespace", "podcast:chapters", "podcast")
