@@ -635,13 +635,14 @@ def test_bad_title_and_missing_video_are_one_line_errors(env, standin, episode, 
     title = episode / "build" / "youtube-title.txt"
     title.write_text("x" * 101, encoding="utf-8")
     assert run_cli("upload", str(episode)) == 1
-    assert f"{title}: the YouTube title has 101 characters" in capfd.readouterr().err
+    assert ("build/youtube-title.txt: the upload refused by the pre-flight check: the YouTube "
+            "title has 101 characters") in capfd.readouterr().err
     title.write_text(TITLE, encoding="utf-8")
     (episode / "build" / "video.mp4").unlink()
     assert run_cli("upload", str(episode)) == 1
     err = capfd.readouterr().err
-    assert (f"{episode / 'build' / 'video.mp4'}: file not found (build it: make video "
-            f"EP={episode.name})") in err
+    assert (f"build/video.mp4: the upload refused by the pre-flight check: no video.mp4 "
+            f"(build it: make video EP={episode.name})") in err
     assert standin.requests == []
 
 

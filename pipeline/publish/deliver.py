@@ -275,7 +275,7 @@ def refuse_stale_placeholder(public: Path, pending: PendingLedger) -> None:
 
 
 def _warn(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(f"warning: {message}", err=True)
 
 
 @dataclass(frozen=True)

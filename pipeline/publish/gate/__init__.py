@@ -29,10 +29,11 @@ def check(episode: Episode, scopes: Sequence[Scope] = SCOPES,
 
 def preflight(episode: Episode, scopes: Sequence[Scope], action: str,
               say: Callable[[str], None]) -> Report:
-    """The gate before `action`: warnings are said, the first error raises with its fix."""
+    """The gate before `action`: warnings are said (`say` marks them), the first error
+    raises with its fix."""
     report = check(episode, scopes)
     for problem in report.warnings:
-        say(f"warning: {problem.line()}")
+        say(problem.line())
     report.refuse(action)
     return report
 

@@ -462,7 +462,8 @@ def publish(episode_dir: Path, force: bool = False, dry: bool = False) -> None:
         publisher.reconcile()
         if finished_already(publisher):
             return
-        preflight(episode, ["youtube"], "the upload", warn)
+        if not publisher.state.finished("video"):  # checked before the video went
+            preflight(episode, ["youtube"], "the upload", warn)
         publisher.prepare()
         publisher.sign_in = signed_in()
         publisher.service = build_service(credentials=publisher.sign_in.credentials)
