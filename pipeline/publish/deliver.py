@@ -274,6 +274,9 @@ def refuse_stale_placeholder(public: Path, pending: PendingLedger) -> None:
                             public, "rebuild it: make feed")
 
 
+Preflight = Callable[[Path, PendingLedger, Ledger], None]
+
+
 def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
@@ -287,17 +290,19 @@ class Published:
 def publish(root: Path, destination: str | None = None,
             on_copy: Callable[[str], None] | None = None,
             now: dt.datetime | None = None,
-            say: Callable[[str], None] | None = None) -> Published:
+            say: Callable[[str], None] | None = None,
+            preflight: Preflight | None = None) -> Published:
     """Send public/ to `destination` (default: the show's feed.destination), then record in
     episodes/published.toml what was published (at `now`, by default the time it is done);
-    under the public/ lock (`say` gets a line if it waits for it)."""
+    under the public/ lock (`say` gets a line if it waits for it). `preflight` (the command
+    passes the pre-flight gate) sees what is about to be sent and may refuse it."""
     with public_lock(root, "publish", say):
         fsutil.clear_scratch(root / "public")
-        return _publish(root, destination, on_copy, now)
+        return _publish(root, destination, on_copy, now, preflight)
 
 
 def _publish(root: Path, destination: str | None, on_copy: Callable[[str], None] | None,
-             now: dt.datetime | None) -> Published:
+             now: dt.datetime | None, preflight: Preflight | None) -> Published:
     public = root / "public"
     if not (public / FEED).is_file():
         raise PipelineError("public/ is not built (no feed.xml)", public, "run: make feed")
@@ -306,12 +311,13 @@ def _publish(root: Path, destination: str | None, on_copy: Callable[[str], None]
     refuse_placeholders(show.show, show_path)
     pending = pending_ledger(root, public)
     refuse_stale_placeholder(public, pending)
-    preflight_feed(root, pending, Ledger.read(root / LEDGER), _warn)
     target = (destination or show.feed.destination).strip()
     if not target:
         raise PipelineError("feed.destination is empty", show_path,
                             "set destination under [feed]: a folder or host:path for rsync")
     check_destination(target, "--destination" if destination else show_path)
+    if preflight is not None:
+        preflight(root, pending, Ledger.read(root / LEDGER))
     steps = deliver(public, target, root, on_copy)
     now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
     return Published(steps, record(root, pending, now))
@@ -326,7 +332,8 @@ def command(root: Path | None, destination: str | None) -> None:
     """Copy public/ to the destination: audio first, the feed last; then record it in
     episodes/published.toml."""
     done = publish(root or project_root(), destination, on_copy=click.echo,
-                   say=functools.partial(click.echo, err=True))
+                   say=functools.partial(click.echo, err=True),
+                   preflight=functools.partial(preflight_feed, say=_warn))
     steps = done.steps
     click.echo(f"published ({len(steps)} step(s))" if steps else "published: nothing changed")
     if done.ledger_changed:
