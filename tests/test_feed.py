@@ -19,6 +19,7 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
+from mutagen.id3 import CHAP, ID3, TIT2
 from PIL import Image
 
 from pipeline.cli import main
@@ -46,10 +47,11 @@ NOW = dt.datetime(2026, 11, 29, 14, 0, tzinfo=dt.UTC)
 
 
 def tone(path: Path, seconds: float, frequency: int) -> Path:
-    """A real MP3 from ffmpeg: a sine tone, mono, 44.1 kHz."""
+    """A real MP3 from ffmpeg: a sine tone, mono, 44.1 kHz, at the podcast loudness."""
     argv = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
             f"sine=frequency={frequency}:duration={seconds}:sample_rate=44100",
-            "-ac", "1", "-b:a", "64k", str(path)]
+            "-af", "loudnorm=I=-16:TP=-2:LRA=7", "-ar", "44100",
+            "-ac", "1", "-b:a", "128k", str(path)]
     subprocess.run(argv, check=True)
     return path
 
@@ -113,6 +115,10 @@ class FeedProject:
         (folder / "issue.md").write_text(front + body, encoding="utf-8")
         if audio:
             shutil.copy(self.tones[audio], folder / "build" / "episode.mp3")
+            tags = ID3()  # the MP3's chapter, as the master stage writes chapters.json's
+            tags.add(CHAP(element_id="chp0", start_time=0, end_time=1500,
+                          sub_frames=[TIT2(encoding=3, text="Intro")]))
+            tags.save(folder / "build" / "episode.mp3")
         marks = chapters or [(0, 1.5, "Intro")]
         Chapters(chapters=[Chapter(startTime=a, endTime=b, title=t) for a, b, t in marks]).write(
             folder / "build")
