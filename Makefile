@@ -146,7 +146,7 @@ episodes/%/build/episode.mp3 episodes/%/build/chapters.json: episodes/%/build/na
 	$(PIPELINE) master episodes/$*
 
 episodes/%/build/captions.vtt episodes/%/build/captions.srt episodes/%/build/qa.json \
-episodes/%/build/transcript.json: episodes/%/build/episode.mp3 episodes/%/build/timeline.json \
+episodes/%/build/transcript.json: episodes/%/build/narration.wav episodes/%/build/timeline.json \
     episodes/%/build/script.json
 	$(PIPELINE) captions episodes/$*
 

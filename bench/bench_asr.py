@@ -1,120 +1,162 @@
-"""openai-whisper against faster-whisper on the same model and the same audio, side by
-side in one run: seconds of compute per second of audio, with and without word timestamps.
+"""The Whisper backends side by side in one run, on the sample episode's narration, as the
+captions stage hears it: seconds of compute and of wall time per second of audio, and the
+raw word error rate exactly as qa.json reports it (the segments' words against what was
+heard, per segment).
 
-    python bench/bench_asr.py [--model tiny.en] [--audio FILE] [--seconds 60] [--repeat 2]
+    python bench/bench_asr.py [--episode episodes/<slug>] [--seconds S]
 
-Without --audio it synthesises about --seconds of speech with the hibari voice. Loading the
-model is timed apart. Each figure is the best of --repeat runs after a warm-up run (the
-machine may be shared, so interleaved runs and the best of them are what compares).
+The narration is made by the real script and narrate stages in a temporary copy of the
+project (the repository is not touched). --seconds keeps only the segments within the
+first S seconds (a quick run; its WER is not the sample's figure). Loading each model is
+timed apart and a short warm-up runs first (openai-whisper compiles its word-timing code
+on the first call); the transcript cache is not used, so every row hears everything.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-import wave
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-from pipeline.speech.align import tokens, wer  # noqa: E402
-from pipeline.speech.asr.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from pipeline.speech.asr.faster_backend import FasterWhisper  # noqa: E402
-from pipeline.speech.asr.models import checkpoint_path, resolve_model  # noqa: E402
+from pipeline.formats import Script, Timeline  # noqa: E402
+from pipeline.media.audio import read_wav, resample  # noqa: E402
+from pipeline.speech.align import align  # noqa: E402
+from pipeline.speech.asr import SAMPLE_RATE, Transcriber, Word, transcribe_pieces  # noqa: E402
+from pipeline.speech.asr.faster_backend import FasterWhisper, cores  # noqa: E402
+from pipeline.speech.asr.models import resolve_model  # noqa: E402
 from pipeline.speech.asr.openai_backend import OpenAIWhisper  # noqa: E402
-
-TEXT = (
-    "The interpretability researcher Neel Nanda has published a list of two hundred open and "
-    "concrete problems in mechanistic interpretability. Each of them is small enough to start "
-    "on in a weekend, and together they cover toy models, superposition, circuits in language "
-    "models and the tools the field needs. A team at a university lab showed that a model can "
-    "improve its own training data, and another group measured how often chat assistants "
-    "refuse harmless questions. Funding is open for projects on evaluations, with grants of "
-    "up to fifty thousand dollars. That is all for this week: thank you for listening, and "
-    "see you next time."
-)
+from pipeline.speech.asr.pieces import LEAD, piece_audio, plan  # noqa: E402
+from pipeline.stages.captions import script_normaliser  # noqa: E402
 
 
-def synthesise(seconds: float, path: Path) -> str:
-    from hibari import Hibari
-
-    voice, clips, total, said = Hibari(), [], 0.0, []
-    while total < seconds:
-        clip = voice(TEXT, seed=0)
-        clips += [clip, np.zeros(12000, dtype=np.float32)]
-        total += len(clip) / 24000 + 0.5
-        said.append(TEXT)
-    pcm = (np.clip(np.concatenate(clips), -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(24000)
-        out.writeframes(pcm.tobytes())
-    return " ".join(said)
+@dataclass(frozen=True)
+class Row:
+    name: str
+    make: Callable[[], Transcriber]
+    whole: bool = False  # the narration as one file, as the stage heard it before pieces
+    words: bool = True  # word timestamps (without them there is no WER to compute)
 
 
-def best_of(pair: list, audio: np.ndarray, repeat: int) -> tuple[list[float], list]:
-    """Best time of each transcriber, runs interleaved after one untimed warm-up each
-    (openai-whisper compiles its word-timing code with numba on the first call)."""
-    words = [t.transcribe(audio) for t in pair]
-    times = [float("inf")] * len(pair)
-    for _ in range(repeat):
-        for index, transcriber in enumerate(pair):
-            started = time.perf_counter()
-            words[index] = transcriber.transcribe(audio)
-            times[index] = min(times[index], time.perf_counter() - started)
-    return times, words[0]
+def rows() -> list[Row]:
+    tiny, base = resolve_model("tiny.en"), resolve_model("base")
+    return [
+        Row("openai-whisper tiny.en fp32, whole file", lambda: OpenAIWhisper(tiny, "cpu"), True),
+        Row("openai-whisper tiny.en fp32, pieces", lambda: OpenAIWhisper(tiny, "cpu")),
+        Row("faster-whisper tiny.en int8 beam 1, whole file",
+            lambda: FasterWhisper(tiny, "cpu", workers=1), True),
+        Row("faster-whisper tiny.en int8 beam 1, pieces, 1 worker",
+            lambda: FasterWhisper(tiny, "cpu", workers=1)),
+        Row(f"faster-whisper tiny.en int8 beam 1, pieces, {cores()} workers (default)",
+            lambda: FasterWhisper(tiny, "cpu")),
+        Row("  the same without word timestamps",
+            lambda: FasterWhisper(tiny, "cpu", word_timestamps=False), words=False),
+        Row("faster-whisper tiny.en int8 beam 5, pieces",
+            lambda: FasterWhisper(tiny, "cpu", beam_size=5)),
+        Row("faster-whisper base int8 beam 1, pieces", lambda: FasterWhisper(base, "cpu")),
+    ]
+
+
+def narrate(episode: Path, root: Path) -> Path:
+    """The sample's build folder with script.json, narration.wav and timeline.json."""
+    shutil.copytree(REPO / "assets", root / "assets")
+    folder = root / "episodes" / episode.name
+    folder.mkdir(parents=True)
+    shutil.copy(episode / "issue.md", folder / "issue.md")
+    pipeline = Path(sys.executable).parent / "pipeline"
+    for stage in ("script", "narrate"):
+        subprocess.run([str(pipeline), stage, f"episodes/{episode.name}"], cwd=root,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return folder / "build"
+
+
+@dataclass
+class Sample:
+    script: Script
+    timeline: Timeline
+    pcm: np.ndarray
+    rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.pcm) / self.rate
+
+    def cut(self, seconds: float | None) -> Sample:
+        """Only the segments ending within the first `seconds` of the narration."""
+        if seconds is None:
+            return self
+        end = self.timeline.narration_offset + seconds
+        segments = [s for s in self.timeline.segments if s.end <= end]
+        timeline = self.timeline.model_copy(update={"segments": segments})
+        return Sample(self.script, timeline, self.pcm[:round(seconds * self.rate)], self.rate)
+
+
+def hear(sample: Sample, transcriber: Transcriber, whole: bool) -> list[Word]:
+    """Every word with its time in the episode, heard in pieces or as one file."""
+    offset = sample.timeline.narration_offset
+    if whole:
+        audio = resample(sample.pcm, sample.rate, SAMPLE_RATE)
+        return [Word(w.text, w.start + offset, w.end + offset, w.probability)
+                for w in transcriber.transcribe(audio)]
+    pieces = plan(sample.pcm, sample.rate, sample.timeline)
+    heard = transcribe_pieces([piece_audio(sample.pcm, sample.rate, p) for p in pieces],
+                              transcriber)
+    words = []
+    for piece, said in zip(pieces, heard, strict=True):
+        origin = offset + piece.start / sample.rate - LEAD
+        words += [Word(w.text, w.start + origin, w.end + origin, w.probability) for w in said]
+    return words
+
+
+def measure(row: Row, sample: Sample, normalise) -> tuple[float, float, float, float | None]:
+    """(load s, CPU s/s, wall s/s, raw WER) of one backend."""
+    started = time.perf_counter()
+    transcriber = row.make()
+    load = time.perf_counter() - started
+    transcriber.transcribe(piece_audio(sample.pcm, sample.rate,
+                                       plan(sample.pcm, sample.rate, sample.timeline)[0]))
+    cpu, wall = time.process_time(), time.perf_counter()
+    words = hear(sample, transcriber, row.whole)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    error = align(sample.script, sample.timeline, words, normalise).raw_wer if row.words \
+        else None
+    return load, cpu / sample.seconds, wall / sample.seconds, error
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny.en")
-    parser.add_argument("--audio", type=Path)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--episode", type=Path,
+                        default=REPO / "episodes" / "2023-01-06-ai-improving-itself")
+    parser.add_argument("--seconds", type=float, help="only the first S seconds of narration")
     args = parser.parse_args()
     os.environ.setdefault("PIPELINE_CACHE_DIR", tempfile.mkdtemp(prefix="bench-asr-"))
-
-    reference = None
-    with tempfile.TemporaryDirectory() as tmp:
-        audio_path = args.audio
-        if audio_path is None:
-            audio_path = Path(tmp) / "speech.wav"
-            reference = synthesise(args.seconds, audio_path)
-        audio = load_audio(audio_path)
-    seconds = len(audio) / SAMPLE_RATE
-    model = resolve_model(args.model)
-    started = time.perf_counter()
-    checkpoint_path(model)  # converted once and cached; loading is timed without it
-    converting = time.perf_counter() - started
-    print(f"model {args.model}, {seconds:.1f} s of audio, device {args.device}, "
-          f"{os.cpu_count()} CPUs, best of {args.repeat}; "
-          f"converting for openai-whisper took {converting:.2f} s")
-    print(f"{'backend':<34} {'load s':>7} {'words':>11} {'no words':>11} {'cost':>6} {'WER':>6}")
-    for name, make in [
-        ("openai-whisper (greedy, fp32)", lambda wt: OpenAIWhisper(model, args.device, "en", wt)),
-        ("faster-whisper int8 beam 5", lambda wt: FasterWhisper(model, args.device, "en", wt)),
-        ("faster-whisper int8 beam 1", lambda wt: FasterWhisper(model, args.device, "en", wt,
-                                                                beam_size=1)),
-    ]:
-        started = time.perf_counter()
-        with_words = make(True)
-        load = time.perf_counter() - started
-        plain = make(False)
-        (timed, untimed), words = best_of([with_words, plain], audio, args.repeat)
-        error = wer(tokens(reference), tokens(" ".join(w.text for w in words))) if reference else 0
-        print(f"{name:<34} {load:7.2f} {timed / seconds:11.3f} {untimed / seconds:11.3f} "
-              f"{timed / untimed:5.2f}x {error:6.3f}")
-        print(f"summary: {args.model} {name} | {timed / seconds:.3f} s/s with word times | "
-              f"word times cost {timed / untimed:.2f}x")
-    print("words / no words: seconds of compute per second of audio with and without word "
-          "timestamps; cost: their ratio")
+    with tempfile.TemporaryDirectory(prefix="bench-asr-") as tmp:
+        build = narrate(args.episode.resolve(), Path(tmp))
+        pcm, rate = read_wav(build / "narration.wav")
+        sample = Sample(Script.read(build), Timeline.read(build), pcm, rate).cut(args.seconds)
+    normalise = script_normaliser(REPO / "assets" / "pronunciations.toml")
+    print(f"{args.episode.name}: {sample.seconds:.1f} s of narration, "
+          f"{len(plan(sample.pcm, sample.rate, sample.timeline))} pieces, {cores()} CPUs")
+    print(f"{'backend':<62}{'load s':>7}{'CPU s/s':>9}{'wall s/s':>9}{'raw WER':>9}")
+    for row in rows():
+        load, cpu, wall, error = measure(row, sample, normalise)
+        shown = f"{error:.2%}" if error is not None else "-"
+        print(f"{row.name:<62}{load:7.2f}{cpu:9.4f}{wall:9.4f}{shown:>9}", flush=True)
+        print(f"summary: ASR {row.name.strip()} | {wall:.4f} s/s wall, {cpu:.4f} CPU | "
+              f"raw WER {shown}", flush=True)
+    print("s/s: seconds per second of audio (CPU: both cores added up); raw WER as in "
+          "qa.json; pieces as the captions stage cuts the narration")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ compute per second of episode audio, cold and after a one-paragraph edit.
 
     python bench/run.py [--quick]
 
---quick shortens the ASR audio to 30 s and the video comparison to a 60 s slideshow. The
-video ratio then falls (fixed costs weigh more in a short video): the figure to quote
-is the full run's, on a 600 s episode.
+--quick shortens the ASR audio to the first 120 s of the sample's narration and the video
+comparison to a 60 s slideshow. The video ratio then falls (fixed costs weigh more in a
+short video): the figure to quote is the full run's, on a 600 s episode.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
          ["bench_catalogue.py", *(["--quick"] if quick else [])]),
         ("voices: hibari, piper, espeak; narrate + master cold and after an edit",
          ["bench_voices.py"]),
-        ("Whisper: openai-whisper against faster-whisper, and word timestamps",
-         ["bench_asr.py", "--seconds", "30" if quick else "60"]),
+        ("Whisper: the backends on the sample's narration, s/s and raw WER",
+         ["bench_asr.py", *(["--seconds", "120"] if quick else [])]),
         ("video: pipeline video against moviepy",
          ["bench_video.py", "--duration", "60" if quick else "600"]),
         ("recordings: pydub against numpy, scipy and ffmpeg",

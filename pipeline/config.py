@@ -67,7 +67,7 @@ class AudioSettings(_Section):
 
 
 class WhisperSettings(_Section):
-    backend: Literal["openai-whisper", "faster-whisper"] = "openai-whisper"
+    backend: Literal["openai-whisper", "faster-whisper"] = "faster-whisper"
     model: str = ""  # a name (tiny.en, base) or a path; empty picks by device
     device: Literal["auto", "cpu", "cuda"] = "auto"
     language: str = "en"

@@ -417,6 +417,9 @@ class QA(StageFile):
     cue_rule_violations: list[str]
     notes: list[str]
     recordings: list[Recording] = []  # as timeline.json has them: trimming and clipping
+    pieces: int = 0  # pieces of the narration Whisper heard on their own
+    pieces_from_cache: int = 0  # of those, the ones heard in an earlier run
+    seconds_transcribed: float = 0.0  # audio run through the model in this run
 
 
 # ---------------------------------------------------------------- slides.json (slides)

@@ -52,6 +52,44 @@ def test_acronyms_heard_are_read_letter_by_letter():
     assert heard_tokens("Nanda") == ["nanda"]
 
 
+def _table_distance(ref: list[str], hyp: list[str]) -> int:
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j - 1] + (r != h), previous[j] + 1, current[j - 1] + 1))
+        previous = current
+    return previous[-1]
+
+
+def _table_alignment(ref: list[str], hyp: list[str]) -> list[tuple[int | None, int | None]]:
+    """align_tokens as it was: every substitution priced."""
+    from pipeline.speech.align import _backtrace, _sub_cost
+
+    cost = [[float(i + j) if i == 0 or j == 0 else 0.0 for j in range(len(hyp) + 1)]
+            for i in range(len(ref) + 1)]
+    for i in range(1, len(ref) + 1):
+        for j in range(1, len(hyp) + 1):
+            cost[i][j] = min(cost[i - 1][j - 1] + _sub_cost(ref[i - 1], hyp[j - 1]),
+                             cost[i - 1][j] + 1.0, cost[i][j - 1] + 1.0)
+    return _backtrace(cost, ref, hyp)
+
+
+def test_the_fast_distance_and_alignment_are_the_tables():
+    import random
+
+    rng = random.Random(7)
+    words = ["the", "then", "model", "models", "neel", "neil", "a", "superposition", "sewer",
+             "position", "ai", "eh", "i", "of", "off"]
+    for _ in range(300):
+        ref = rng.choices(words, k=rng.randint(0, 40))
+        hyp = rng.choices(words, k=rng.randint(0, 40))
+        assert edit_distance(ref, hyp) == _table_distance(ref, hyp), (ref, hyp)
+        assert align_tokens(ref, hyp) == _table_alignment(ref, hyp), (ref, hyp)
+    long = rng.choices(words, k=500)
+    assert edit_distance(long, long[3:] + ["x"]) == _table_distance(long, long[3:] + ["x"])
+
+
 def test_edit_distance_and_wer():
     assert edit_distance(["a", "b", "c", "d"], ["a", "x", "c"]) == 2
     assert wer(["a", "b", "c", "d"], ["a", "b", "c", "d"]) == 0

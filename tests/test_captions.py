@@ -152,7 +152,8 @@ def build_file(project: Path, name: str) -> Path:
 def test_converted_model_transcribes_a_known_sentence(voice, cache, tmp_path):
     sentence = "Please send the report to the team before the meeting on Friday morning."
     write_wav(tmp_path / "known.wav", trim(voice(sentence, seed=0)))
-    result = transcribe(tmp_path / "known.wav", WhisperSettings(model="tiny.en", device="cpu"))
+    result = transcribe(tmp_path / "known.wav",
+                        WhisperSettings(backend="openai-whisper", model="tiny.en", device="cpu"))
     heard = " ".join(w.text for w in result.words)
     assert wer(tokens(sentence), tokens(heard)) == 0, heard
     assert list((cache / "whisper").glob("tiny.en-*.pt")), "the converted checkpoint is cached"
@@ -161,7 +162,7 @@ def test_converted_model_transcribes_a_known_sentence(voice, cache, tmp_path):
 
 def test_summary_line_names_model_device_speed_wer_and_cues(stage):
     line = stage.output.strip().splitlines()[-1]
-    assert line.startswith("captions: tiny.en (openai-whisper) on cpu")
+    assert line.startswith("captions: tiny.en (faster-whisper) on cpu")
     assert "s per audio second" in line and "raw WER" in line and "cues written" in line
     progress = [line for line in stage.stderr.splitlines() if "transcribing" in line]
     assert progress[-1].startswith("captions: transcribing 100% (") and "\r" not in stage.stderr
@@ -231,7 +232,7 @@ def test_missing_audio_is_one_clear_error(project, cache, tmp_path):
     (build / "captions.vtt").write_text("WEBVTT\n\n", encoding="utf-8")  # an older good one
     with pytest.raises(PipelineError) as error:
         build_captions(build, project.parent.parent / "assets", WhisperSettings(device="cpu"))
-    assert "episode.mp3" in str(error.value) and "make master" in str(error.value)
+    assert "narration.wav" in str(error.value) and "make narrate" in str(error.value)
     assert (build / "captions.vtt").read_text(encoding="utf-8") == "WEBVTT\n\n"
     assert not (build / "qa.json").exists()
 

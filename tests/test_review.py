@@ -330,6 +330,22 @@ def test_a_rebuild_from_the_same_files_is_the_same_page(episode_dir: Path) -> No
     assert (episode_dir / "build" / "review-loudness.png").read_bytes() == picture
 
 
+def test_an_unchanged_mp3_is_not_measured_again(episode_dir: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    first = build_page(episode_dir)[0].page.read_text(encoding="utf-8")
+    measured = re.findall(r"-?\d+\.\d (?:LUFS|dBTP|LU)\b", first)
+    picture = (episode_dir / "build" / "review-loudness.png").read_bytes()
+    (episode_dir / "build" / "review-loudness.png").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no ffmpeg to measure with
+    again = review.run(load_episode(episode_dir)).page.read_text(encoding="utf-8")
+    assert len(measured) >= 2 and re.findall(r"-?\d+\.\d (?:LUFS|dBTP|LU)\b", again) == measured
+    assert (episode_dir / "build" / "review-loudness.png").read_bytes() == picture
+    mp3 = episode_dir / "build" / "episode.mp3"
+    mp3.write_bytes(mp3.read_bytes() + b"\0")  # other bytes: measured again, so ffmpeg is missed
+    with pytest.raises(PipelineError, match="ffmpeg not found"):
+        review.run(load_episode(episode_dir))
+
+
 def test_youtube_text_as_uploaded_with_its_limits(episode_dir: Path) -> None:
     _, page = build_page(episode_dir)
     assert page.one("pre", id="youtube-title")["text"] == fx.YOUTUBE_TITLE.strip()

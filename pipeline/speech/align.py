@@ -89,17 +89,32 @@ def _sub_cost(a: str, b: str) -> float:
     return 1.0 - 0.4 * difflib.SequenceMatcher(None, a, b).ratio()
 
 
+def _least_sub_cost(a: str, b: str) -> float:
+    """A floor under `_sub_cost` from the lengths alone: difflib's ratio is at most
+    2 * min / (sum of lengths)."""
+    return 1.0 - 0.8 * min(len(a), len(b)) / (len(a) + len(b)) if a or b else 1.0
+
+
 def align_tokens(ref: Sequence[str], hyp: Sequence[str]) -> list[tuple[int | None, int | None]]:
     """Edit-distance alignment: pairs (ref index, hyp index), None on the missing side.
-    Substitutions cost less between similar words, so "Neil" pairs with "neel"."""
+    Substitutions cost less between similar words, so "Neil" pairs with "neel". A
+    substitution whose floor already loses to an insertion or a deletion is not priced
+    (difflib is most of the time otherwise): the table, and so the alignment, is the same."""
+    if list(ref) == list(hyp):  # what the table's backtrace gives, without the table
+        return [(i, i) for i in range(len(ref))]
     n, m = len(ref), len(hyp)
     cost = [[float(i + j) if i == 0 or j == 0 else 0.0 for j in range(m + 1)]
             for i in range(n + 1)]
     for i in range(1, n + 1):
-        row, prev = cost[i], cost[i - 1]
+        row, prev, a = cost[i], cost[i - 1], ref[i - 1]
         for j in range(1, m + 1):
-            row[j] = min(prev[j - 1] + _sub_cost(ref[i - 1], hyp[j - 1]),
-                         prev[j] + 1.0, row[j - 1] + 1.0)
+            gap, diag, b = min(prev[j], row[j - 1]) + 1.0, prev[j - 1], hyp[j - 1]
+            if a == b:
+                row[j] = min(diag, gap)
+            elif diag + 0.6 >= gap or diag + _least_sub_cost(a, b) >= gap:
+                row[j] = gap
+            else:
+                row[j] = min(diag + _sub_cost(a, b), gap)
     return _backtrace(cost, ref, hyp)
 
 
@@ -122,14 +137,28 @@ def _backtrace(cost: list[list[float]], ref: Sequence[str],
 
 
 def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
-    """Word-level Levenshtein distance (substitutions, deletions, insertions)."""
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j - 1] + (r != h), previous[j] + 1, current[j - 1] + 1))
-        previous = current
-    return previous[-1]
+    """Word-level Levenshtein distance (substitutions, deletions, insertions), by Myers'
+    and Hyyrö's bit-parallel method: one column of the table is a pair of bit vectors
+    (one bit per word of `ref`) and each word of `hyp` advances it in a few operations."""
+    if not ref or not hyp:
+        return len(ref) + len(hyp)
+    where: dict[str, int] = {}
+    for i, word in enumerate(ref):
+        where[word] = where.get(word, 0) | 1 << i
+    mask, top = (1 << len(ref)) - 1, 1 << (len(ref) - 1)
+    up, down, score = mask, 0, len(ref)  # +1 and -1 steps down the column
+    for word in hyp:
+        eq = where.get(word, 0)
+        xv = eq | down
+        xh = (((eq & up) + up) ^ up) | eq
+        right_up = down | ~(xh | up)
+        right_down = up & xh
+        score += bool(right_up & top) - bool(right_down & top)
+        right_up = (right_up << 1) | 1
+        right_down <<= 1
+        up = (right_down | ~(xv | right_up)) & mask
+        down = right_up & xv & mask
+    return score
 
 
 def wer(ref: Sequence[str], hyp: Sequence[str]) -> float:

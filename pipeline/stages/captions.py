@@ -1,19 +1,27 @@
-"""Stage `captions`: transcribe episode.mp3 with Whisper, align the words to the script,
+"""Stage `captions`: transcribe the narration with Whisper, align the words to the script,
 write transcript.json, captions.vtt, captions.srt and qa.json.
+
+Whisper hears the narration (narration.wav, which timeline.json places in the episode) in
+pieces of about a segment each; a piece it heard before, in any build, comes from the
+transcript cache and is only shifted to where it now lies (`speech/asr/pieces.py`).
 
 `pipeline captions episodes/<slug>`
 """
 
 from __future__ import annotations
 
+import functools
+import wave
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 
 from pipeline.config import SpokenSettings, WhisperSettings
 from pipeline.episode import Episode
+from pipeline.errors import PipelineError
 from pipeline.formats import (
     QA,
     HeardWord,
@@ -23,7 +31,9 @@ from pipeline.formats import (
     Sound,
     Timeline,
     Transcript,
+    target_for,
 )
+from pipeline.media.audio import read_wav
 from pipeline.speech.align import (
     Alignment,
     Normaliser,
@@ -31,7 +41,8 @@ from pipeline.speech.align import (
     edit_distance,
     tokens,
 )
-from pipeline.speech.asr import Transcriber, Transcription, transcribe
+from pipeline.speech.asr import Transcriber, Transcription
+from pipeline.speech.asr.pieces import hear_narration
 from pipeline.speech.cues import Cue, CueRules, make_cues, violations
 from pipeline.speech.lexicon import WORD, Lexicon, load_lexicon
 from pipeline.speech.spoken import to_spoken
@@ -46,7 +57,7 @@ def script_normaliser(lexicon_path: Path, settings: SpokenSettings | None = None
     are for the voice: a listener, and Whisper, write "AI" and "Jaime", not "Eh I"."""
     entries = load_lexicon(lexicon_path).entries if lexicon_path.is_file() else {}
     words = Lexicon({term: saying for term, saying in entries.items() if saying == WORD})
-    return lambda text: to_spoken(text, words, settings)
+    return functools.lru_cache(maxsize=None)(lambda text: to_spoken(text, words, settings))
 
 
 def transcript_file(t: Transcription) -> Transcript:
@@ -99,11 +110,29 @@ def qa_file(t: Transcription, alignment: Alignment, cues: list[Cue], script: Scr
         cues=len(cues),
         cue_rule_violations=violations(cues),
         notes=list(t.notes),
-        recordings=timeline.recordings)
+        recordings=timeline.recordings,
+        pieces=t.pieces, pieces_from_cache=t.cached,
+        seconds_transcribed=round(t.heard_seconds or 0.0, 3))
 
 
 def _say(text: str) -> None:
     note(f"captions: {text}")
+
+
+def read_narration(build: Path) -> tuple[np.ndarray, int]:
+    """narration.wav's samples and rate; a missing or silent one is one clear error."""
+    path = build / "narration.wav"
+    if not path.is_file():
+        raise PipelineError("audio not found", path, f"build it: {target_for(path)}")
+    try:
+        samples, rate = read_wav(path)
+    except (OSError, EOFError, wave.Error) as exc:
+        raise PipelineError(f"not a readable WAV ({exc})", path,
+                            f"rebuild it: {target_for(path)}") from None
+    if samples.size == 0 or not samples.any():
+        raise PipelineError("the audio is silent", path, "check the narration was recorded "
+                            f"or synthesised: {target_for(path)}")
+    return samples, rate
 
 
 def build_captions(build: Path, assets: Path, settings: WhisperSettings,
@@ -113,9 +142,14 @@ def build_captions(build: Path, assets: Path, settings: WhisperSettings,
     script = Script.read(build)
     timeline = Timeline.read(build)
     timeline.check_covers(script, build)
+    samples, rate = read_narration(build)
     with task("captions: transcribing", unit="s") as bar:
-        result = transcribe(build / "episode.mp3", settings, progress=bar.update,
-                            transcriber=transcriber, on_note=_say)
+        result = hear_narration(samples, rate, timeline, settings, transcriber,
+                                progress=bar.update)
+    for line in result.notes:
+        _say(line)
+    if result.cached:
+        _say(f"{result.cached} of {result.pieces} pieces heard before, from the cache")
     normalise = script_normaliser(assets / "pronunciations.toml", spoken)
     alignment = align(script, timeline, result.words, normalise)
     cues = make_cues(alignment.words, timeline.sections, rules)
@@ -157,5 +191,5 @@ def run(episode: Episode, model: str | None = None, backend: str | None = None,
               help="Device (overrides whisper.device).")
 def command(episode: Episode, model: str | None, backend: str | None,
             device: str | None) -> CaptionsResult:
-    """Transcribe episode.mp3 and write captions corrected against the script."""
+    """Transcribe the narration and write captions corrected against the script."""
     return run(episode, model, backend, device)

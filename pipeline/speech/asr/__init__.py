@@ -1,17 +1,20 @@
 """Speech recognition behind one small protocol, with backends registered in one table.
 
 `transcribe(audio_path, settings)` decodes the audio once (ffmpeg), picks the device and
-the model, and returns every recognised word with its start, end and probability. A
-backend is a factory `(model, device, language) -> Transcriber`; a test registers a fake
-the same way the real ones are registered.
+the model, and returns every recognised word with its start, end and probability.
+`transcribe_pieces` hears several independent pieces of audio, as many at once as the
+backend has `workers`. A backend is a factory `(model, device, language) -> Transcriber`;
+a test registers a fake the same way the real ones are registered.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -48,10 +51,25 @@ def join_pieces(pieces: list[tuple[str, float, float, float]]) -> list[Word]:
     return words
 
 
+RETRY_BEAM = 5  # a greedy decode caught in a loop is decoded again with this many beams
+
+
+def loops(words: Sequence[Word], times: int = 3, longest: int = 8) -> bool:
+    """Whether a run of up to `longest` words comes `times` times in a row: greedy
+    decoding's failure ("Policy on the wild. Policy on the wild. Policy on the wild.")."""
+    said = [w.text.lower().strip(".,;:!?\"'") for w in words]
+    for n in range(1, longest + 1):
+        for i in range(len(said) - times * n + 1):
+            if all(said[i:i + n] == said[i + k * n:i + (k + 1) * n] for k in range(1, times)):
+                return True
+    return False
+
+
 class Transcriber(Protocol):
     backend: str
     device: str
     model: str
+    # a backend may also say how many pieces it hears at once (`workers`, 1 if absent)
 
     def transcribe(self, audio: np.ndarray, progress: Progress | None = None) -> list[Word]:
         """Words of 16 kHz mono float32 audio, in time order."""
@@ -59,6 +77,9 @@ class Transcriber(Protocol):
 
 
 Factory = Callable[[ResolvedModel, str, str], Transcriber]
+
+# bump when a backend's decoding options change, so cached transcriptions are redone
+DECODING_VERSION = 1
 
 # backend name -> "module:factory"; loaded on first use so one backend's imports stay lazy
 BACKENDS: dict[str, str | Factory] = {
@@ -113,11 +134,15 @@ class Transcription:
     audio_seconds: float
     compute_seconds: float  # loading the model excluded
     notes: tuple[str, ...] = ()
+    heard_seconds: float | None = None  # audio run through the model (None: all of it)
+    pieces: int = 0  # pieces the audio was heard in (0: one whole file)
+    cached: int = 0  # pieces whose words came from the cache
 
     @property
     def speed(self) -> float:
-        """Seconds of compute per second of audio."""
-        return self.compute_seconds / self.audio_seconds if self.audio_seconds else 0.0
+        """Seconds of compute per second of audio run through the model."""
+        heard = self.audio_seconds if self.heard_seconds is None else self.heard_seconds
+        return self.compute_seconds / heard if heard else 0.0
 
 
 @functools.lru_cache(maxsize=2)
@@ -128,10 +153,8 @@ def _loaded(backend: str, model: ResolvedModel, device: str, language: str) -> T
 
 def load_transcriber(settings: WhisperSettings) -> tuple[Transcriber, tuple[str, ...]]:
     """Build the configured backend on the chosen device; notes say what was decided."""
-    device, note = pick_device(settings.device, cuda_available(settings.backend))
-    model = resolve_model(settings.model or default_model(device))
-    transcriber = _loaded(settings.backend, model, device, settings.language)
-    return transcriber, tuple(n for n in (note,) if n)
+    planned = plan_transcriber(settings)
+    return planned.load(), planned.notes
 
 
 def transcribe(audio_path: Path, settings: WhisperSettings,
@@ -157,3 +180,58 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
                          device=transcriber.device, audio_seconds=len(audio) / SAMPLE_RATE,
                          compute_seconds=done - loaded,
                          notes=notes)
+
+
+def identity(backend: str, model: str, device: str, language: str) -> str:
+    """Everything that changes what a backend hears in given samples: the cache's key."""
+    try:
+        version = importlib.metadata.version(backend)  # the backends' names are their dists'
+    except importlib.metadata.PackageNotFoundError:
+        version = ""
+    return f"{backend} {version}|{model}|{device}|{language}|decoding {DECODING_VERSION}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The configured backend as it would load, known without loading it."""
+    settings: WhisperSettings
+    model: ResolvedModel
+    device: str
+    notes: tuple[str, ...]
+
+    @property
+    def identity(self) -> str:
+        s = self.settings
+        return identity(s.backend, self.model.key or self.model.name, self.device, s.language)
+
+    def load(self) -> Transcriber:
+        return _loaded(self.settings.backend, self.model, self.device, self.settings.language)
+
+
+def plan_transcriber(settings: WhisperSettings) -> Planned:
+    """The device and model the settings pick, and what was decided on the way."""
+    device, note = pick_device(settings.device, cuda_available(settings.backend))
+    model = resolve_model(settings.model or default_model(device))
+    return Planned(settings, model, device, tuple(n for n in (note,) if n))
+
+
+def transcribe_pieces(pieces: Sequence[np.ndarray], transcriber: Transcriber,
+                      on_piece: Callable[[int, list[Word]], None] | None = None,
+                      ) -> list[list[Word]]:
+    """Words of each piece of 16 kHz audio, times from the piece's start. The longest
+    pieces start first, as many at a time as the backend has workers; `on_piece` hears
+    each piece's index and words as it is finished (before a later failure stops the run)."""
+    results: list[list[Word]] = [[] for _ in pieces]
+    order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i]))
+    workers = max(1, min(int(getattr(transcriber, "workers", 1)), len(pieces)))
+    pool = ThreadPoolExecutor(workers)
+    try:
+        futures = {pool.submit(transcriber.transcribe, pieces[i]): i for i in order}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if on_piece is not None:
+                on_piece(index, results[index])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after a failure, start no more
+    return results

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import cache_dir
-from pipeline.speech.asr import Progress, Word, join_pieces
+from pipeline.speech.asr import RETRY_BEAM, Progress, Word, join_pieces, loops
 from pipeline.speech.asr.audio import SAMPLE_RATE
 from pipeline.speech.asr.models import ResolvedModel, checkpoint_path, not_available
 
@@ -53,9 +53,11 @@ def load(model: ResolvedModel, device: str) -> Any:
 def transcribe_options(device: str, language: str,
                        word_timestamps: bool = True) -> dict[str, Any]:
     """Arguments to `whisper.transcribe`; verbose=None prints nothing (progress is
-    reported through `reporting_frames`)."""
+    reported through `reporting_frames`); greedy at temperature 0, with no sampled
+    fallback, so a piece heard twice gives the same words."""
     return {"word_timestamps": word_timestamps, "fp16": device == "cuda",
-            "language": language or None, "verbose": None, "condition_on_previous_text": False}
+            "language": language or None, "verbose": None, "condition_on_previous_text": False,
+            "temperature": 0.0}
 
 
 class _FrameBar:
@@ -109,11 +111,18 @@ class OpenAIWhisper:
         self._model = load(model, device)
 
     def transcribe(self, audio: np.ndarray, progress: Progress | None = None) -> list[Word]:
+        words = self._decode(audio, None, progress)
+        if self.word_timestamps and loops(words):
+            words = self._decode(audio, RETRY_BEAM, None)
+        return words
+
+    def _decode(self, audio: np.ndarray, beam_size: int | None,
+                progress: Progress | None) -> list[Word]:
         import whisper
 
         options = transcribe_options(self.device, self.language, self.word_timestamps)
         with reporting_frames(progress, len(audio) / SAMPLE_RATE):
-            result = whisper.transcribe(self._model, audio, **options)
+            result = whisper.transcribe(self._model, audio, beam_size=beam_size, **options)
         if not self.word_timestamps:  # whole segments only (for benchmarks)
             return [Word(s["text"].strip(), float(s["start"]), float(s["end"]), 1.0)
                     for s in result["segments"]]
