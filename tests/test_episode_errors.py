@@ -267,11 +267,13 @@ def built(episode: Path) -> Path:
     import subprocess
 
     from pipeline.formats import Chapter, Chapters
+    from tests.builders import timed, timeline
 
     build = with_mp3(episode) / "build"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
                     "sine=duration=1", "-b:a", "32k", str(build / "episode.mp3")], check=True)
     Chapters(chapters=[Chapter(startTime=0, endTime=1, title="Intro")]).write(build)
+    timeline([timed("intro/intro-1", 0.1, 0.9, 0)], 1.0).write(build)
     (build / "captions.vtt").write_text("WEBVTT\n")
     (build / "captions.srt").write_text("")
     return episode
