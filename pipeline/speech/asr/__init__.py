@@ -182,13 +182,21 @@ def transcribe(audio_path: Path, settings: WhisperSettings,
                          notes=notes)
 
 
+# the distributions whose versions change what a backend hears (its name is its own)
+ENGINES = {"faster-whisper": ("ctranslate2",), "openai-whisper": ("torch",)}
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 def identity(backend: str, model: str, device: str, language: str) -> str:
     """Everything that changes what a backend hears in given samples: the cache's key."""
-    try:
-        version = importlib.metadata.version(backend)  # the backends' names are their dists'
-    except importlib.metadata.PackageNotFoundError:
-        version = ""
-    return f"{backend} {version}|{model}|{device}|{language}|decoding {DECODING_VERSION}"
+    versions = " ".join(f"{d} {_version(d)}" for d in (backend, *ENGINES.get(backend, ())))
+    return f"{versions}|{model}|{device}|{language}|decoding {DECODING_VERSION}"
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,16 @@ samples did not change is never transcribed again.
 A piece is one segment's speech (a recorded section's whole recording), found by its
 samples and not by the rounded times of timeline.json: the span is widened into the
 pauses around it and the silence trimmed off, so the same speech gives the same samples
-wherever it lies. A short piece (a heading) is heard with the piece after it in its
-section, as it would be in one long transcription, and a piece longer than one Whisper
-window is cut at its own pauses. Each rule looks only at a piece and its neighbours in
-the same section, so an edit changes the pieces around it and nowhere else, and a cold
-build cuts exactly as an incremental one.
+wherever it lies. A piece shorter than SHORT (a heading) is heard with the next piece of
+its section when the two fit one Whisper window, as it would be in one long transcription;
+a piece longer than a window is heard whole, Whisper walking through it window by window.
+Each rule looks only at a piece and the next, so an edit changes the pieces it touches and
+nowhere else, and a cold build cuts exactly as an incremental one.
+
+On the sample (bench/bench_asr.py), hearing each segment on its own costs a window per
+heading; joining the headings saves about a quarter of the time for 0.1% more raw WER.
+Cutting long lists at their pauses into window-sized pieces cost 0.2% more raw WER and
+saved nothing cold, so a list is one piece, heard again whole when one item changes.
 """
 
 from __future__ import annotations
@@ -34,10 +39,9 @@ from pipeline.speech.asr import (
 )
 from pipeline.speech.asr.cache import TranscriptCache
 
-SHORT = 5.0  # seconds: a piece shorter than this is heard with the next one in its section
-LONGEST = 28.0  # seconds: what fits one 30 s Whisper window with the lead and tail
+SHORT = 3.0  # seconds: a piece shorter than this is heard with the next one in its section
+WINDOW = 28.0  # seconds: what fits one 30 s Whisper window with the lead and tail
 LEAD = 0.3  # seconds of silence before and after each piece, as between segments
-PAUSE = 0.2  # seconds: the shortest run of digital silence a long piece is cut at
 MARGIN = 0.1  # seconds into the pause around a segment searched for the speech's edges
 
 
@@ -82,48 +86,24 @@ def segment_pieces(pcm: np.ndarray, rate: int, timeline: Timeline) -> list[Piece
     spans = _spans(timeline, rate)
     margin = round(MARGIN * rate)
     pieces: list[Piece] = []
-    for i, (a, b, section) in enumerate(spans):
-        before = spans[i - 1][1] if i else 0
-        after = spans[i + 1][0] if i + 1 < len(spans) else len(pcm)
-        lo = max(0, a - min(margin, max(0, (a - before) // 2)))
-        hi = min(len(pcm), b + min(margin, max(0, (after - b) // 2)))
+    for i, (a, b, section) in enumerate(spans):  # never past half way to a neighbour
+        before = (a - spans[i - 1][1]) // 2 if i else margin
+        after = (spans[i + 1][0] - b) // 2 if i + 1 < len(spans) else margin
+        lo = max(0, a - min(margin, max(0, before)))
+        hi = min(len(pcm), b + min(margin, max(0, after)))
         found = _speech(pcm, lo, max(lo, hi))
         if found is not None:
             pieces.append(Piece(*found, section))
     return pieces
 
 
-def _silences(pcm: np.ndarray, piece: Piece, shortest: int) -> list[tuple[int, int]]:
-    """Runs of digital silence inside a piece at least `shortest` samples long."""
-    quiet = np.concatenate([[0], (pcm[piece.start:piece.end] == 0).view(np.int8), [0]])
-    edges = np.diff(quiet)
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(piece.start + int(s), piece.start + int(e))
-            for s, e in zip(starts, ends, strict=True) if e - s >= shortest]
-
-
-def split_long(pcm: np.ndarray, rate: int, piece: Piece) -> list[Piece]:
-    """A piece longer than one window, cut at its own pauses into runs of at most
-    LONGEST seconds (a stretch with no pause stays whole: Whisper walks through it)."""
-    if piece.seconds(rate) <= LONGEST:
-        return [piece]
-    bits, start = [], piece.start
-    for lo, hi in _silences(pcm, piece, round(PAUSE * rate)):
-        bits.append(Piece(start, lo, piece.section))
-        start = hi
-    bits.append(Piece(start, piece.end, piece.section))
-    return _pack(bits, rate, short=LONGEST)
-
-
-def _pack(pieces: list[Piece], rate: int, short: float) -> list[Piece]:
-    """Join a piece to the next of its section while the joined piece is under `short`
-    seconds and the result fits in LONGEST."""
+def _pack(pieces: list[Piece], rate: int) -> list[Piece]:
+    """Join a piece shorter than SHORT to the next of its section when both fit a window."""
     packed: list[Piece] = []
     for piece in pieces:
         last = packed[-1] if packed else None
         if last is not None and last.section == piece.section \
-                and last.seconds(rate) < short \
-                and (piece.end - last.start) / rate <= LONGEST:
+                and last.seconds(rate) < SHORT and (piece.end - last.start) / rate <= WINDOW:
             packed[-1] = Piece(last.start, piece.end, piece.section)
         else:
             packed.append(piece)
@@ -132,8 +112,7 @@ def _pack(pieces: list[Piece], rate: int, short: float) -> list[Piece]:
 
 def plan(pcm: np.ndarray, rate: int, timeline: Timeline) -> list[Piece]:
     """The pieces of the narration, in order."""
-    pieces = _pack(segment_pieces(pcm, rate, timeline), rate, SHORT)
-    return [bit for piece in pieces for bit in split_long(pcm, rate, piece)]
+    return _pack(segment_pieces(pcm, rate, timeline), rate)
 
 
 def piece_key(pcm: np.ndarray, rate: int, piece: Piece, transcriber: str) -> str:
@@ -171,6 +150,28 @@ class Hearing:
         return sum(self.pieces[i].seconds(self.rate) for i in indices)
 
 
+@dataclass(frozen=True)
+class Hearer:
+    """What transcribes, known before any model is loaded."""
+    identity: str  # the cache key's part for it
+    backend: str
+    model: str
+    device: str
+    notes: tuple[str, ...]
+    load: Callable[[], Transcriber]
+
+
+def hearer(settings: WhisperSettings, transcriber: Transcriber | None = None) -> Hearer:
+    """The given transcriber, or the one the settings pick (loaded only when asked)."""
+    if transcriber is not None:
+        given = transcriber
+        return Hearer(identity(given.backend, given.model, given.device, settings.language),
+                      given.backend, given.model, given.device, (), lambda: given)
+    planned = plan_transcriber(settings)
+    return Hearer(planned.identity, settings.backend, planned.model.name, planned.device,
+                  planned.notes, planned.load)
+
+
 def hear_narration(pcm: np.ndarray, rate: int, timeline: Timeline, settings: WhisperSettings,
                    transcriber: Transcriber | None = None, cache: TranscriptCache | None = None,
                    progress: Callable[[float, float], None] | None = None) -> Transcription:
@@ -178,26 +179,17 @@ def hear_narration(pcm: np.ndarray, rate: int, timeline: Timeline, settings: Whi
     pieces found in the cache are shifted to where they now lie, the others are heard
     (loading the model only then) and cached. `progress` hears (seconds done, to do)."""
     cache = cache or TranscriptCache()
-    planned = plan_transcriber(settings) if transcriber is None else None
-    ident = planned.identity if planned else identity(
-        transcriber.backend, transcriber.model, transcriber.device, settings.language)
+    who = hearer(settings, transcriber)
     pieces = plan(pcm, rate, timeline)
-    keys = [piece_key(pcm, rate, p, ident) for p in pieces]
+    keys = [piece_key(pcm, rate, p, who.identity) for p in pieces]
     run = Hearing(pcm, rate, pieces, keys, [cache.get(k) for k in keys])
     todo = run.missing()
-    compute = 0.0
-    if todo:
-        model = transcriber or planned.load()  # type: ignore[union-attr]
-        compute = _hear(run, todo, model, cache, progress)
+    compute = _hear(run, todo, who.load(), cache, progress) if todo else 0.0
     origin = [timeline.narration_offset + p.start / rate - LEAD for p in pieces]
     words = [w for i, found in enumerate(run.words) for w in _shifted(found or [], origin[i])]
-    backend, model_name, device = (
-        (settings.backend, planned.model.name, planned.device) if planned
-        else (transcriber.backend, transcriber.model, transcriber.device))
-    return Transcription(words=words, backend=backend, model=model_name, device=device,
+    return Transcription(words=words, backend=who.backend, model=who.model, device=who.device,
                          audio_seconds=len(pcm) / rate, compute_seconds=compute,
-                         notes=planned.notes if planned else (),
-                         heard_seconds=run.seconds(todo), pieces=len(pieces),
+                         notes=who.notes, heard_seconds=run.seconds(todo), pieces=len(pieces),
                          cached=len(pieces) - len(todo))
 
 
