@@ -125,6 +125,18 @@ def test_captions_carry_display_spelling_with_heard_times():
     assert not result.dropped and not result.stretches
 
 
+def test_display_words_sharing_a_heard_word_keep_their_order_in_time():
+    said = "the hackathon after EAGx LatAm in Mexico City"
+    result = run(heard("the hackathon after EAG X-LAT AM in Mexico City"),
+                 display=said, spoken=said)
+    assert [w.text for w in result.words] == said.split()
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)
+    by_text = {w.text: w for w in result.words}
+    assert by_text["EAGx"].start == pytest.approx(2.2)  # "EAG" goes with EAGx
+    assert by_text["LatAm"].end == pytest.approx(3.3)  # "AM" goes with LatAm
+
+
 def test_missed_words_are_interpolated_between_neighbours():
     result = run(heard("Neal Nanda offers $50,000 for superposition in 2023."))
     by_text = {w.text: w for w in result.words}

@@ -292,10 +292,12 @@ class _Matches:
     heard_by_display: dict[int, list[int]]  # display index -> heard word indices
     inexact: set[int]  # display words not heard exactly as scripted
     display_of: list[int | None]  # heard word index -> display index (None: unmatched)
+    # heard word index -> the first display index it serves ("X-LAT" serves EAGx and LatAm)
+    first_display_of: list[int | None]
 
 
 def _match(spoken: list[str], owners: list[int], heard: _Heard) -> _Matches:
-    matches = _Matches({}, set(), [None] * len(heard.words))
+    matches = _Matches({}, set(), [None] * len(heard.words), [None] * len(heard.words))
     for s, h in align_tokens(spoken, heard.tokens):
         if s is None:
             continue
@@ -306,6 +308,8 @@ def _match(spoken: list[str], owners: list[int], heard: _Heard) -> _Matches:
         if word not in matches.heard_by_display.setdefault(display, []):
             matches.heard_by_display[display].append(word)
         matches.display_of[word] = display
+        if matches.first_display_of[word] is None:
+            matches.first_display_of[word] = display
         if spoken[s] != heard.tokens[h]:
             matches.inexact.add(display)
     return matches
@@ -325,9 +329,11 @@ def _unmatched_runs(display_of: list[int | None]) -> list[list[int]]:
 
 def _neighbour_to_attach(run: list[int], m: _Matches) -> int | None:
     """A short unmatched run beside a misheard word is likely the rest of it ("sewer"
-    before "position" for "superposition"): the display word it belongs to, or None."""
+    before "position" for "superposition"): the display word it belongs to, or None. Of a
+    neighbour heard for two display words, a run before it goes with the first of them and
+    a run after it with the last, so the display words keep their order in time."""
     before = m.display_of[run[0] - 1] if run[0] > 0 else None
-    after = m.display_of[run[-1] + 1] if run[-1] + 1 < len(m.display_of) else None
+    after = m.first_display_of[run[-1] + 1] if run[-1] + 1 < len(m.display_of) else None
     for display in (before, after):
         if display is not None and display in m.inexact:
             return display
