@@ -86,11 +86,11 @@ def test_the_edit_hears_one_piece_again(builds) -> None:
     moved = [b.start - a.start for a, b in zip(before.segments, after.segments, strict=True)]
     assert moved[-1] > 1.0  # the edit moved everything after it
     assert first.pieces_from_cache == 0 and first.pieces >= 3
-    # short pieces are packed with their neighbours, so an edit that lengthens a paragraph
-    # re-packs the pieces around it: fewer than half the pieces, not only one, are heard
-    # again (the issue tracks getting this to one)
-    assert edited.pieces_from_cache >= edited.pieces // 2
-    assert 0 < edited.seconds_transcribed < 0.5 * after.duration
+    # a piece is a segment (a heading joins its paragraph), so the edit re-hears one piece
+    assert edited.pieces_from_cache == edited.pieces - 1
+    times = {s.id: s for s in after.segments}
+    changed = times["research/paragraph-1"].end - times["research/heading-1"].start
+    assert edited.seconds_transcribed == pytest.approx(changed, abs=0.05)
 
 
 def test_incremental_captions_are_the_cold_ones(builds) -> None:
