@@ -107,6 +107,18 @@ def master_lines(cold: dict, edit: dict, floor: tuple[float, float]) -> list[str
             f"{measure / edit_cpu:.0%} of its edit time | edit {edit_cpu / cold_cpu:.2f} of cold"]
 
 
+def captions_line(build: Path, cold: dict, edit: dict) -> str:
+    """What the captions stage heard again after the edit (qa.json says it)."""
+    from pipeline.formats import QA
+
+    qa = QA.read(build)
+    (_, cold_cpu), (_, edit_cpu) = cold["captions"], edit["captions"]
+    return (f"captions: after the edit {qa.pieces - qa.pieces_from_cache} of {qa.pieces} "
+            f"pieces heard again ({qa.seconds_transcribed:.1f} s of audio), the rest from the "
+            f"cache; {edit_cpu:.1f} s of compute against {cold_cpu:.1f} s cold "
+            f"({edit_cpu / cold_cpu:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episode", type=Path,
@@ -123,12 +135,14 @@ def main() -> None:
         edit = build(root, slug)
         audio = Timeline.read(root / "episodes" / slug / "build").duration
         floor = master_floor(root / "episodes" / slug / "build")
+        heard = captions_line(root / "episodes" / slug / "build", cold, edit)
     print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
     print(table(cold, edit, audio))
     for stage in STAGES:
         print(f"summary: stage {stage} | {cold[stage][1] / audio:.4f} s/s cold | "
               f"{edit[stage][1] / audio:.4f} s/s after a one-paragraph edit")
     print("\n".join(master_lines(cold, edit, floor)))
+    print(heard)
     cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))
     print(f"summary: sample episode, all stages | {audio / cold_wall:.1f}x real time cold | "
           f"the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")
