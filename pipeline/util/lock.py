@@ -58,19 +58,26 @@ def _acquire(path: Path, on_wait: Callable[[str], None] | None) -> int:
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, holder: str,
-              on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the lock `path` for the block, waiting for the process that holds it; `holder`
-    says who we are to processes that wait for us. `on_wait(who)` is called once, before
-    waiting, with what the holder wrote ("another process" if nothing)."""
+def locked(path: Path, label: str,
+           on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the lock `path` for the block, waiting for the process that holds it; `label`
+    is written into the file for processes that wait for us. `on_wait(who)` is called once,
+    before waiting, with what the holder wrote ("another process" if nothing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(path, on_wait)
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{holder} (pid {os.getpid()})\n".encode(), 0)
+        os.pwrite(fd, f"{label}\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # closing the file releases the lock
+
+
+def exclusive(path: Path, holder: str,
+              on_wait: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+    """`locked`, labelled with `holder` (who we are) and our pid."""
+    return locked(path, f"{holder} (pid {os.getpid()})", on_wait)
 
 
 def held_by(path: Path) -> str | None:

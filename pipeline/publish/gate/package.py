@@ -18,16 +18,13 @@ from pipeline.formats import target_for
 from pipeline.media import ffmpeg
 from pipeline.media.loudness import integrated_and_peak
 from pipeline.publish.gate.core import NotChecked
+from pipeline.publish.gate.timestamps import seconds
 from pipeline.publish.rss import NS
 from pipeline.speech.cues import Cue
 
 YOUTUBE_FILES = ("video.mp4", "thumbnail.jpg", "captions.vtt", "youtube-title.txt",
                  "youtube-description.txt")
 PODCAST_FILES = ("episode.mp3", "chapters.json", "captions.vtt", "captions.srt")
-
-
-def _seconds(stamp: Any) -> float:
-    return stamp.hours * 3600 + stamp.minutes * 60 + stamp.seconds + stamp.milliseconds / 1000
 
 
 def read_vtt(path: Path) -> list[Cue]:
@@ -37,7 +34,7 @@ def read_vtt(path: Path) -> list[Cue]:
         parsed = webvtt.read(str(path))
     except (webvtt.errors.MalformedFileError, UnicodeDecodeError, ValueError):
         return []
-    return [Cue(_seconds(c.start_time), _seconds(c.end_time),
+    return [Cue(seconds(c.start), seconds(c.end),
                 [html.unescape(line) for line in c.lines], 0) for c in parsed]
 
 

@@ -17,7 +17,12 @@ from PIL import Image, UnidentifiedImageError
 from pipeline.formats import Timeline
 from pipeline.publish.gate.core import NotChecked, Problem, error, rule, warning
 from pipeline.publish.gate.package import PODCAST_FILES, Package, read_vtt
-from pipeline.publish.gate.timestamps import broken_rules, long_titles, read_stamps
+from pipeline.publish.gate.timestamps import (
+    broken_rules,
+    long_titles,
+    read_stamps,
+    seconds,
+)
 from pipeline.publish.ledger import podcast_guid
 from pipeline.publish.placeholders import SHOW_FILE, is_example_email
 from pipeline.publish.rss import NS
@@ -335,20 +340,12 @@ def podlove_chapters(pkg: Package) -> Iterator[Problem]:
         yield error("the item has no psc:chapters (Podlove Simple Chapters)", REBUILD_FEED, FEED)
         return
     try:
-        starts = [seconds_of(c.get("start", "")) for c in element.findall("psc:chapter", NS)]
+        starts = [seconds(c.get("start", "")) for c in element.findall("psc:chapter", NS)]
     except ValueError:
         yield error("a Podlove chapter's start is not HH:MM:SS.mmm", REBUILD_FEED, FEED)
         return
     if starts != sorted(starts) or (starts and starts[0] != 0):
         yield error("the Podlove chapters are not in time order from 0", REBUILD_FEED, FEED)
-
-
-def seconds_of(stamp: str) -> float:
-    """Podlove's normal play time: [[HH:]MM:]SS[.mmm]."""
-    total = 0.0
-    for part in stamp.split(":"):
-        total = total * 60 + float(part)
-    return total
 
 
 @rule("Podcast namespace", "podcast:chapters", "podcast")

@@ -20,10 +20,11 @@ class Stamp:
     text: str  # the time code as written
 
 
-def seconds(code: str) -> int:
-    total = 0
+def seconds(code: str) -> float:
+    """`[[H:]M:]S[.mmm]` in seconds (a ValueError when it is not one)."""
+    total = 0.0
     for part in code.split(":"):
-        total = total * 60 + int(part)
+        total = total * 60 + float(part)
     return total
 
 
@@ -37,7 +38,8 @@ def read_stamps(text: str) -> list[Stamp]:
     found = []
     for line in plain_lines(text):
         if match := STAMP.match(line):
-            found.append(Stamp(seconds(match.group(1)), match.group(2).strip(), match.group(1)))
+            code = match.group(1)
+            found.append(Stamp(int(seconds(code)), match.group(2).strip(), code))
     return found
 
 
