@@ -10,8 +10,6 @@ from pathlib import Path
 
 import ffmpeg
 import numpy as np
-from scipy.ndimage import minimum_filter1d
-from scipy.signal import resample_poly
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
@@ -85,6 +83,8 @@ def resample(audio: np.ndarray, rate: int, to: int, kaiser: float = 5.0) -> np.n
     """Polyphase resampling (zero phase: times are kept) with a Kaiser window of beta `kaiser`."""
     if rate == to:
         return audio.astype(np.float32)
+    from scipy.signal import resample_poly  # scipy takes half a second to import
+
     g = gcd(rate, to)
     return resample_poly(audio, to // g, rate // g, window=("kaiser", kaiser)).astype(np.float32)
 
@@ -99,6 +99,8 @@ def loudness(audio: np.ndarray, rate: int) -> float | None:
 
 def true_peak_db(audio: np.ndarray, oversample: int = 4) -> float:
     """True peak in dBTP, measured on the signal oversampled 4x."""
+    from scipy.signal import resample_poly
+
     peak = float(np.max(np.abs(resample_poly(audio, oversample, 1)))) if len(audio) else 0.0
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
@@ -138,6 +140,8 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, hold: int, smooth: int) -> n
     either side, then averaged over `smooth` blocks either side. With hold > smooth no gain
     is above the need of its own block or of its neighbours, so interpolating between block
     centres keeps every sample under the ceiling."""
+    from scipy.ndimage import minimum_filter1d
+
     with np.errstate(divide="ignore"):
         need = np.minimum(1.0, ceiling / peaks.astype(np.float64))
     held = minimum_filter1d(need, 2 * hold + 1, mode="nearest")

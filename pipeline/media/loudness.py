@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pyloudnorm.iirfilter import IIRfilter
-from scipy.signal import resample_poly, sosfilt
 
 from pipeline.config import cache_dir
-from pipeline.errors import PipelineError
 from pipeline.util.fsutil import atomic_path
 
 FRAME_RE = re.compile(r"\bt:\s*([\d.]+)\s+TARGET:\S+\s+LUFS\s+M:\s*(\S+)\s+S:\s*(\S+)")
@@ -68,14 +65,6 @@ def parse_ebur128(stderr: str) -> Loudness:
     return Loudness(times, momentary, short, **figures)
 
 
-def integrated_and_peak(stderr: str) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) from ebur128's last summary (with peak=true)."""
-    summary = ebur128_summary(stderr)
-    if "integrated" not in summary or "true_peak" not in summary:
-        raise PipelineError("ffmpeg's ebur128 printed no summary")
-    return summary["integrated"], summary["true_peak"]
-
-
 # -- ITU-R BS.1770 in numpy, in blocks that can be cached and combined -----------------------
 #
 # Integrated loudness gates 400 ms blocks that start every 100 ms, so all it needs is the
@@ -106,6 +95,8 @@ def fine_block(rate: int) -> int:
 def k_weighting(rate: int) -> np.ndarray:
     """BS.1770's K-weighting at `rate` (pyloudnorm's design of its two filters), as
     second-order sections."""
+    from pyloudnorm.iirfilter import IIRfilter  # it imports scipy: half a second
+
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
     high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
     return np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
@@ -123,6 +114,8 @@ class Blocks:
 def energy(audio: np.ndarray, rate: int) -> np.ndarray:
     """K-weighted energy of each fine block of `audio` (mono, zero-padded to whole fine
     blocks), the K-weighting starting at rest."""
+    from scipy.signal import sosfilt  # scipy takes half a second to import
+
     size = fine_block(rate)
     padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
     return np.square(sosfilt(k_weighting(rate), padded)).reshape(-1, size).sum(axis=1)
@@ -130,6 +123,8 @@ def energy(audio: np.ndarray, rate: int) -> np.ndarray:
 
 def measure(audio: np.ndarray, rate: int) -> Blocks:
     """K-weighted energy and true peak of each fine block of `audio` (as `energy`)."""
+    from scipy.signal import resample_poly
+
     size = fine_block(rate)
     padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
     over = resample_poly(padded.astype(np.float32), OVERSAMPLE, 1)  # float32: twice as fast
