@@ -13,7 +13,7 @@ import pytest
 from pipeline.errors import PipelineError
 from pipeline.media import ffmpeg
 from pipeline.media.audio import decode, decode_argv
-from pipeline.media.loudness import integrated_and_peak
+from pipeline.media.loudness import parse_ebur128
 from pipeline.media.pieces import Piece, Pieces
 
 RATE = 8000
@@ -103,8 +103,8 @@ def test_stdout_is_captured_as_raw_samples(tmp_path: Path) -> None:
 def test_stderr_is_returned_for_the_loudness_filters(tmp_path: Path) -> None:
     meter = graph.input(str(tone(tmp_path))).filter("ebur128", peak="true")
     result = ffmpeg.run(ffmpeg.compile_argv(meter.output("-", format="null")), "measuring")
-    lufs, peak = integrated_and_peak(result.stderr)
-    assert -30 < lufs < -10 and -20 < peak <= 0.5
+    loud = parse_ebur128(result.stderr)
+    assert -30 < loud.integrated < -10 and -20 < loud.true_peak <= 0.5
     assert result.stdout == b""
 
 

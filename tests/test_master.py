@@ -23,21 +23,11 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, TimedSection, Timeline
 from pipeline.media import music
 from pipeline.media.audio import apply_gain, islands, limiter_gain, write_wav
-from pipeline.media.loudness import fine_block, integrated, integrated_and_peak, measure
+from pipeline.media.loudness import fine_block, integrated, measure
 from pipeline.stages import master as stage
 from pipeline.stages import narrate
 from tests import builders
 
-EBUR128_STDERR = """[Parsed_ebur128_0 @ 0x5] t: 18.7  TARGET:-23 LUFS    M: -17.0 S: -16.2
-[Parsed_ebur128_0 @ 0x5] Summary:
-
-  Integrated loudness:
-    I:         -16.1 LUFS
-    Threshold: -26.6 LUFS
-
-  True peak:
-    Peak:       -1.6 dBFS
-"""
 RATE = 44100
 VOICE_RATE = 24000
 
@@ -50,15 +40,6 @@ def test_encode_argv_has_fixed_flags_and_no_tags():
         "-i", "mix.f32", "-f", "mp3", "-b:a", "96k",
         "-ac", "1", "-ar", "44100", "-bitexact", "-c:a", "libmp3lame", "-id3v2_version", "0",
         "-map_metadata", "-1", "-write_id3v1", "0", "out.mp3", "-y"]
-
-
-def test_ebur128_argv_and_its_parser():
-    assert stage.ebur128_argv("e.mp3") == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-i", "e.mp3", "-filter_complex",
-        "[0]ebur128=peak=true[s0]", "-map", "[s0]", "-f", "null", "-"]
-    assert integrated_and_peak(EBUR128_STDERR) == (-16.1, -1.6)
-    with pytest.raises(PipelineError, match="no summary"):
-        integrated_and_peak("t: 1.0 TARGET:-23 LUFS M: -17.0 S: -16.2 I: -16.0 LUFS")
 
 
 def voice_like(seconds: float, seed: int, rate: int = VOICE_RATE) -> np.ndarray:

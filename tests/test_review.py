@@ -25,7 +25,7 @@ from PIL import Image
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import HeardDifferently, Recording
-from pipeline.media import picture
+from pipeline.media import meter, picture
 from pipeline.media.loudness import parse_ebur128
 from pipeline.publish import feed
 from pipeline.publish.serve import RangeRequestHandler
@@ -103,7 +103,7 @@ def build_page(folder: Path) -> tuple[review.Review, Page]:
 
 
 def test_measure_argv_is_one_ffmpeg_pass_for_loudness_and_samples() -> None:
-    assert picture.measure_argv(Path("b/episode.mp3"), 8000) == [
+    assert meter.measure_argv(Path("b/episode.mp3"), 8000) == [
         "ffmpeg", "-nostdin", "-hide_banner", "-i", "b/episode.mp3", "-filter_complex",
         "[0:a]asplit=2[s0][s1];"
         "[s1]aformat=channel_layouts=mono:sample_fmts=flt:sample_rates=8000[s2];"
@@ -188,7 +188,7 @@ def test_silence_and_unfilled_windows_are_not_drawn() -> None:
 
 def test_peak_columns_keep_each_columns_extremes() -> None:
     samples = np.array([0.1, -0.5, 0.2, 0.9, -0.1, 0.0, 0.3, -0.2], dtype=np.float32)
-    lows, highs = picture.peak_columns(samples, 4)
+    lows, highs = meter.peak_columns(samples, 4)
     assert lows.tolist() == pytest.approx([-0.5, 0.2, -0.1, -0.2])
     assert highs.tolist() == pytest.approx([0.1, 0.9, 0.0, 0.3])
 
@@ -257,6 +257,32 @@ def test_qa_figures_are_measured_on_the_mp3(episode_dir: Path, media: dict[str, 
     assert picture.size == (1200, 320)
     shown = page.one("img", id="loudness-picture")
     assert float(shown["attrs"]["data-duration"]) == pytest.approx(fx.DURATION, abs=0.1)
+
+
+def test_the_mp3_is_measured_once_for_every_stage_that_reads_it(
+        episode_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What master measured of episode.mp3 is what the review page and the pre-flight
+    checks show: they find it by the file's bytes and do not decode the MP3 again."""
+    mp3 = episode_dir / "build" / "episode.mp3"
+    first = meter.metered(mp3, "fix")
+    calls = []
+
+    def measure_again(*args: object) -> None:
+        calls.append(args)
+        raise LookupError("measured again")
+
+    monkeypatch.setattr(meter, "measure", measure_again)
+    again = meter.metered(mp3, "fix")
+    assert (again.loud, again.duration) == (first.loud, first.duration)
+    assert np.array_equal(again.lows, first.lows) and np.array_equal(again.highs, first.highs)
+    _, page = build_page(episode_dir)
+    text = "\n".join(r["text"] for r in page.find("tr"))
+    assert f"{first.loud.integrated:.1f} LUFS" in text and calls == []
+    with mp3.open("ab") as f:  # other bytes: measured afresh
+        f.write(b"\0" * 4096)
+    with pytest.raises(LookupError):
+        meter.metered(mp3, "fix")
+    assert len(calls) == 1
 
 
 def test_a_loudness_miss_is_marked_bad(episode_dir: Path) -> None:

@@ -1,42 +1,19 @@
 """The loudness picture of an episode: its waveform above, momentary and short-term
-loudness over time below, the targets and the chapter starts drawn in, measured from the
-MP3 in one ffmpeg pass (ebur128 on stderr, the samples on stdout). x is time over the whole
-width, so x / width x duration is the second under a point."""
+loudness over time below, the targets and the chapter starts drawn in, from what the MP3
+measured (media/meter.py). x is time over the whole width, so x / width x duration is the
+second under a point."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import ffmpeg
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.media.ffmpeg import compile_argv
-from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.loudness import Loudness, parse_ebur128
+from pipeline.media.loudness import Loudness
+from pipeline.media.meter import Meter
 from pipeline.util.timecode import clock
 
-PICTURE_RATE = 8000  # samples a second decoded for the waveform: plenty for 1200 columns
 ABSOLUTE_GATE = -70.0  # LUFS: BS.1770's absolute gate; quieter is silence
-
-
-def measure_argv(mp3: Path, rate: int = PICTURE_RATE) -> list[str]:
-    """One ffmpeg pass: ebur128 logs loudness every 100 ms and the summary (integrated,
-    range, true peak) on stderr; mono float samples at `rate` for the waveform on stdout.
-    The ebur128 branch ends in a null output, or ffmpeg-python would drop it."""
-    split = ffmpeg.input(str(mp3))["a"].filter_multi_output("asplit")
-    meter = split[0].filter("ebur128", peak="true").output("-", format="null")
-    wave = split[1].filter("aformat", sample_fmts="flt", sample_rates=rate,
-                           channel_layouts="mono").output("-", format="f32le")
-    return compile_argv(ffmpeg.merge_outputs(wave, meter).global_args("-nostats"))
-
-
-def measure(mp3: Path, fix: str) -> tuple[np.ndarray, Loudness]:
-    """Decoded samples (mono, PICTURE_RATE) and the loudness of `mp3`."""
-    result = run_ffmpeg(measure_argv(mp3), "ffmpeg could not measure the audio", mp3, fix)
-    samples = np.frombuffer(result.stdout, dtype="<f4")
-    return samples, parse_ebur128(result.stderr)
 
 
 @dataclass(frozen=True)
@@ -58,28 +35,17 @@ INK = {"bg": (250, 250, 247), "wave": (52, 101, 164), "ceiling": (204, 0, 0),
        "chapter": (150, 150, 150), "text": (40, 40, 40), "rule": (200, 200, 200)}
 
 
-def peak_columns(samples: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest sample under each of `width` columns."""
-    if samples.size == 0:
-        return np.zeros(width), np.zeros(width)
-    edges = np.linspace(0, samples.size, width + 1).astype(int)
-    edges[1:] = np.maximum(edges[1:], edges[:-1] + 1)  # every column gets a sample
-    edges = np.minimum(edges, samples.size)
-    starts = np.minimum(edges[:-1], samples.size - 1)
-    return np.minimum.reduceat(samples, starts), np.maximum.reduceat(samples, starts)
-
-
 def tick_step(duration: float, most: int = 12) -> int:
     """Seconds between time labels: the smallest round step giving at most `most` labels."""
     steps = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
     return next((s for s in steps if duration / s <= most), steps[-1])
 
 
-def _draw_wave(draw: ImageDraw.ImageDraw, samples: np.ndarray, lay: Layout,
-               ceiling_db: float) -> None:
+def _draw_wave(draw: ImageDraw.ImageDraw, meter: Meter, lay: Layout, ceiling_db: float) -> None:
     mid, half = lay.wave / 2, lay.wave / 2 - 4
-    lows, highs = peak_columns(samples, lay.width)
-    for x, (low, high) in enumerate(zip(lows, highs, strict=True)):
+    step = lay.width / max(1, len(meter.lows))
+    for n, (low, high) in enumerate(zip(meter.lows, meter.highs, strict=True)):
+        x = n * step
         draw.line([(x, mid - high * half), (x, mid - low * half)], fill=INK["wave"])
     level = 10 ** (ceiling_db / 20) * half
     for y in (mid - level, mid + level):
@@ -139,16 +105,15 @@ def _draw_time(draw: ImageDraw.ImageDraw, duration: float, chapters: list[float]
                   fill=INK["text"])
 
 
-def draw_picture(samples: np.ndarray, rate: int, loud: Loudness, chapters: list[float],
-                 target_lufs: float, ceiling_db: float, lay: Layout | None = None) -> Image.Image:
+def draw_picture(meter: Meter, chapters: list[float], target_lufs: float, ceiling_db: float,
+                 lay: Layout | None = None) -> Image.Image:
     """Waveform above, loudness over time below, chapter starts as grey lines, a time axis;
     x is proportional to time over the whole width."""
     lay = lay or Layout()
     image = Image.new("RGB", (lay.width, lay.height), INK["bg"])
     draw = ImageDraw.Draw(image)
     draw.font = ImageFont.load_default()
-    duration = samples.size / rate
-    _draw_time(draw, duration, chapters, lay)
-    _draw_wave(draw, samples, lay, ceiling_db)
-    _draw_loudness(draw, loud, duration, lay, target_lufs)
+    _draw_time(draw, meter.duration, chapters, lay)
+    _draw_wave(draw, meter, lay, ceiling_db)
+    _draw_loudness(draw, meter.loud, meter.duration, lay, target_lufs)
     return image

@@ -8,7 +8,8 @@ content, so after an edit only the pieces that changed are measured again. From 
 figures alone the stage finds the one gain that, after a look-ahead limiter keeping the
 true peaks under the ceiling, brings the episode to its loudness target (ITU-R BS.1770
 gating, worked out from the pieces' 100 ms sub-blocks). The pieces are then put together
-with that gain and the limiter's and encoded as one MP3, which ffmpeg's ebur128 measures.
+with that gain and the limiter's and encoded as one MP3, which ffmpeg's ebur128 measures
+once for every stage that reads its loudness (media/meter.py).
 Nothing depends on what the cache held: a build after an edit writes the same bytes as a
 build from nothing.
 """
@@ -60,10 +61,10 @@ from pipeline.media.loudness import (
     Blocks,
     fine_block,
     integrated,
-    integrated_and_peak,
     laid,
     measure,
 )
+from pipeline.media.meter import metered
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
@@ -93,12 +94,6 @@ def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings) -> list[
         audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0, write_id3v1=0,
         bitexact=None, **{"c:a": "libmp3lame"})
     return compile_argv(mp3.overwrite_output())
-
-
-def ebur128_argv(src: Path | str) -> list[str]:
-    """Integrated loudness and true peak (ITU-R BS.1770) of a file."""
-    measured = ffmpeg.input(str(src)).filter("ebur128", peak="true")
-    return compile_argv(measured.output("-", format="null"))
 
 
 # -- the pieces -----------------------------------------------------------------------------
@@ -298,9 +293,13 @@ def encoder_gain(settings: AudioSettings, tmp: Path) -> float:
     return float(10 * np.log10(np.mean(out**2) / np.mean(tone[middle].astype(np.float64) ** 2)))
 
 
-def _ebur128(src: Path) -> tuple[float, float]:
-    result = run_ffmpeg(ebur128_argv(src), "ffmpeg's loudness measurement failed", src, FIX)
-    return integrated_and_peak(result.stderr)
+def _measured(mp3: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of the MP3, which the review page and the
+    pre-flight checks then find measured (media/meter.py)."""
+    loud = metered(mp3, FIX).loud
+    if loud.integrated is None or loud.true_peak is None:
+        raise PipelineError("ffmpeg's ebur128 measured no loudness", mp3, FIX)
+    return loud.integrated, loud.true_peak
 
 
 @dataclass(frozen=True)
@@ -316,6 +315,7 @@ class Job:
 
     pieces: list[Piece]
     levels: Levels
+    tags: ID3
     total: int  # samples in the episode
     settings: AudioSettings
     narration: Path  # named when the narration turns out silent
@@ -324,14 +324,15 @@ class Job:
 
 def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
     """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
-    together, encode and measure the MP3."""
+    together, encode, tag and measure the MP3."""
     gain = fit_gain(job.levels, target, ceiling, job.narration)
     samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
     raw = job.tmp / "mix.f32"
     samples.astype("<f4").tofile(raw)
     _say("encoding the MP3")
     run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
-    lufs, peak = _ebur128(mp3)
+    write_tags(job.tags, mp3)
+    lufs, peak = _measured(mp3)
     return Encoded(lufs, peak, limited)
 
 
@@ -492,8 +493,8 @@ def run(episode: Episode) -> MasterResult:
     levels = Levels(pieces, blocks, settings.sample_rate, total)
     with (tempfile.TemporaryDirectory(prefix="master-") as tmp,
           fsutil.atomic_path(episode.build / "episode.mp3") as mp3):
-        done = encode(Job(pieces, levels, total, settings, wav, Path(tmp)), mp3)
-        write_tags(id3_tags(episode, timeline), mp3)
+        job = Job(pieces, levels, id3_tags(episode, timeline), total, settings, wav, Path(tmp))
+        done = encode(job, mp3)
     Chapters.of(timeline).write(episode.build)
     sources = [s.source == "recording" or s.cached for s in timeline.segments]
     recorded = sum(1 for s in timeline.segments if s.source == "recording")

@@ -14,10 +14,6 @@ the page with the command that builds it.
 from __future__ import annotations
 
 import base64
-import dataclasses
-import hashlib
-import io
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +23,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from pipeline.config import AudioSettings, cache_dir
+from pipeline.config import AudioSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import (
@@ -45,14 +41,14 @@ from pipeline.formats import (
     target_for,
 )
 from pipeline.media.loudness import Loudness
-from pipeline.media.picture import PICTURE_RATE, draw_picture, measure
+from pipeline.media.meter import metered
+from pipeline.media.picture import draw_picture
 from pipeline.publish import gate
 from pipeline.publish.preview import preview
 from pipeline.publish.rss import environment
 from pipeline.publish.youtube.describe import Chapter, links_left_out
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
-from pipeline.util.hashing import sha256_file
 from pipeline.util.platforms import (
     YOUTUBE_DESCRIPTION_MAX,
     YOUTUBE_FORBIDDEN,
@@ -73,7 +69,6 @@ NARRATION_LABELS = {"titles": "titles only", "summary": "summarised", "replaced"
                     "skip": "show notes only"}
 LOUDNESS_SLACK = 1.0  # LU either side of the target that still passes
 GATE_CLASSES = {"ok": "ok", "error": "bad", "warning": "warn", "not checked": "muted"}
-MEASURE_VERSION = 1  # part of the measurement cache's key: bump when measuring changes
 
 
 # ---------------------------------------------------------------- reading the build
@@ -447,61 +442,18 @@ class PictureView:
     duration: float
 
 
-@dataclass(frozen=True)
-class Measured:
-    """What the review shows of episode.mp3: its loudness, and the picture's PNG."""
-    loud: Loudness
-    duration: float
-    png: bytes
-
-
-def _measure_and_draw(mp3: Path, fix: str, chapters: list[float], audio: AudioSettings,
-                      ) -> Measured:
-    samples, loud = measure(mp3, fix)
-    image = draw_picture(samples, PICTURE_RATE, loud, chapters, audio.loudness_lufs,
-                         audio.true_peak_db)
-    png = io.BytesIO()
-    image.save(png, format="PNG")
-    return Measured(loud, samples.size / PICTURE_RATE, png.getvalue())
-
-
-def measure_key(mp3: Path, chapters: list[float], audio: AudioSettings) -> str:
-    """The MP3's bytes and everything drawn over them: the cache key of a measurement."""
-    drawn = json.dumps([MEASURE_VERSION, PICTURE_RATE, chapters, audio.loudness_lufs,
-                        audio.true_peak_db])
-    return hashlib.sha256(f"{sha256_file(mp3)}|{drawn}".encode()).hexdigest()
-
-
-def measured(mp3: Path, fix: str, chapters: list[float], audio: AudioSettings) -> Measured:
-    """episode.mp3 measured and drawn, or what was measured of the same bytes before:
-    review runs again after every video or caption change, and an MP3 that did not
-    change is not decoded and metered again."""
-    key = measure_key(mp3, chapters, audio)
-    entry = cache_dir() / "review" / key[:2] / key
-    try:
-        figures = json.loads(entry.with_suffix(".json").read_text(encoding="utf-8"))
-        return Measured(Loudness(**figures["loudness"]), figures["duration"],
-                        entry.with_suffix(".png").read_bytes())
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    found = _measure_and_draw(mp3, fix, chapters, audio)
-    with fsutil.atomic_path(entry.with_suffix(".png")) as tmp:
-        tmp.write_bytes(found.png)
-    fsutil.write_text(entry.with_suffix(".json"), json.dumps(
-        {"loudness": dataclasses.asdict(found.loud), "duration": found.duration}))
-    return found
-
-
 def write_picture(episode: Episode, inputs: Inputs,
                   chapters: list[Chapter]) -> tuple[Loudness | None, PictureView | None]:
     """Measure episode.mp3 and write the picture; (None, None) without an MP3."""
     mp3 = episode.build / "episode.mp3"
     if not mp3.is_file():
         return None, None
-    found = measured(mp3, f"rebuild it: {inputs.fix('episode.mp3')}",
-                     [c.start for c in chapters], episode.settings.audio)
+    found = metered(mp3, f"rebuild it: {inputs.fix('episode.mp3')}")
+    audio = episode.settings.audio
+    image = draw_picture(found, [c.start for c in chapters], audio.loudness_lufs,
+                         audio.true_peak_db)
     with fsutil.atomic_path(episode.build / PICTURE) as tmp:
-        tmp.write_bytes(found.png)
+        image.save(tmp, format="PNG")
     return found.loud, PictureView(url(PICTURE), found.duration)
 
 
