@@ -196,6 +196,8 @@ def _segment_audio(keys: list[str], cache: VoiceCache, voice_rate: int,
 
 def _level(recorded: dict[str, np.ndarray], synth: list[np.ndarray], rate: int) -> None:
     """Gain each recording so its loudness matches the synthetic voice's."""
+    if not recorded:
+        return
     target = loudness(np.concatenate(synth), rate) if synth else None
     for section, audio in recorded.items():
         level = loudness(audio, rate)
