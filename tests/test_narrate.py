@@ -21,7 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Script, Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
-from pipeline.stages.narrate import NarrationResult, run
+from pipeline.stages.narrate import SLOT, NarrationResult, run
 
 pytestmark = pytest.mark.slow
 
@@ -72,8 +72,13 @@ def test_timeline_times_follow_the_narration_with_pauses(built):
     assert segs[-1].end == pytest.approx(offset + len(audio) / rate, abs=0.002)
     assert data.duration > segs[-1].end
     gaps = [b.start - a.end for a, b in zip(segs, segs[1:], strict=False)]
-    # paragraph pause 0.6 inside "robots", section pause 1.2 between sections
-    assert gaps == pytest.approx([1.2, 0.6, 0.6, 1.2], abs=0.002)
+    # paragraph pause 0.6 inside "robots", section pause 1.2 between sections, each made
+    # longer to bring the next segment to the 0.32 s grid
+    for gap, pause in zip(gaps, [1.2, 0.6, 0.6, 1.2], strict=True):
+        assert pause - 0.002 <= gap < pause + SLOT
+    for seg in segs:
+        steps = (seg.start - offset) / SLOT
+        assert steps == pytest.approx(round(steps), abs=0.002 / SLOT)
     for seg in segs:  # speech inside each span, silence in the pauses
         a, b = (int((t - offset) * rate) for t in (seg.start, seg.end))
         assert np.sqrt(np.mean(audio[a:b] ** 2)) > 0.02

@@ -41,6 +41,11 @@ from pipeline.util.progress import Task, task
 
 MAX_CHARS = 400  # longer spoken text is cut at sentence ends into chunks of about this
 CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment
+# Segments start on a grid of SLOT seconds. An edit that makes one paragraph longer then
+# moves every later one by whole SLOTs, which are whole fine blocks of master's loudness
+# figures and whole AAC frames at 48 kHz: their mastered samples and their pieces of the
+# video's sound are found again by content.
+SLOT = 0.32
 FALLBACK_LUFS = -20.0  # recordings' level when nothing is synthesised to match
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
@@ -152,6 +157,12 @@ class Track:
         if self.length:
             self.add(np.zeros(int(round(seconds * self.rate)), np.float32))
 
+    def slot_pause(self, seconds: float) -> None:
+        """`seconds` of silence, and as much more as brings the track to a whole number of
+        SLOTs: what comes next starts on the grid."""
+        self.pause(seconds)
+        self.add(np.zeros(-self.length % round(SLOT * self.rate), np.float32))
+
     def audio(self) -> np.ndarray:
         return np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
 
@@ -227,7 +238,7 @@ def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
         segments = [s for s in script.segments_of(section.id) if s.narrated]
         if not segments:
             continue
-        track.pause(settings.section_pause)
+        track.slot_pause(settings.section_pause)
         starts.append((section, track.length))
         if section.id in recorded:
             begin = track.add(recorded[section.id])
@@ -235,7 +246,7 @@ def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
             continue
         for i, seg in enumerate(segments):
             if i:
-                track.pause(settings.paragraph_pause)
+                track.slot_pause(settings.paragraph_pause)
             begin = track.add(seg_audio[seg.id])
             cached = not fresh.intersection(p.chunks[seg.id])
             spans.append(Span(seg, begin, track.length, cached, voice.engine))
