@@ -51,7 +51,7 @@ endif
 # Nor deleted when a recipe fails or is stopped: each stage writes its files whole or not
 # at all, and one that waited for another build of the episode (the build lock) would
 # delete that build's good files.
-STAGE_FILES := script.json narration.wav timeline.json episode.mp3 chapters.json \
+STAGE_FILES := script.json narration.wav timeline.json episode.mp3 episode.m4a chapters.json \
     captions.vtt captions.srt qa.json transcript.json slides.json thumbnail.jpg video.mp4 \
     youtube-title.txt youtube-description.txt review.html
 .PRECIOUS: $(addprefix episodes/%/build/,$(STAGE_FILES)) public/feed.xml
@@ -90,7 +90,7 @@ all: $(addsuffix /build/review.html,$(EPISODES)) ## Build every episode (use -j2
 
 script: $(B)/script.json ## Write the script (segments, spoken text): EP=<slug>
 narrate: $(B)/timeline.json ## Speak the script: narration.wav and timeline.json: EP=<slug>
-master: $(B)/episode.mp3 ## Music, loudness, the MP3 with tags and chapters: EP=<slug>
+master: $(B)/episode.mp3 ## Music, loudness, the MP3 with tags and chapters, the video's sound: EP=<slug>
 captions: $(B)/captions.vtt ## Transcribe and write captions and QA: EP=<slug>
 slides: $(B)/slides.json ## Draw the slides and the thumbnail: EP=<slug>
 video: $(B)/video.mp4 ## Assemble the video, title and description: EP=<slug>
@@ -141,8 +141,9 @@ episodes/%/build/narration.wav episodes/%/build/timeline.json: episodes/%/build/
     $(SHOW) $$(wildcard episodes/$$*/recordings episodes/$$*/recordings/*)
 	$(PIPELINE) narrate episodes/$*
 
-episodes/%/build/episode.mp3 episodes/%/build/chapters.json: episodes/%/build/narration.wav \
-    episodes/%/build/timeline.json $(SHOW) $$(wildcard assets/artwork.png assets/intro.* assets/outro.*)
+episodes/%/build/episode.mp3 episodes/%/build/episode.m4a episodes/%/build/chapters.json: \
+    episodes/%/build/narration.wav episodes/%/build/timeline.json $(SHOW) \
+    $$(wildcard assets/artwork.png assets/intro.* assets/outro.*)
 	$(PIPELINE) master episodes/$*
 
 episodes/%/build/captions.vtt episodes/%/build/captions.srt episodes/%/build/qa.json \
@@ -156,7 +157,7 @@ episodes/%/build/slides.json episodes/%/build/thumbnail.jpg: episodes/%/build/sc
 
 episodes/%/build/video.mp4 episodes/%/build/youtube-title.txt \
 episodes/%/build/youtube-description.txt: episodes/%/build/slides.json \
-    episodes/%/build/episode.mp3 episodes/%/build/captions.vtt $(SHOW) \
+    episodes/%/build/episode.m4a episodes/%/build/captions.vtt $(SHOW) \
     assets/templates/youtube-title.txt.j2 assets/templates/youtube-description.txt.j2
 	$(PIPELINE) video episodes/$*
 

@@ -1,7 +1,9 @@
 """The whole sample episode, stage by stage: seconds of compute (CPU time of the stage's
-process) and wall time per second of episode audio, cold (empty voice cache) and after a
-one-paragraph edit, side by side in one run; then what of master's edit time is its floor
-(the whole-file MP3 encode and ffmpeg's measurement of the MP3). Not a timed test.
+process) and wall time per second of episode audio, cold (empty caches but the converted
+Whisper model, which a machine makes once) and after a one-paragraph edit, side by side in
+one run; then what of master's edit time is its floor (the whole-file MP3 encode and
+ffmpeg's measurement of the MP3); then the same two builds as the producer runs them,
+`make -j2 episode`, where captions and slides run beside master. Not a timed test.
 
     python bench/bench_episode.py [--episode episodes/<slug>]
 
@@ -23,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from pipeline.config import cache_dir  # noqa: E402
 from pipeline.formats import Timeline  # noqa: E402
 
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
@@ -45,6 +48,38 @@ def run_stage(root: Path, stage: str, slug: str) -> tuple[float, float]:
 
 def build(root: Path, slug: str) -> dict[str, tuple[float, float]]:
     return {stage: run_stage(root, stage, slug) for stage in STAGES}
+
+
+def make_episode(root: Path, slug: str, jobs: int = 2) -> float:
+    """`make -j2 episode EP=<slug>` in `root`; wall seconds."""
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+    env.pop("MAKEFLAGS", None)
+    start = time.perf_counter()
+    subprocess.run(["make", "--no-print-directory", "-f", str(REPO / "Makefile"),
+                    f"VENV={sys.prefix}", f"-j{jobs}", "episode", f"EP={slug}"], cwd=root,
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def project(root: Path, issue: Path, slug: str) -> Path:
+    """A project in `root` with the show's assets, the issue and the converted models."""
+    shutil.copytree(REPO / "assets", root / "assets")
+    for name in ("pyproject.toml", "scripts"):
+        (root / name).symlink_to(REPO / name)
+    (root / "episodes" / slug).mkdir(parents=True)
+    shutil.copy(issue, root / "episodes" / slug / "issue.md")
+    if (models := cache_dir() / "whisper").is_dir():
+        shutil.copytree(models, root / "cache" / "whisper")
+    return root / "episodes" / slug / "issue.md"
+
+
+def with_make(issue: Path, slug: str) -> tuple[float, float]:
+    """Wall seconds of `make -j2 episode`, cold and after the edit."""
+    with tempfile.TemporaryDirectory(prefix="bench-make-") as tmp:
+        copy = project(Path(tmp), issue, slug)
+        cold = make_episode(Path(tmp), slug)
+        edit_one_paragraph(copy)
+        return cold, make_episode(Path(tmp), slug)
 
 
 def edit_one_paragraph(issue: Path) -> None:
@@ -70,7 +105,7 @@ def table(cold: dict, edit: dict, audio: float) -> str:
     rows.append(f"{'episode':10}{sum(c for _, c in cold.values()) / audio:12.4f}"
                 f"{cold_wall:10.1f}s{sum(c for _, c in edit.values()) / audio:12.4f}"
                 f"{edit_wall:10.1f}s")
-    rows.append(f"audio {audio:.1f} s; cold build {audio / cold_wall:.1f}x real time; "
+    rows.append(f"audio {audio:.1f} s; cold build {cold_wall / audio:.3f} of that; "
                 f"the edit's rebuild took {edit_wall / cold_wall:.2f} of the cold build")
     return "\n".join(rows)
 
@@ -84,8 +119,10 @@ def child_seconds(argv: list[str]) -> float:
 
 def master_floor(build: Path) -> tuple[float, float]:
     """CPU seconds of master's two whole-file steps, run again on this episode as master
-    runs them: the MP3 encode of the mastered samples, and ebur128 on the MP3."""
+    runs them: the MP3 encode of the mastered samples, and the measurement of the MP3
+    (ebur128 and the waveform, in one pass)."""
     from pipeline.config import AudioSettings
+    from pipeline.media import meter
     from pipeline.stages import master
 
     with tempfile.TemporaryDirectory(prefix="bench-master-") as tmp:
@@ -93,7 +130,7 @@ def master_floor(build: Path) -> tuple[float, float]:
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(build / "episode.mp3"),
                         "-f", "f32le", "-ac", "1", str(raw)], check=True)
         encode = child_seconds(master.encode_argv(raw, Path(tmp) / "e.mp3", AudioSettings()))
-    return encode, child_seconds(master.ebur128_argv(build / "episode.mp3"))
+    return encode, child_seconds(meter.measure_argv(build / "episode.mp3"))
 
 
 def master_lines(cold: dict, edit: dict, floor: tuple[float, float]) -> list[str]:
@@ -127,11 +164,9 @@ def main() -> None:
     slug = args.episode.resolve().name
     with tempfile.TemporaryDirectory(prefix="bench-episode-") as tmp:
         root = Path(tmp)
-        shutil.copytree(REPO / "assets", root / "assets")
-        (root / "episodes" / slug).mkdir(parents=True)
-        shutil.copy(args.episode / "issue.md", root / "episodes" / slug / "issue.md")
+        issue = project(root, args.episode / "issue.md", slug)
         cold = build(root, slug)
-        edit_one_paragraph(root / "episodes" / slug / "issue.md")
+        edit_one_paragraph(issue)
         edit = build(root, slug)
         audio = Timeline.read(root / "episodes" / slug / "build").duration
         floor = master_floor(root / "episodes" / slug / "build")
@@ -144,8 +179,13 @@ def main() -> None:
     print("\n".join(master_lines(cold, edit, floor)))
     print(heard)
     cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))
-    print(f"summary: sample episode, all stages | {audio / cold_wall:.1f}x real time cold | "
-          f"the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")
+    print(f"summary: sample episode, stage by stage | cold/audio {cold_wall / audio:.3f} "
+          f"| the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")
+    made_cold, made_edit = with_make(args.episode / "issue.md", slug)
+    print(f"make -j2 episode: cold {made_cold:.1f} s, after the edit {made_edit:.1f} s")
+    print(f"summary: sample episode, make -j2 episode | cold/audio {made_cold / audio:.3f} "
+          f"| the edit's rebuild {made_edit / made_cold:.2f} of the cold build "
+          f"({made_edit:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ MADE_BY: dict[str, str] = {
     "narration.wav": "narrate",
     "timeline.json": "narrate",
     "episode.mp3": "master",
+    "episode.m4a": "master",
     "chapters.json": "master",
     "transcript.json": "captions",
     "captions.vtt": "captions",

@@ -1,19 +1,24 @@
 """Small real inputs for the slides and video stages: an episode folder whose build/ holds
-script.json and timeline.json built as the typed models, an MP3 made by ffmpeg and a tiny
-WebVTT file."""
+script.json and timeline.json built as the typed models, the video's sound made as master
+makes it and a tiny WebVTT file."""
 
 from __future__ import annotations
 
-import subprocess
+import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.formats import Script, Segment, TimedSegment, Timeline
+from pipeline.media import aac
+from pipeline.media.pieces import Pieces
 from tests import builders as build
 
 REPO = Path(__file__).resolve().parent.parent
 SLUG = "2023-01-06-ai-improving-itself"
 DURATION = 14.0
 CLICK = 6.0  # a loud click in the test audio, to find it again in the video
+RATE = 44100
 
 ISSUE = """---
 title: AI Improving Itself
@@ -88,15 +93,20 @@ Thanks for listening.
 """
 
 
-def make_audio(path: Path, duration: float) -> None:
-    """A quiet tone with a 10 ms click at CLICK seconds, as a mono 44.1 kHz MP3."""
-    tone = f"0.1*sin(2*PI*330*t)+if(between(t,{CLICK},{CLICK + 0.01}),0.8,0)"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"aevalsrc='{tone}':s=44100:d={duration}", "-ac", "1",
-         "-c:a", "libmp3lame", "-b:a", "64k", str(path)],
-        check=True,
-    )
+def tone(duration: float, click: float = CLICK, rate: int = RATE) -> np.ndarray:
+    """A quiet tone with a 10 ms click at `click` seconds, mono float32."""
+    t = np.arange(round(duration * rate)) / rate
+    return (0.1 * np.sin(2 * np.pi * 330 * t)
+            + np.where((t >= click) & (t <= click + 0.01), 0.8, 0.0)).astype(np.float32)
+
+
+def make_audio(build: Path, samples: np.ndarray, starts: list[float] | None = None) -> None:
+    """The video's sound, episode.m4a, from `samples` (at RATE) as master makes it, its
+    pieces cut at `starts` (the timeline's segment starts by default)."""
+    starts = starts if starts is not None else [s.start for s in Timeline.read(build).segments]
+    with tempfile.TemporaryDirectory() as tmp:
+        aac.encode(aac.Sound(samples, RATE, starts, "384k"), build / "episode.m4a",
+                   Pieces(build / "audio-cache"), Path(tmp))
 
 
 def make_episode(root: Path, with_audio: bool = False) -> Path:
@@ -109,5 +119,5 @@ def make_episode(root: Path, with_audio: bool = False) -> Path:
     timeline_file().write(build)
     (build / "captions.vtt").write_text(VTT, encoding="utf-8")
     if with_audio:
-        make_audio(build / "episode.mp3", DURATION)
+        make_audio(build, tone(DURATION))
     return episode

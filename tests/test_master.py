@@ -4,6 +4,7 @@ the MP3 decoded by ffmpeg here, loudness by pyloudnorm, true peak 4x oversampled
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -303,10 +304,13 @@ def test_a_narrated_edit_remasters_to_the_bytes_of_a_cold_build(mastered, tmp_pa
     edited = stage.run(load_episode(episode))
     assert edited.measured == 3
     incremental = (episode / "build" / "episode.mp3").read_bytes()
+    sound = (episode / "build" / "episode.m4a").read_bytes()
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    shutil.rmtree(episode / "build" / stage.AAC_CACHE)
     cold = stage.run(load_episode(episode))
-    assert cold.measured > edited.measured
+    assert cold.measured > edited.measured and cold.sound.made == cold.sound.total
     assert (episode / "build" / "episode.mp3").read_bytes() == incremental
+    assert (episode / "build" / "episode.m4a").read_bytes() == sound
     audio = decoded(episode / "build" / "episode.mp3")
     assert pyloudnorm.Meter(44100).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.2)
 

@@ -9,10 +9,8 @@ import struct
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
-from mutagen.id3 import CHAP, ID3, TIT2
 from PIL import Image
 
 from pipeline.cli import cli
@@ -27,12 +25,11 @@ from pipeline.formats import (
     TimedSection,
     Timeline,
 )
-from pipeline.media import aac, ffmpeg
-from pipeline.media.audio import decode
+from pipeline.media import ffmpeg
 from pipeline.publish.youtube import describe
 from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
-from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_audio, make_episode
+from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_audio, make_episode, tone
 
 FPS = 30
 ENC = video.Encoding()
@@ -76,8 +73,8 @@ def test_loop_and_mux_args() -> None:
         *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
     assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                           Path("v.mp4"), "eng") == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-f", "concat", "-safe", "0",
-        "-i", "a.m4a", "-i", "c.vtt", "-f", "ffmetadata", "-i", "ch.txt",
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
+        "-f", "ffmetadata", "-i", "ch.txt",
         "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0", "-map", "3:d?",
         "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy", "-map_chapters", "3",
         "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=eng",
@@ -93,8 +90,8 @@ def test_burn_args_force_keyframes_at_slide_changes() -> None:
     style = (r"FontName\\=DejaVu Sans\,FontSize\\=16\,BorderStyle\\=3\,Outline\\=1\,"
              r"Shadow\\=0\,OutlineColour\\=&H80000000\,MarginV\\=22")
     assert args == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-f", "concat", "-safe", "0",
-        "-i", "a.m4a", "-f", "ffmetadata", "-i", "ch.txt", "-filter_complex",
+        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a",
+        "-f", "ffmetadata", "-i", "ch.txt", "-filter_complex",
         f"[0:v:0]subtitles=captions.vtt:fontsdir=fonts:force_style={style}[s0];"
         "[s0]format=yuv420p[s1];[s1]fps=30[s2]", "-map", "[s2]", "-map", "1:a:0",
         "-map", "2:d?", "-bf", "2", "-c:a", "copy", "-c:v", "libx264",
@@ -239,7 +236,7 @@ def test_missing_template_names_the_file(tmp_path: Path) -> None:
 
 def test_missing_captions_names_the_file(episode) -> None:
     (episode.build / "captions.vtt").unlink()
-    (episode.build / "episode.mp3").write_bytes(b"")  # present, so the captions are named
+    (episode.build / "episode.m4a").write_bytes(b"")  # present, so the captions are named
     with pytest.raises(PipelineError, match=r"captions\.vtt.*make captions EP="):
         video.run(episode)
     assert not (episode.build / "video.mp4").exists()
@@ -304,19 +301,8 @@ def nearest(frame: bytes, pictures: list[bytes]) -> int:
                key=lambda i: sum(abs(a - b) for a, b in zip(frame, pictures[i], strict=True)))
 
 
-def scramble_chapters(mp3: Path, timeline: Timeline) -> None:
-    """ID3 chapters stored last first, as the sample's episode.mp3 had them: the video must
-    not take its chapters from there."""
-    tags = ID3()
-    for n, section in reversed(list(enumerate(timeline.sections))):
-        tags.add(CHAP(element_id=f"ch{n}", start_time=round(section.start * 1000),
-                      end_time=round(section.end * 1000), sub_frames=[TIT2(text=["Wrong"])]))
-    tags.save(mp3)
-
-
 def build(tmp: Path, burn: bool = False) -> tuple[Path, str]:
     folder = make_episode(tmp, with_audio=True)
-    scramble_chapters(folder / "build" / "episode.mp3", Timeline.read(folder / "build"))
     if burn:
         issue = folder / "issue.md"
         issue.write_text(issue.read_text().replace(
@@ -422,7 +408,7 @@ def test_mp4_chapters_are_the_sections_in_time_order(built) -> None:
 def test_audio_lines_up_with_the_slides_without_edit_lists(built) -> None:
     """The AAC encoder's priming is trimmed, so nothing is late though no edit list hides it."""
     folder, _ = built
-    assert abs(click_time(folder / "episode.mp3") - CLICK) < 0.002
+    assert abs(click_time(folder / "episode.m4a") - CLICK) < 0.002
     assert abs(click_time(folder / "video.mp4") - CLICK) < 0.002
 
 
@@ -515,7 +501,7 @@ def edit_paragraph(folder: Path) -> None:
         if s.id == EDITED else s for s in script.segments]}).write(build)
     timeline = shifted(Timeline.read(build), EDITED, 0.4)
     timeline.write(build)
-    make_audio(build / "episode.mp3", timeline.duration)
+    make_audio(build, tone(timeline.duration))
 
 
 def video_of(folder: Path, tmp: Path) -> video.VideoResult:
@@ -532,12 +518,12 @@ def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
     folder = make_episode(tmp_path / "warm", with_audio=True)
     cache = folder / "build" / video.CACHE
     first = video_of(folder, tmp_path)
-    assert first.gops.made == first.gops.total and first.audio == video.Count(1, 1)
+    assert first.gops.made == first.gops.total
     before = {p.name for p in cache.iterdir()}
     pictures = {p.read_bytes() for p in (folder / "build/slides").iterdir()}
 
     again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, the same file
-    assert (again.gops.made, again.audio.made) == (0, 0)
+    assert again.gops.made == 0
     assert {p.name for p in cache.iterdir()} == before
 
     edit_paragraph(folder)
@@ -545,116 +531,16 @@ def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
     slides = Slides.read(folder / "build").slides
     redrawn = [s.file for s in slides if (folder / "build" / s.file).read_bytes() not in pictures]
     assert redrawn == [s.file for s in slides if EDITED in s.segments]  # one slide changed
-    assert warm.audio.made == 1 and 0 < warm.gops.made < warm.gops.total
+    assert 0 < warm.gops.made < warm.gops.total
     after = {p.name for p in cache.iterdir()}
-    assert len(after - before) == warm.gops.made + 1  # the new GOPs and the new audio
-    audio = [n for n in after if n.endswith(".m4a")]
-    assert len(audio) == 1 and audio[0] not in before  # the old audio was dropped
+    assert len(after - before) == warm.gops.made  # the new GOPs; the old ones were dropped
 
     cold_folder = make_episode(tmp_path / "cold", with_audio=False)
-    for name in ("script.json", "timeline.json", "episode.mp3"):
+    for name in ("script.json", "timeline.json", "episode.m4a"):
         (cold_folder / "build" / name).write_bytes((folder / "build" / name).read_bytes())
     cold = video_of(cold_folder, tmp_path)
-    assert cold.gops.made == cold.gops.total and cold.audio.made == 1
+    assert cold.gops.made == cold.gops.total
     warm_bytes = (folder / "build/video.mp4").read_bytes()
     assert warm_bytes == (cold_folder / "build/video.mp4").read_bytes()
     assert abs(float(probe(folder / "build/video.mp4", "-show_format")["format"]["duration"])
                - (DURATION + 0.4)) <= 1 / FPS
-
-
-# ---------------------------------------------------------------- the audio in pieces
-
-
-def test_audio_pieces_keep_whole_frames_with_their_rolls() -> None:
-    spans = aac.plan(aac.PIECE * 2 + 5000)
-    assert spans == [
-        aac.Span(0, 0, aac.PIECE, aac.PIECE + aac.POST_ROLL),
-        aac.Span(aac.PIECE - aac.PRE_ROLL, aac.PIECE, 2 * aac.PIECE,
-                 2 * aac.PIECE + aac.POST_ROLL),
-        aac.Span(2 * aac.PIECE - aac.PRE_ROLL, 2 * aac.PIECE, 2 * aac.PIECE + 5000,
-                 2 * aac.PIECE + 5000)]
-    assert aac.plan(300) == [aac.Span(0, 0, 300, 300)]
-    assert aac.PIECE / aac.RATE == 40.0 and aac.PIECE % aac.FRAME == 0
-    with pytest.raises(ValueError, match="whole frames"):
-        aac.plan(10_000, 1000)
-
-
-def test_audio_concat_list_keeps_each_pieces_own_samples() -> None:
-    first, second = aac.plan(aac.PIECE + 4800)
-    assert aac.concat_list([("a.m4a", first), ("b.m4a", second)]) == (
-        "ffconcat version 1.0\nfile 'a.m4a'\noutpoint 40.000000\n"
-        "file 'b.m4a'\ninpoint 1.600000\noutpoint 1.700000\n")
-
-
-def test_audio_args() -> None:
-    assert aac.decode_args(Path("e.mp3"), Path("a.f32"), 1) == [
-        *START, "-i", "e.mp3", "-filter_complex",
-        "[0:a:0]aresample=48000[s0];[s0]atrim=start_sample=1024[s1];"
-        "[s1]asetpts=PTS-STARTPTS[s2]", "-map", "[s2]", "-f", "f32le", "-ac", "1",
-        "-ar", "48000", "-map_metadata", "-1", "a.f32", *QUIET]
-    assert aac.encode_args(Path("a.f32"), 2, Path("a.m4a"), "384k") == [
-        *START, "-f", "f32le", "-ac", "2", "-ar", "48000", "-i", "a.f32", "-b:a", "384k",
-        "-aac_coder", "fast", "-aac_ms", "0", "-ac", "2", "-ar", "48000", "-c:a", "aac",
-        "-map_metadata", "-1", "-profile:a", "aac_low", "a.m4a", *QUIET]
-
-
-SHORT_PIECE = aac.FRAME * 94  # about 2 s: the test episode's 14 s in seven pieces
-
-
-def block_snr(source: np.ndarray, heard: np.ndarray, block: int = 1024) -> np.ndarray:
-    """Signal to error in dB, block by block, at the lag (within ±2 ms) that fits best."""
-    def error(lag: int) -> float:
-        a, b = source[max(0, lag):], heard[max(0, -lag):]
-        n = min(len(a), len(b), aac.RATE)
-        return float(np.mean((a[:n] - b[:n]) ** 2))
-
-    lag = min(range(-96, 97), key=error)
-    a, b = source[max(0, lag):], heard[max(0, -lag):]
-    n = min(len(a), len(b)) // block * block
-    blocks = (a[:n].reshape(-1, block), (a[:n] - b[:n]).reshape(-1, block))
-    signal, noise = (np.sqrt(np.mean(x ** 2, axis=1)) for x in blocks)
-    return 20 * np.log10(signal / np.maximum(noise, 1e-12))
-
-
-def click_audio(path: Path, click: float) -> None:
-    """slide_fixtures' tone with its click at `click` seconds."""
-    tone = f"0.1*sin(2*PI*330*t)+if(between(t,{click},{click + 0.01}),0.8,0)"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"aevalsrc='{tone}':s=44100:d={DURATION}", "-ac", "1",
-                    "-c:a", "libmp3lame", "-b:a", "64k", str(path)], check=True)
-
-
-def samples(mp3: Path, raw: Path) -> np.ndarray:
-    """The samples the video stage cuts into pieces."""
-    ffmpeg.run(aac.decode_args(mp3, raw, 1), "decoding")
-    return np.fromfile(raw, "<f4")
-
-
-@pytest.mark.slow
-def test_audio_in_pieces_is_seamless_and_a_late_change_encodes_only_the_late_pieces(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aac, "PIECE", SHORT_PIECE)
-    folder = make_episode(tmp_path / "warm", with_audio=True)
-    mp3, mp4 = folder / "build/episode.mp3", folder / "build/video.mp4"
-    assert video_of(folder, tmp_path).audio == video.Count(7, 7)
-    assert abs(click_time(mp4) - CLICK) < 0.002
-    snr = block_snr(decode(mp3, aac.RATE), decode(mp4, aac.RATE))
-    seams = [k * SHORT_PIECE // 1024 + 1 for k in range(1, 7)]  # +1: the priming frame
-    click = round(CLICK * aac.RATE / 1024)
-    steady = [x for n, x in enumerate(snr[2:-2], 2) if abs(n - click) > 2]
-    assert min(steady) > 40 and min(snr[s + d] for s in seams for d in (-1, 0, 1)) > 40
-
-    before = samples(mp3, tmp_path / "before.f32")
-    click_audio(mp3, 11.0)  # the same audio until 6 s, then the click moves
-    after = samples(mp3, tmp_path / "after.f32")
-    changed = [n for n, s in enumerate(aac.plan(len(after)))
-               if not np.array_equal(before[s.start:s.stop], after[s.start:s.stop])]
-    assert changed[:1] == [2] and len(changed) < 7  # the first two pieces end before 6 s
-    later = video_of(folder, tmp_path)
-    assert later.audio == video.Count(len(changed), 7)
-    assert abs(click_time(mp4) - 11.0) < 0.002
-    cold = make_episode(tmp_path / "cold", with_audio=False)
-    for name in ("script.json", "timeline.json", "episode.mp3"):
-        (cold / "build" / name).write_bytes((folder / "build" / name).read_bytes())
-    assert video_of(cold, tmp_path).audio == video.Count(7, 7)
-    assert mp4.read_bytes() == (cold / "build/video.mp4").read_bytes()

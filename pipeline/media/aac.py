@@ -1,100 +1,118 @@
-"""The video's sound: AAC-LC, 48 kHz, stereo, encoded in pieces of 40 s that run in parallel
-and are joined by stream copy (the concat demuxer's inpoint and outpoint).
+"""The video's sound, made by master from the mastered samples: AAC-LC, 48 kHz, stereo,
+encoded in pieces that run in parallel and are joined by stream copy (the concat demuxer's
+inpoint and outpoint) into build/episode.m4a, which the video stage copies into the MP4.
 
 ffmpeg's AAC encoder takes the audio 1024 samples (a frame) at a time, and each frame's
 transform overlaps the next. So each piece is encoded from 1.6 s before its start, to let
-the encoder settle, to four frames after its end, so that its last kept frame overlaps real
+the encoder settle, to five frames after its end, so that its last kept frame overlaps real
 audio rather than the silence after an ending; only the frames of the piece itself are kept.
 Joined, the pieces measure as close to the source as one whole encode does, at every seam.
 
-The episode is decoded once, at 48 kHz, with the encoder's 1024 priming samples trimmed from
-its start, so that with no edit list to hide them the audio still lines up with the slides.
-Each piece's samples go to their own file, so a piece whose samples did not change is found
-again by content (media/pieces.py).
+The pieces start where the narration's segments start, on a grid of whole frames that is
+also whole microseconds (ffconcat's unit) and whole samples at the source's rate (0.32 s at
+44.1 kHz), and each is resampled to 48 kHz on its own. narrate starts every segment on that
+grid, so an edit that makes one paragraph longer moves the later pieces by whole steps of
+it, and their samples, and so their keys in the piece cache (media/pieces.py), stay what
+they were: only the pieces around the edit are encoded again.
+
+The first piece's encoder priming (1024 samples) stays in the file, in the place of the
+episode's first 1024 samples, which are trimmed: with no edit list to hide the priming the
+audio still lines up with the slides.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import ffmpeg
 import numpy as np
 
-from pipeline.media.ffmpeg import compile_argv, probe, run
+from pipeline.media.ffmpeg import compile_argv, run
+from pipeline.media.pieces import Count, Pieces
 
 RATE = 48000
 FRAME = 1024  # samples in one AAC frame
 PRIMING = 1024  # samples the encoder puts before the audio
-PIECE = FRAME * 1875  # 40 s: the samples each piece keeps
 PRE_ROLL = FRAME * 75  # 1.6 s encoded before a piece and dropped
-POST_ROLL = FRAME * 4  # encoded after a piece and dropped
+POST_ROLL = FRAME * 5  # encoded after a piece and dropped
+MIN_PIECE = 8.0  # seconds: a segment that starts sooner after the one before starts no piece
 QUIET = ("-v", "error")
+# moov first; no edit lists: the priming is in the place of the samples trimmed
+M4A_FLAGS = {"movflags": "+faststart", "use_editlist": 0}
 
 
 @dataclass(frozen=True)
 class Span:
-    """One piece, in samples of the trimmed episode: encoded from `start` to `stop`, kept
-    from `keep` to `end`."""
+    """One piece, in samples at 48 kHz of the episode without its first PRIMING: encoded
+    from `start` to `stop`, kept from `keep` to `end`."""
 
     start: int
     keep: int
     end: int
     stop: int
 
-    @property
-    def inpoint(self) -> float:
-        return (self.keep - self.start) / RATE
 
-    @property
-    def outpoint(self) -> float:
-        return (self.end - self.start) / RATE
-
-
-def plan(total: int, piece: int | None = None) -> list[Span]:
-    """The pieces of `total` samples, `piece` (PIECE) long; lengths are whole frames."""
-    piece = piece or PIECE
-    if piece % FRAME or PRE_ROLL % FRAME:
-        raise ValueError(f"a piece and its pre-roll are whole frames of {FRAME} samples")
-    spans = []
-    for keep in range(0, max(total, 1), piece):
-        end = min(keep + piece, total)
-        spans.append(Span(max(0, keep - PRE_ROLL), keep, end, min(end + POST_ROLL, total)))
-    return spans
+def grid(rate: int) -> int:
+    """Samples at `rate` in the shortest stretch that is whole AAC frames at 48 kHz, a whole
+    number of microseconds (three frames: 64 ms) and whole samples at `rate`."""
+    frames = next(k for k in range(3, RATE + 1, 3) if rate * FRAME * k % RATE == 0)
+    return rate * FRAME * frames // RATE
 
 
-def decode_args(source: Path, out: Path, channels: int) -> list[str]:
-    """The episode as raw 32-bit float samples at 48 kHz, its first PRIMING samples cut."""
-    sound = (ffmpeg.input(str(source))["a:0"].filter("aresample", RATE)
-             .filter("atrim", start_sample=PRIMING).filter("asetpts", "PTS-STARTPTS"))
-    raw = sound.output(str(out), format="f32le", ac=channels, ar=RATE, map_metadata=-1)
-    return compile_argv(raw.global_args(*QUIET).overwrite_output())
+def cuts(starts: list[float], rate: int) -> list[int]:
+    """Where pieces start, in samples at `rate`: 0, then the start of each segment (on the
+    grid, at or before it) that starts MIN_PIECE or more after the segment before it. The
+    rule looks at two neighbours only, so an edit changes the cuts next to it alone."""
+    step, found, before = grid(rate), [0], 0.0
+    for start in starts:
+        if start - before >= MIN_PIECE:
+            found.append(step * (round(start * rate) // step))
+        before = start
+    return found
 
 
-def encode_args(raw: Path, channels: int, out: Path, bitrate: str) -> list[str]:
-    """One piece's samples as AAC-LC stereo (a fast coder, no mid/side: see DESIGN.md)."""
-    samples = ffmpeg.input(str(raw), format="f32le", ar=RATE, ac=channels)
-    aac = samples.output(str(out), ac=2, ar=RATE, audio_bitrate=bitrate, aac_coder="fast",
-                         aac_ms=0, map_metadata=-1, **{"c:a": "aac", "profile:a": "aac_low"})
+def spans(found: list[int], rate: int, total: int) -> list[Span]:
+    """The pieces from the cuts, in samples at `rate` of an episode of `total` of them."""
+    to48 = [c * RATE // rate - PRIMING for c in found[1:]]
+    last = round(total * RATE / rate) - PRIMING
+    out = []
+    for keep, end in zip([0, *to48], [*to48, last], strict=True):
+        start = max(0, keep - PRE_ROLL)
+        if 0 < keep < PRE_ROLL:
+            raise ValueError("a piece starts within its pre-roll of the episode's start")
+        out.append(Span(start, keep, end, min(end + POST_ROLL, last)))
+    return out
+
+
+def source_range(span: Span, rate: int, total: int) -> tuple[int, int]:
+    """The source samples (at `rate`) that a piece is encoded from: from the start of its
+    pre-roll (the episode's first sample for the first piece) to the end of its post-roll."""
+    first = 0 if span.start == 0 else (span.start + PRIMING) * rate // RATE
+    return first, min(total, -(-(span.stop + PRIMING) * rate // RATE))
+
+
+def encode_args(raw: Path, rate: int, channels: int, out: Path, bitrate: str,
+                first: bool) -> list[str]:
+    """One piece's samples, resampled to 48 kHz, as AAC-LC stereo (a fast coder, no
+    mid/side: see DESIGN.md); the first piece without the episode's first PRIMING samples."""
+    sound = ffmpeg.input(str(raw), format="f32le", ar=rate, ac=channels).filter(
+        "aresample", RATE)
+    if first:
+        sound = sound.filter("atrim", start_sample=PRIMING).filter("asetpts", "PTS-STARTPTS")
+    aac = sound.output(str(out), ac=2, ar=RATE, audio_bitrate=bitrate, aac_coder="fast",
+                       aac_ms=0, map_metadata=-1, **{"c:a": "aac", "profile:a": "aac_low"})
     return compile_argv(aac.global_args(*QUIET).overwrite_output())
 
 
-def cut(source: Path, folder: Path) -> tuple[int, list[tuple[Path, Span]]]:
-    """The episode's channels (two at most), and its samples cut into pieces, each with
-    its rolls in its own file in `folder`."""
-    streams = probe(source)["streams"]
-    channels = min(2, next(int(s["channels"]) for s in streams if s["codec_type"] == "audio"))
-    raw = folder / "audio.f32"
-    run(decode_args(source, raw, channels), "decoding the audio failed", source)
-    frames = np.memmap(raw, dtype="<f4", mode="r").reshape(-1, channels)
-    pieces = []
-    for n, span in enumerate(plan(len(frames))):
-        path = folder / f"audio-{n:03d}.f32"
-        frames[span.start:span.stop].tofile(path)
-        pieces.append((path, span))
-    del frames
-    raw.unlink()
-    return channels, pieces
+def _microseconds(samples: int) -> str:
+    """Seconds to the microsecond, rounded down: ffconcat reads its times in microseconds,
+    and a point rounded up past a frame's start would keep that frame."""
+    us = samples * 1_000_000 // RATE
+    return f"{us // 1_000_000}.{us % 1_000_000:06d}"
 
 
 def concat_list(pieces: list[tuple[str, Span]]) -> str:
@@ -105,6 +123,52 @@ def concat_list(pieces: list[tuple[str, Span]]) -> str:
         quoted = name.replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
         if span.keep > span.start:
-            lines.append(f"inpoint {span.inpoint:.6f}")
-        lines.append(f"outpoint {span.outpoint:.6f}")
+            lines.append(f"inpoint {_microseconds(span.keep - span.start)}")
+        lines.append(f"outpoint {_microseconds(span.end - span.start)}")
     return "\n".join(lines) + "\n"
+
+
+def join_args(listing: Path, out: Path) -> list[str]:
+    """The pieces of an ffconcat list joined by stream copy into one M4A."""
+    joined = ffmpeg.input(str(listing), format="concat", safe=0)["a:0"]
+    return compile_argv(joined.output(str(out), format="mp4", c="copy", map_metadata=-1,
+                                      **M4A_FLAGS).global_args(*QUIET).overwrite_output())
+
+
+@dataclass(frozen=True)
+class Sound:
+    """What encode needs: the mastered samples at `rate` and where the segments start."""
+
+    samples: np.ndarray  # float32, (n,) or (n, channels)
+    rate: int
+    starts: list[float]  # seconds
+    bitrate: str
+
+
+def _write_pieces(sound: Sound, folder: Path) -> list[tuple[Path, Span]]:
+    total = len(sound.samples)
+    pieces = []
+    for n, span in enumerate(spans(cuts(sound.starts, sound.rate), sound.rate, total)):
+        first, last = source_range(span, sound.rate, total)
+        path = folder / f"aac-{n:03d}.f32"
+        np.ascontiguousarray(sound.samples[first:last], "<f4").tofile(path)
+        pieces.append((path, span))
+    return pieces
+
+
+def encode(sound: Sound, out: Path, cache: Pieces, folder: Path) -> Count:
+    """`out` (an M4A) from the pieces, each from the cache where it can be; the piece
+    files are written in `folder`."""
+    channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
+    pieces = _write_pieces(sound, folder)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        jobs = [pool.submit(cache.get, partial(encode_args, raw, sound.rate, channels,
+                                               bitrate=sound.bitrate, first=n == 0),
+                            [raw], ".m4a", "encoding the video's audio failed")
+                for n, (raw, _) in enumerate(pieces)]
+        made = [job.result() for job in jobs]
+    listing = folder / "audio.ffconcat"
+    listing.write_text(concat_list([(str(p.path), span) for p, (_, span)
+                                    in zip(made, pieces, strict=True)]), encoding="utf-8")
+    run(join_args(listing, out), "joining the video's audio failed", out)
+    return Count(sum(p.made for p in made), len(made))

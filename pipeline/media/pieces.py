@@ -27,6 +27,17 @@ OUT = "{out}"  # the output's place in the argv the key is made from
 
 
 @dataclass(frozen=True)
+class Count:
+    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
+
+    made: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.made} of {self.total}"
+
+
+@dataclass(frozen=True)
 class Piece:
     path: Path
     made: bool  # encoded by this call, not found in the folder

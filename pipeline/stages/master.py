@@ -1,5 +1,6 @@
 """Stage `master`: build/narration.wav + build/timeline.json -> build/episode.mp3 (music,
-loudness, ID3 tags, chapters) + build/chapters.json (Podcasting 2.0 JSON chapters).
+loudness, ID3 tags, chapters), build/episode.m4a (the same samples as AAC for the video:
+media/aac.py) and build/chapters.json (Podcasting 2.0 JSON chapters).
 
 The episode is cut into pieces at the narration's pauses (runs of digital silence); the
 intro and the outro, with their music, are two more. Each piece is measured on its own
@@ -7,9 +8,10 @@ intro and the outro, with their music, are two more. Each piece is measured on i
 content, so after an edit only the pieces that changed are measured again. From those
 figures alone the stage finds the one gain that, after a look-ahead limiter keeping the
 true peaks under the ceiling, brings the episode to its loudness target (ITU-R BS.1770
-gating, worked out from the pieces' 100 ms sub-blocks). The pieces are then put together
-with that gain and the limiter's and encoded as one MP3, which ffmpeg's ebur128 measures
-once for every stage that reads its loudness (media/meter.py).
+gating, worked out from the pieces' 100 ms sub-blocks), rounded to 0.1 dB: a small edit
+then leaves the gain, and so every other piece's samples, as they were. The pieces are
+put together with that gain and the limiter's and encoded as one MP3, which ffmpeg's
+ebur128 measures once for every stage that reads its loudness (media/meter.py).
 Nothing depends on what the cache held: a build after an edit writes the same bytes as a
 build from nothing.
 """
@@ -43,7 +45,7 @@ from pipeline.config import AudioSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
-from pipeline.media import music
+from pipeline.media import aac, music
 from pipeline.media.audio import (
     apply_gain,
     decode,
@@ -65,6 +67,7 @@ from pipeline.media.loudness import (
     measure,
 )
 from pipeline.media.meter import metered
+from pipeline.media.pieces import Count, Pieces
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
@@ -79,7 +82,9 @@ LIMIT_HOLD = 0.02  # seconds either side of a peak that the limiter's gain is he
 LIMIT_SMOOTH = 0.015  # seconds either side over which that gain is then averaged
 FIT_TOLERANCE = 0.001  # LU: how close the fitted gain brings the mix to its target
 FIT_STEPS = 30
+GAIN_STEP = 0.1  # dB: the fitted gain is rounded to this, so a small edit leaves it as it was
 PROBE_SECONDS, PROBE_HZ, PROBE_LEVEL = 1.0, 997.0, 0.25  # the tone the encoder is tried on
+AAC_CACHE = "audio-cache"  # in build/: the video's sound in pieces, by content
 MEASURE_VERSION = "1"  # part of every cache key: bump when measure() changes
 
 
@@ -302,11 +307,12 @@ def _measured(mp3: Path) -> tuple[float, float]:
     return loud.integrated, loud.true_peak
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Encoded:
     loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
     true_peak: float  # dBTP, the same
     limited: float  # dB: the limiter's deepest cut
+    samples: np.ndarray  # what was encoded: the mastered episode, mono float32
 
 
 @dataclass(frozen=True)
@@ -325,7 +331,7 @@ class Job:
 def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
     """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
     together, encode, tag and measure the MP3."""
-    gain = fit_gain(job.levels, target, ceiling, job.narration)
+    gain = GAIN_STEP * round(fit_gain(job.levels, target, ceiling, job.narration) / GAIN_STEP)
     samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
     raw = job.tmp / "mix.f32"
     samples.astype("<f4").tofile(raw)
@@ -333,7 +339,7 @@ def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
     run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
     write_tags(job.tags, mp3)
     lufs, peak = _measured(mp3)
-    return Encoded(lufs, peak, limited)
+    return Encoded(lufs, peak, limited, samples)
 
 
 def encode(job: Job, mp3: Path) -> Encoded:
@@ -437,13 +443,15 @@ class MasterResult:
     synthesised: int
     cached: int
     recorded: int
+    sound: Count = Count(0, 0)  # pieces of the video's sound, and how many were encoded now
 
     def summary(self) -> str:
         return (f"master: {self.duration:.1f} s, {self.loudness:.1f} LUFS, "
                 f"{self.true_peak:.1f} dBTP (peaks limited by up to {self.limited:.1f} dB); "
                 f"{self.measured} of {self.pieces} stretches measured now, the rest cached; "
                 f"segments: {self.synthesised} synthesised, {self.cached} from cache, "
-                f"{self.recorded} recorded")
+                f"{self.recorded} recorded; the video's sound: {self.sound} pieces encoded "
+                f"now, the rest kept")
 
 
 def _say(message: str) -> None:
@@ -479,8 +487,21 @@ def episode_pieces(episode: Episode, narration: np.ndarray, rate: int, lay: musi
     return pieces, blocks, (fresh + more, len(sample) + len(pieces))
 
 
+def video_sound(episode: Episode, timeline: Timeline, done: Encoded, m4a: Path,
+                tmp: Path) -> Count:
+    """build/episode.m4a, the video's sound, from the samples the MP3 was encoded from; the
+    cache of its pieces keeps this build's and nothing else."""
+    sound = aac.Sound(done.samples, episode.settings.audio.sample_rate,
+                      [s.start for s in timeline.segments], episode.settings.video.audio_bitrate)
+    _say("encoding the video's sound")
+    cache = Pieces(episode.build / AAC_CACHE)
+    made = aac.encode(sound, m4a, cache, tmp)
+    cache.prune()
+    return made
+
+
 def run(episode: Episode) -> MasterResult:
-    """Write build/episode.mp3 and build/chapters.json for `episode`."""
+    """Write build/episode.mp3, build/episode.m4a and build/chapters.json for `episode`."""
     settings = episode.settings.audio
     timeline = Timeline.read(episode.build)
     wav = require(episode.build / "narration.wav")
@@ -492,18 +513,21 @@ def run(episode: Episode) -> MasterResult:
     total = int(round(lay.duration * settings.sample_rate))
     levels = Levels(pieces, blocks, settings.sample_rate, total)
     with (tempfile.TemporaryDirectory(prefix="master-") as tmp,
-          fsutil.atomic_path(episode.build / "episode.mp3") as mp3):
+          fsutil.atomic_path(episode.build / "episode.mp3") as mp3,
+          fsutil.atomic_path(episode.build / "episode.m4a") as m4a):
         job = Job(pieces, levels, id3_tags(episode, timeline), total, settings, wav, Path(tmp))
         done = encode(job, mp3)
+        sound = video_sound(episode, timeline, done, m4a, Path(tmp))
     Chapters.of(timeline).write(episode.build)
     sources = [s.source == "recording" or s.cached for s in timeline.segments]
     recorded = sum(1 for s in timeline.segments if s.source == "recording")
     return MasterResult(lay.duration, done.loudness, done.true_peak, done.limited,
                         looked_up, fresh, sources.count(False),
-                        sources.count(True) - recorded, recorded)
+                        sources.count(True) - recorded, recorded, sound)
 
 
 @stage_command("master")
 def command(episode: Episode) -> MasterResult:
-    """Music, loudness, MP3, tags and chapters: build/episode.mp3 and build/chapters.json."""
+    """Music, loudness, MP3, tags and chapters, and the video's sound: build/episode.mp3,
+    build/episode.m4a and build/chapters.json."""
     return run(episode)

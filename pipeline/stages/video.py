@@ -1,17 +1,16 @@
-"""Video: `build/video.mp4` from the slides, `episode.mp3` and `captions.vtt`, plus the YouTube
+"""Video: `build/video.mp4` from the slides, `episode.m4a` and `captions.vtt`, plus the YouTube
 title and description.
 
 A still slide does not change between frames, so each slide's picture is encoded once as one
 closed GOP and repeated by stream copy (`-stream_loop`), with one shorter GOP for the frames
 that do not make a whole GOP; the concat demuxer joins the slides and the final mux copies
 everything (see DESIGN.md, "Measured"). Every slide change therefore starts a keyframe, on
-the frame nearest the time in timeline.json. The audio is encoded at the same time, in
-pieces of 40 s (media/aac.py).
+the frame nearest the time in timeline.json. The sound is master's `episode.m4a` (AAC-LC,
+made from the mastered samples: media/aac.py), copied as it is.
 
-The GOPs and the audio's pieces are kept in `build/video-cache/` by content
-(media/pieces.py): after an edit only the slides whose picture or frame count changed, and
-the pieces of audio whose samples changed, are encoded again; the rest is stream copy, so
-the result is the same file a cold build makes. The MP4's chapters are the timeline's
+The GOPs are kept in `build/video-cache/` by content (media/pieces.py): after an edit only
+the slides whose picture or frame count changed are encoded again; the rest is stream
+copy, so the result is the same file a cold build makes. The MP4's chapters are the timeline's
 sections, written in time order.
 """
 
@@ -23,7 +22,6 @@ import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +31,21 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
-from pipeline.media import aac
 from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.pieces import Piece, Pieces
+from pipeline.media.pieces import Count, Piece, Pieces
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.progress import Parts, note, parts
 
-NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264", "aac": "AAC audio encoder aac",
+NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264",
                    "mov_text": "MP4 subtitle encoder mov_text"}
 LANG3 = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
          "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "fi": "fin",
          "pl": "pol", "cs": "ces", "ru": "rus", "uk": "ukr", "ja": "jpn", "zh": "zho",
          "ko": "kor", "ar": "ara", "tr": "tur", "el": "ell", "hu": "hun", "ro": "ron"}
-CACHE = "video-cache"  # in build/: the encoded GOPs and audio, by content
+CACHE = "video-cache"  # in build/: the encoded GOPs, by content
 QUIET = ("-v", "error")  # with -y (overwrite_output) on every command here
 PROGRESS = ("-progress", "pipe:1", "-nostats")  # seconds done on stdout, for on_seconds
 
@@ -63,7 +60,6 @@ class Encoding:
     fps: int = 30
     crf: int = 16
     preset: str = "medium"
-    audio_bitrate: str = "384k"
 
     @property
     def gop(self) -> int:
@@ -71,8 +67,7 @@ class Encoding:
 
     @classmethod
     def from_settings(cls, video: VideoSettings) -> Encoding:
-        return cls(video.width, video.height, video.fps, video.crf, video.preset,
-                   video.audio_bitrate)
+        return cls(video.width, video.height, video.fps, video.crf, video.preset)
 
 
 @dataclass(frozen=True)
@@ -142,9 +137,9 @@ def _tagged(language: str, *specs: str) -> dict[str, str]:
 
 
 def _slides_and_audio(concat: Path, audio: Path) -> tuple[Any, Any]:
-    """The joined slides and the joined pieces of audio (both ffconcat lists)."""
+    """The joined slides (an ffconcat list) and the sound (an M4A)."""
     return (ffmpeg.input(str(concat), format="concat", safe=0)["v:0"],
-            ffmpeg.input(str(audio), format="concat", safe=0)["a:0"])
+            ffmpeg.input(str(audio))["a:0"])
 
 
 def _with_chapters(streams: list[Any], chapters: Path) -> tuple[list[Any], dict[str, int]]:
@@ -207,17 +202,6 @@ def language3(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class Count:
-    """Pieces a build used, and how many of them it encoded (the rest were in the cache)."""
-
-    made: int
-    total: int
-
-    def __str__(self) -> str:
-        return f"{self.made} of {self.total}"
-
-
-@dataclass(frozen=True)
 class Encoded:
     """One slide's concat entries (file, seconds) and its GOPs."""
 
@@ -259,7 +243,7 @@ class Inputs:
 
 
 def read_inputs(build: Path) -> Inputs:
-    audio, captions = require(build / "episode.mp3"), require(build / "captions.vtt")
+    audio, captions = require(build / "episode.m4a"), require(build / "captions.vtt")
     slides = Slides.read(build)
     for slide in slides.slides:
         require(build / slide.file)
@@ -273,15 +257,10 @@ class Work:
     folder: Path
     cuts: list[Cut]
     gops: Count
-    audio: Count
 
     @property
     def concat(self) -> Path:
         return self.folder / "slides.ffconcat"
-
-    @property
-    def sound(self) -> Path:
-        return self.folder / "audio.ffconcat"
 
     @property
     def chapters(self) -> Path:
@@ -296,28 +275,18 @@ def _collect(jobs: list[Future[Any]], progress: Parts, part: str) -> list[Any]:
     return done
 
 
-def encode_pieces(source: Path, cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
+def encode_slides(cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
                   progress: Parts) -> Work:
-    """The audio's pieces and the slides' GOPs, in parallel, each from the cache where it
-    can be, and the lists that join them written into `folder`."""
-    channels, samples = aac.cut(source, folder)
+    """The slides' GOPs, in parallel, each from the cache where it can be, and the list that
+    joins them written into `folder`."""
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        audio_jobs = [pool.submit(cache.get, partial(aac.encode_args, raw, channels,
-                                                     bitrate=enc.audio_bitrate),
-                                  [raw], ".m4a", "encoding the audio failed")
-                      for raw, _ in samples]
-        slide_jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
-                      for n, cut in enumerate(cuts)]
-        sound: list[Piece] = _collect(audio_jobs, progress, "audio")
-        slides: list[Encoded] = _collect(slide_jobs, progress, "slides")
+        jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
+                for n, cut in enumerate(cuts)]
+        slides: list[Encoded] = _collect(jobs, progress, "slides")
     work = Work(folder, cuts,
-                Count(sum(s.gops.made for s in slides), sum(s.gops.total for s in slides)),
-                Count(sum(p.made for p in sound), len(sound)))
+                Count(sum(s.gops.made for s in slides), sum(s.gops.total for s in slides)))
     work.concat.write_text(concat_list([e for s in slides for e in s.entries]),
                            encoding="utf-8")
-    work.sound.write_text(aac.concat_list([(str(p.path), span) for p, (_, span)
-                                           in zip(sound, samples, strict=True)]),
-                          encoding="utf-8")
     return work
 
 
@@ -328,9 +297,9 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
     duration = inputs.timeline.duration
     cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
     cache = Pieces(episode.build / CACHE)
-    with (parts("video", {"slides": 4, "audio": 4, "mux": 1}) as progress,
+    with (parts("video", {"slides": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
-        work = encode_pieces(inputs.audio, cuts, Path(tmp), enc, cache, progress)
+        work = encode_slides(cuts, Path(tmp), enc, cache, progress)
         work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
                                              for s in inputs.timeline.sections]),
                                  encoding="utf-8")
@@ -345,13 +314,13 @@ def final_args(episode: Episode, inputs: Inputs, work: Work, target: Path,
                enc: Encoding) -> list[str]:
     language = language3(episode.settings.show.language)
     if not episode.settings.video.burn_captions:
-        return mux_args(work.concat, work.sound, inputs.captions, work.chapters, target,
+        return mux_args(work.concat, inputs.audio, inputs.captions, work.chapters, target,
                         language)
     shutil.copy(inputs.captions, work.folder / "captions.vtt")
     fonts = episode.assets / Path(episode.settings.video.font).parent
     shutil.copytree(fonts, work.folder / "fonts")
     keyframes = [c.first / enc.fps for c in work.cuts]
-    return burn_args(work.concat, work.sound, "captions.vtt", "fonts", work.chapters, target,
+    return burn_args(work.concat, inputs.audio, "captions.vtt", "fonts", work.chapters, target,
                      keyframes, enc, language)
 
 
@@ -363,14 +332,13 @@ class VideoResult:
     duration: float  # seconds of video
     seconds: float  # how long the build took
     gops: Count = Count(0, 0)  # GOP files the slides use (whole GOPs once a slide, tails)
-    audio: Count = Count(0, 0)  # pieces of 40 s of AAC
 
     def summary(self) -> str:
         size = self.video.stat().st_size / 1e6
         return (f"video: {self.video} ({self.duration:.1f} s, {self.slides} slides, "
                 f"{self.frames} frames, {size:.1f} MB) in {self.seconds:.1f} s, "
                 f"{self.duration / max(self.seconds, 1e-9):.0f}x real time; encoded "
-                f"{self.gops} GOPs and {self.audio} pieces of audio, the rest kept")
+                f"{self.gops} GOPs, the rest kept")
 
 
 def run(episode: Episode) -> VideoResult:
@@ -387,8 +355,7 @@ def run(episode: Episode) -> VideoResult:
     fsutil.write_text(episode.build / "youtube-title.txt", title + "\n")
     fsutil.write_text(episode.build / "youtube-description.txt", description)
     return VideoResult(target, len(work.cuts), sum(c.frames for c in work.cuts),
-                       inputs.timeline.duration, time.monotonic() - began, work.gops,
-                       work.audio)
+                       inputs.timeline.duration, time.monotonic() - began, work.gops)
 
 
 @stage_command("video")
