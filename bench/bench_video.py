@@ -1,15 +1,16 @@
-"""Bench: the video stage cold and after edits, and against moviepy, side by side in one run.
+"""Bench: the video and its sound cold and after edits, and against moviepy, side by side in
+one run.
 
 Builds a sample-sized episode in a temporary folder (default 600 s, 8 slides: a title card,
-six sections, an outro; speech-like audio, seeded), draws its slides, then runs
-`pipeline video`:
-- cold, with an empty build/video-cache;
+six sections, an outro; speech-like audio, seeded), draws its slides, then makes the
+video's sound as master does (AAC pieces, media/aac.py) and runs `pipeline video`:
+- cold, with empty build/video-cache and build/audio-cache;
 - again with nothing changed (the mux alone);
 - after one slide's text changed (one picture redrawn, the audio the same);
-- after a paragraph grew by 0.4 s: its slide redrawn, every later time moved, the audio the
-  same before the edit and moved after it;
-- after the same audio came back 0.1 dB quieter everywhere, as the master stage's one gain
-  for the whole episode makes it after any edit today.
+- after a paragraph grew by two narration slots (0.64 s): its slide redrawn, every later
+  time moved, the audio the same before the edit and moved after it;
+- after the same audio came back 0.1 dB quieter everywhere, as it does on the rare edit
+  that moves master's gain, which is rounded to 0.1 dB, to the next step.
 moviepy makes the cold slideshow once more, between the cold run and the edits (ImageClips
 concatenated, the audio attached, write_videofile). Prints wall and CPU seconds (this
 process and its ffmpeg children: on a shared machine the CPU figure is the steadier one),
@@ -50,7 +51,10 @@ from pipeline.formats import (  # noqa: E402
     TimedSegment,
     Timeline,
 )
+from pipeline.media import aac  # noqa: E402
+from pipeline.media.pieces import Count, Pieces  # noqa: E402
 from pipeline.stages import slides, video  # noqa: E402
+from pipeline.stages.narrate import SLOT  # noqa: E402
 from pipeline.util.progress import quiet  # noqa: E402
 
 SLUG = "2023-01-06-ai-improving-itself"
@@ -126,13 +130,21 @@ def speech(seconds: float, seed: int = 1) -> np.ndarray:
 
 
 def write_audio(build: Path, samples: np.ndarray) -> None:
-    """Mono 44.1 kHz MP3, as the master stage writes it."""
+    """Mono 44.1 kHz MP3, as the master stage writes it: moviepy's sound."""
     wav = build / "speech.wav"
     wavfile.write(wav, RATE, samples)
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-ac", "1",
                     "-c:a", "libmp3lame", "-b:a", "128k", str(build / "episode.mp3")],
                    check=True)
     wav.unlink()
+
+
+def video_sound(build: Path, samples: np.ndarray) -> Count:
+    """build/episode.m4a from the samples, as master makes it."""
+    starts = [s.start for s in Timeline.read(build).segments]
+    with tempfile.TemporaryDirectory() as tmp:
+        return aac.encode(aac.Sound(samples, RATE, starts, "384k"), build / "episode.m4a",
+                          Pieces(build / "audio-cache"), Path(tmp))
 
 
 EDITED = "ml-improving-ml/paragraph-2"  # a paragraph in the middle of the episode
@@ -195,28 +207,32 @@ def probed_duration(path: Path) -> float:
     return float(out)
 
 
-def video_run(episode: Any, what: str) -> tuple[float, float]:
-    """The video stage once: wall and CPU seconds, printed with what it encoded."""
+def video_run(episode: Any, what: str, samples: np.ndarray) -> tuple[float, float]:
+    """The video's sound and the video stage once: wall and CPU seconds, printed with what
+    they encoded."""
+    def both() -> tuple[Count, Any]:
+        return video_sound(episode.build, samples), video.run(episode)
+
     with quiet():
-        wall, cpu, result = timed(lambda: video.run(episode))
+        wall, cpu, (sound, result) = timed(both)
     print(f"{what:<38} {wall:6.1f} s wall {cpu:6.1f} s CPU  encoded {result.gops} GOPs, "
-          f"{result.audio} pieces of audio", flush=True)
+          f"{sound} pieces of audio", flush=True)
     return wall, cpu
 
 
-def edits(episode: Any) -> list[tuple[str, float, float]]:
-    """The video stage after each edit, one after another: (what, wall, CPU)."""
-    runs = [("nothing changed", *video_run(episode, "again, nothing changed"))]
+def edits(episode: Any, samples: np.ndarray) -> list[tuple[str, float, float]]:
+    """The video and its sound after each edit, one after another: (what, wall, CPU)."""
+    runs = [("nothing changed", *video_run(episode, "again, nothing changed", samples))]
     edit_text(episode.build)
     slides.run(episode)
-    runs.append(("one slide's text changed", *video_run(episode, "one slide's text changed")))
-    at, samples = lengthen(episode.build, 0.4)
+    what = "one slide's text changed"
+    runs.append((what, *video_run(episode, what, samples)))
+    at, samples = lengthen(episode.build, 2 * SLOT)
     slides.run(episode)
-    what = f"a paragraph at {at:.0f} s grew 0.4 s"
-    runs.append((what, *video_run(episode, what)))
-    write_audio(episode.build, samples * np.float32(10 ** (-0.1 / 20)))
-    what = "the same with a new gain (as master)"
-    runs.append((what, *video_run(episode, what)))
+    what = f"a paragraph at {at:.0f} s grew {2 * SLOT:.2f} s"
+    runs.append((what, *video_run(episode, what, samples)))
+    what = "the same with a new gain (0.1 dB)"
+    runs.append((what, *video_run(episode, what, samples * np.float32(10 ** (-0.1 / 20)))))
     return runs
 
 
@@ -233,7 +249,8 @@ def main() -> None:
         manifest = slides.run(episode).manifest
         print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "
               f"{os.cpu_count()} CPUs; slides drawn in {time.monotonic() - began:.1f} s")
-        ours, cold_cpu = video_run(episode, "cold (empty cache)")
+        samples = speech(args.duration)
+        ours, cold_cpu = video_run(episode, "cold (empty caches)", samples)
         out = episode.build / "video.mp4"
         print(f"pipeline video: {ours:6.1f} s  {args.duration / ours:6.1f}x real time  "
               f"({probed_duration(out):.3f} s, {out.stat().st_size / 1e6:.1f} MB)")
@@ -246,7 +263,7 @@ def main() -> None:
                   f"({theirs_cpu / cold_cpu:.1f}x less CPU; target: 25x)")
             print(f"summary: video against moviepy | {theirs / ours:.1f}x faster | "
                   f"{args.duration / ours:.1f}x real time, moviepy {args.duration / theirs:.1f}x")
-        for what, wall, cpu in edits(episode):
+        for what, wall, cpu in edits(episode, samples):
             print(f"summary: video, {what} | {wall / ours:.2f} of the cold wall time | "
                   f"{cpu / cold_cpu:.2f} of its CPU")
 

@@ -22,7 +22,10 @@ import hashlib
 import math
 import sys
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import ffmpeg
@@ -312,7 +315,7 @@ class Encoded:
     loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
     true_peak: float  # dBTP, the same
     limited: float  # dB: the limiter's deepest cut
-    samples: np.ndarray  # what was encoded: the mastered episode, mono float32
+    sound: Future[Count]  # the video's sound, from the same samples
 
 
 @dataclass(frozen=True)
@@ -326,20 +329,22 @@ class Job:
     settings: AudioSettings
     narration: Path  # named when the narration turns out silent
     tmp: Path
+    sound: Callable[[np.ndarray], Future[Count]]  # starts the video's sound from the samples
 
 
 def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
     """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
-    together, encode, tag and measure the MP3."""
+    together, encode, tag and measure the MP3; the video's sound is encoded meanwhile."""
     gain = GAIN_STEP * round(fit_gain(job.levels, target, ceiling, job.narration) / GAIN_STEP)
     samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
+    sound = job.sound(samples)
     raw = job.tmp / "mix.f32"
     samples.astype("<f4").tofile(raw)
     _say("encoding the MP3")
     run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
     write_tags(job.tags, mp3)
     lufs, peak = _measured(mp3)
-    return Encoded(lufs, peak, limited, samples)
+    return Encoded(lufs, peak, limited, sound)
 
 
 def encode(job: Job, mp3: Path) -> Encoded:
@@ -356,6 +361,7 @@ def encode(job: Job, mp3: Path) -> Encoded:
         return done
     _say(f"encoding the MP3 again: it measured {done.loudness:.1f} LUFS, "
          f"{done.true_peak:.1f} dBTP")
+    done.sound.result()  # its files are in the way of the next one's
     return encode_once(job, mp3, target + miss, ceiling - max(0.0, over + 0.1))
 
 
@@ -487,11 +493,11 @@ def episode_pieces(episode: Episode, narration: np.ndarray, rate: int, lay: musi
     return pieces, blocks, (fresh + more, len(sample) + len(pieces))
 
 
-def video_sound(episode: Episode, timeline: Timeline, done: Encoded, m4a: Path,
-                tmp: Path) -> Count:
-    """build/episode.m4a, the video's sound, from the samples the MP3 was encoded from; the
+def video_sound(episode: Episode, timeline: Timeline, m4a: Path, tmp: Path,
+                samples: np.ndarray) -> Count:
+    """build/episode.m4a, the video's sound, from the samples the MP3 is encoded from; the
     cache of its pieces keeps this build's and nothing else."""
-    sound = aac.Sound(done.samples, episode.settings.audio.sample_rate,
+    sound = aac.Sound(samples, episode.settings.audio.sample_rate,
                       [s.start for s in timeline.segments], episode.settings.video.audio_bitrate)
     _say("encoding the video's sound")
     cache = Pieces(episode.build / AAC_CACHE)
@@ -512,12 +518,16 @@ def run(episode: Episode) -> MasterResult:
                                                         BlockCache())
     total = int(round(lay.duration * settings.sample_rate))
     levels = Levels(pieces, blocks, settings.sample_rate, total)
+    # the background thread is waited for before either file is renamed or removed
     with (tempfile.TemporaryDirectory(prefix="master-") as tmp,
           fsutil.atomic_path(episode.build / "episode.mp3") as mp3,
-          fsutil.atomic_path(episode.build / "episode.m4a") as m4a):
-        job = Job(pieces, levels, id3_tags(episode, timeline), total, settings, wav, Path(tmp))
+          fsutil.atomic_path(episode.build / "episode.m4a") as m4a,
+          ThreadPoolExecutor(max_workers=1) as background):
+        start = partial(background.submit, video_sound, episode, timeline, m4a, Path(tmp))
+        job = Job(pieces, levels, id3_tags(episode, timeline), total, settings, wav, Path(tmp),
+                  start)
         done = encode(job, mp3)
-        sound = video_sound(episode, timeline, done, m4a, Path(tmp))
+        sound = done.sound.result()
     Chapters.of(timeline).write(episode.build)
     sources = [s.source == "recording" or s.cached for s in timeline.segments]
     recorded = sum(1 for s in timeline.segments if s.source == "recording")
