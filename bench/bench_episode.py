@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -36,18 +37,30 @@ def child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+SAID: dict[str, str] = {}  # what each stage printed last, by stage
+
+
 def run_stage(root: Path, stage: str, slug: str) -> tuple[float, float]:
     """Run one stage as the Makefile does; (wall seconds, CPU seconds)."""
     pipeline = Path(sys.executable).parent / "pipeline"
     env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
     cpu0, wall0 = child_cpu(), time.perf_counter()
-    subprocess.run([str(pipeline), stage, f"episodes/{slug}"], cwd=root, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([str(pipeline), stage, f"episodes/{slug}"], cwd=root, env=env,
+                          check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True)
+    SAID[stage] = done.stdout
     return time.perf_counter() - wall0, child_cpu() - cpu0
 
 
 def build(root: Path, slug: str) -> dict[str, tuple[float, float]]:
     return {stage: run_stage(root, stage, slug) for stage in STAGES}
+
+
+def sound_line() -> str:
+    """What master said it encoded of the video's sound in the last build."""
+    found = re.search(r"the video's sound: (\d+ of \d+) pieces", SAID.get("master", ""))
+    return (f"master: after the edit {found.group(1) if found else '?'} pieces of the "
+            "video's sound encoded again, the rest kept")
 
 
 def make_episode(root: Path, slug: str, jobs: int = 2) -> float:
@@ -178,6 +191,7 @@ def main() -> None:
               f"{edit[stage][1] / audio:.4f} s/s after a one-paragraph edit")
     print("\n".join(master_lines(cold, edit, floor)))
     print(heard)
+    print(sound_line())
     cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))
     print(f"summary: sample episode, stage by stage | cold/audio {cold_wall / audio:.3f} "
           f"| the edit's rebuild {edit_wall / cold_wall:.2f} of the cold build")
