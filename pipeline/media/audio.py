@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import struct
 import wave
-from math import gcd
 from pathlib import Path
 
 import ffmpeg
 import numpy as np
+import soxr
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
@@ -79,14 +79,12 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0, rate
 
 
-def resample(audio: np.ndarray, rate: int, to: int, kaiser: float = 5.0) -> np.ndarray:
-    """Polyphase resampling (zero phase: times are kept) with a Kaiser window of beta `kaiser`."""
+def resample(audio: np.ndarray, rate: int, to: int) -> np.ndarray:
+    """`audio` at rate `to`: libsoxr's very high quality, linear phase with its delay taken
+    out (times are kept)."""
     if rate == to:
         return audio.astype(np.float32)
-    from scipy.signal import resample_poly  # scipy takes half a second to import
-
-    g = gcd(rate, to)
-    return resample_poly(audio, to // g, rate // g, window=("kaiser", kaiser)).astype(np.float32)
+    return soxr.resample(audio.astype(np.float32), rate, to, quality="VHQ").astype(np.float32)
 
 
 def loudness(audio: np.ndarray, rate: int) -> float | None:

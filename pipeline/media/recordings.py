@@ -28,9 +28,6 @@ TRIM_CHUNK_MS = 10
 # kept beyond the first and last loud chunk: a chunk of granularity and the soft attack or
 # decay of a phoneme (the voice's last sample above -70 dBFS lies 47 ms past its last chunk)
 TRIM_KEEP_MS = 50
-# scipy's default beta 5 leaves -71 dB of distortion on a 1 kHz tone from 48 to 44.1 kHz;
-# beta 10 leaves -113 dB, like ffmpeg's resampler that recordings went through before (-109)
-RESAMPLE_KAISER = 10.0
 CLIP_LEVEL = 1 - 2**-14  # within two 16-bit steps of full scale
 CLIP_RUN = 3  # consecutive samples at full scale: a clip, not a peak that happens to touch it
 FIRST_CLIPS = 5  # how many clip times a report lists
@@ -88,7 +85,7 @@ def import_recording(path: Path, section: str,
                             "check the microphone level and record it again, or remove it")
     report = make_report(path.name, section, pcm, source_rate, (start, end), sound.max_dBFS)
     audio = mono(sound.get_sample_slice(start, end))
-    return resample(audio, source_rate, rate, RESAMPLE_KAISER), report
+    return resample(audio, source_rate, rate), report
 
 
 def mono(sound: AudioSegment) -> np.ndarray:
