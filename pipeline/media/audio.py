@@ -95,14 +95,6 @@ def loudness(audio: np.ndarray, rate: int) -> float | None:
     return value if value is not None and np.isfinite(value) else None
 
 
-def true_peak_db(audio: np.ndarray, oversample: int = 4) -> float:
-    """True peak in dBTP, measured on the signal oversampled 4x."""
-    from scipy.signal import resample_poly
-
-    peak = float(np.max(np.abs(resample_poly(audio, oversample, 1)))) if len(audio) else 0.0
-    return 20 * np.log10(peak) if peak > 0 else float("-inf")
-
-
 def speech_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
     """First and last sample above the silence threshold, with a little kept on each side."""
     loud = np.flatnonzero(np.abs(audio) > 10 ** (SILENCE_DB / 20))

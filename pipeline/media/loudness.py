@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 from pipeline.config import cache_dir
 from pipeline.util.fsutil import atomic_path
@@ -78,6 +79,7 @@ BLOCK_SUBS = 4  # and last four sub-blocks (400 ms, 75% overlap)
 ABSOLUTE_GATE = -70.0  # LUFS
 RELATIVE_GATE = -10.0  # LU under the loudness of the blocks above the absolute gate
 OVERSAMPLE = 4  # true peak: the signal oversampled 4x, as BS.1770's annex 2 suggests
+K_TAIL = 1.0  # seconds of the K-weighting's response after the audio that the FFT leaves room for
 FINE_MAX = 64  # samples at most in a fine block
 
 
@@ -94,12 +96,33 @@ def fine_block(rate: int) -> int:
 
 def k_weighting(rate: int) -> np.ndarray:
     """BS.1770's K-weighting at `rate` (pyloudnorm's design of its two filters), as
-    second-order sections."""
-    from pyloudnorm.iirfilter import IIRfilter  # it imports scipy: half a second
+    second-order sections, kept in the cache: pyloudnorm imports scipy.signal to design them,
+    and that import alone took a tenth of master's time after an edit."""
+    path = cache_dir() / "loudness" / f"k-weighting-{rate}.npy"
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    from pyloudnorm.iirfilter import IIRfilter
 
     shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
     high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
-    return np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
+    sections = np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, sections)
+    return sections
+
+
+def k_weighted(audio: np.ndarray, rate: int) -> np.ndarray:
+    """`audio` through the K-weighting from rest, as a cascade of biquads would give it: by
+    FFT, the filter's response times the audio's spectrum, with room after the audio for
+    the response's tail (it has died away long before K_TAIL)."""
+    size = 1 << (len(audio) + round(K_TAIL * rate) - 1).bit_length()
+    z = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)
+    response = np.ones(len(z), complex)
+    for b0, b1, b2, a0, a1, a2 in k_weighting(rate):
+        response *= (b0 + (b1 + b2 * z) * z) / (a0 + (a1 + a2 * z) * z)
+    return np.fft.irfft(np.fft.rfft(audio, size) * response, size)[: len(audio)]
 
 
 @dataclass(frozen=True)
@@ -114,21 +137,17 @@ class Blocks:
 def energy(audio: np.ndarray, rate: int) -> np.ndarray:
     """K-weighted energy of each fine block of `audio` (mono, zero-padded to whole fine
     blocks), the K-weighting starting at rest."""
-    from scipy.signal import sosfilt  # scipy takes half a second to import
-
     size = fine_block(rate)
     padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
-    return np.square(sosfilt(k_weighting(rate), padded)).reshape(-1, size).sum(axis=1)
+    return np.square(k_weighted(padded, rate)).reshape(-1, size).sum(axis=1)
 
 
 def measure(audio: np.ndarray, rate: int) -> Blocks:
     """K-weighted energy and true peak of each fine block of `audio` (as `energy`)."""
-    from scipy.signal import resample_poly
-
     size = fine_block(rate)
     padded = np.pad(audio.astype(np.float64), (0, -len(audio) % size))
-    over = resample_poly(padded.astype(np.float32), OVERSAMPLE, 1)  # float32: twice as fast
-    over = np.abs(over).reshape(-1, OVERSAMPLE * size)
+    over = soxr.resample(padded.astype(np.float32), rate, OVERSAMPLE * rate, quality="VHQ")
+    over = np.abs(over[: OVERSAMPLE * len(padded)]).reshape(-1, OVERSAMPLE * size)
     peak = np.maximum(over.max(axis=1), np.abs(padded).reshape(-1, size).max(axis=1))
     return Blocks(energy(audio, rate), peak.astype(np.float32))
 

@@ -88,7 +88,7 @@ FIT_STEPS = 30
 GAIN_STEP = 0.1  # dB: the fitted gain is rounded to this, so a small edit leaves it as it was
 PROBE_SECONDS, PROBE_HZ, PROBE_LEVEL = 1.0, 997.0, 0.25  # the tone the encoder is tried on
 AAC_CACHE = "audio-cache"  # in build/: the video's sound in pieces, by content
-MEASURE_VERSION = "1"  # part of every cache key: bump when measure() changes
+MEASURE_VERSION = "2"  # part of every cache key: bump when measure() changes
 
 
 # -- ffmpeg argv (pure) ---------------------------------------------------------------------
