@@ -31,13 +31,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.formats import Script, Timeline  # noqa: E402
-from pipeline.media.audio import read_wav, resample  # noqa: E402
+from pipeline.media.audio import read_wav  # noqa: E402
 from pipeline.speech.align import align  # noqa: E402
-from pipeline.speech.asr import SAMPLE_RATE, Transcriber, Word, transcribe_pieces  # noqa: E402
+from pipeline.speech.asr import Transcriber, Word, transcribe_pieces  # noqa: E402
 from pipeline.speech.asr.faster_backend import FasterWhisper, cores  # noqa: E402
 from pipeline.speech.asr.models import resolve_model  # noqa: E402
 from pipeline.speech.asr.openai_backend import OpenAIWhisper  # noqa: E402
-from pipeline.speech.asr.pieces import LEAD, piece_audio, plan  # noqa: E402
+from pipeline.speech.asr.pieces import LEAD, for_whisper, piece_audio, plan  # noqa: E402
 from pipeline.stages.captions import script_normaliser  # noqa: E402
 
 
@@ -106,7 +106,7 @@ def hear(sample: Sample, transcriber: Transcriber, whole: bool) -> list[Word]:
     """Every word with its time in the episode, heard in pieces or as one file."""
     offset = sample.timeline.narration_offset
     if whole:
-        audio = resample(sample.pcm, sample.rate, SAMPLE_RATE)
+        audio = for_whisper(sample.pcm, sample.rate)
         return [Word(w.text, w.start + offset, w.end + offset, w.probability)
                 for w in transcriber.transcribe(audio)]
     pieces = plan(sample.pcm, sample.rate, sample.timeline)

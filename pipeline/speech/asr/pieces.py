@@ -22,12 +22,12 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import gcd
 
 import numpy as np
 
 from pipeline.config import WhisperSettings
 from pipeline.formats import TimedSegment, Timeline
-from pipeline.media.audio import resample
 from pipeline.speech.asr import (
     SAMPLE_RATE,
     Transcriber,
@@ -122,10 +122,23 @@ def piece_key(pcm: np.ndarray, rate: int, piece: Piece, transcriber: str) -> str
     return digest.hexdigest()
 
 
+def for_whisper(audio: np.ndarray, rate: int) -> np.ndarray:
+    """`audio` at Whisper's 16 kHz through scipy's polyphase filter (Kaiser, beta 5), not
+    the soxr the rest of the pipeline resamples with: on the sample, Whisper got 4.0% of the
+    words wrong from this and 4.5% from soxr, at any of its qualities."""
+    if rate == SAMPLE_RATE:
+        return audio.astype(np.float32)
+    from scipy.signal import resample_poly  # half a second to import: only when heard
+
+    g = gcd(rate, SAMPLE_RATE)
+    return resample_poly(audio, SAMPLE_RATE // g, rate // g,
+                         window=("kaiser", 5.0)).astype(np.float32)
+
+
 def piece_audio(pcm: np.ndarray, rate: int, piece: Piece) -> np.ndarray:
     """What Whisper hears of a piece: 16 kHz, with LEAD seconds of silence either side."""
     lead = np.zeros(round(LEAD * SAMPLE_RATE), dtype=np.float32)
-    speech = resample(pcm[piece.start:piece.end], rate, SAMPLE_RATE)
+    speech = for_whisper(pcm[piece.start:piece.end], rate)
     return np.concatenate([lead, speech, lead])
 
 
