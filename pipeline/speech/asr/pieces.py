@@ -124,8 +124,8 @@ def piece_key(pcm: np.ndarray, rate: int, piece: Piece, transcriber: str) -> str
 
 def for_whisper(audio: np.ndarray, rate: int) -> np.ndarray:
     """`audio` at Whisper's 16 kHz through scipy's polyphase filter (Kaiser, beta 5), not
-    the soxr the rest of the pipeline resamples with: on the sample, Whisper got 4.0% of the
-    words wrong from this and 4.5% from soxr, at any of its qualities."""
+    the soxr used everywhere else: on the sample, Whisper got 4.0% of the words wrong from
+    this and 4.5% from soxr, at any of its qualities."""
     if rate == SAMPLE_RATE:
         return audio.astype(np.float32)
     from scipy.signal import resample_poly  # half a second to import: only when heard
