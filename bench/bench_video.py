@@ -175,7 +175,6 @@ def lengthen(build: Path, seconds: float) -> tuple[float, np.ndarray]:
     }).write(build)
     old, cut = speech(timeline.duration), round(edited.end * RATE)
     samples = np.concatenate([old[:cut], speech(seconds, seed=2), old[cut:]])
-    write_audio(build, samples)
     return edited.end, samples
 
 
