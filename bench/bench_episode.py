@@ -1,8 +1,8 @@
 """The whole sample episode, stage by stage: seconds of compute (CPU time of the stage's
 process) and wall time per second of episode audio, cold (empty caches but the converted
 Whisper model, which a machine makes once) and after a one-paragraph edit, side by side in
-one run; then what of master's edit time is its floor (the whole-file MP3 encode and
-ffmpeg's measurement of the MP3); then the same two builds as the producer runs them,
+one run; then what master and captions did again after the edit; then the same two
+builds as the producer runs them,
 `make -j2 episode`, where captions and slides run beside master. Not a timed test.
 
     python bench/bench_episode.py [--episode episodes/<slug>]
@@ -126,38 +126,13 @@ def table(cold: dict, edit: dict, audio: float) -> str:
     return "\n".join(rows)
 
 
-def child_seconds(argv: list[str]) -> float:
-    """CPU seconds of one ffmpeg command."""
-    cpu0 = child_cpu()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return child_cpu() - cpu0
-
-
-def master_floor(build: Path) -> tuple[float, float]:
-    """CPU seconds of master's two whole-file steps, run again on this episode as master
-    runs them: the MP3 encode of the mastered samples, and the measurement of the MP3
-    (ebur128 and the waveform, in one pass)."""
-    from pipeline.config import AudioSettings
-    from pipeline.media import meter
-    from pipeline.stages import master
-
-    with tempfile.TemporaryDirectory(prefix="bench-master-") as tmp:
-        raw = Path(tmp) / "mix.f32"
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(build / "episode.mp3"),
-                        "-f", "f32le", "-ac", "1", str(raw)], check=True)
-        encode = child_seconds(master.encode_argv(raw, Path(tmp) / "e.mp3", AudioSettings()))
-    return encode, child_seconds(meter.measure_argv(build / "episode.mp3"))
-
-
-def master_lines(cold: dict, edit: dict, floor: tuple[float, float]) -> list[str]:
+def master_line(cold: dict, edit: dict) -> str:
+    """What master encoded of the MP3 after the edit, and its compute against cold."""
+    found = re.search(r"the MP3: (\d+ of \d+) pieces", SAID.get("master", ""))
     (_, cold_cpu), (_, edit_cpu) = cold["master"], edit["master"]
-    encode, measure = floor
-    return [f"master: cold {cold_cpu:.1f} s of compute, after the edit {edit_cpu:.1f} s "
-            f"({edit_cpu / cold_cpu:.2f} of cold); of the edit's, the MP3 encode "
-            f"{encode:.1f} s ({encode / edit_cpu:.0%}) and ebur128 on the MP3 {measure:.1f} s "
-            f"({measure / edit_cpu:.0%}): both whole-file",
-            f"summary: master's floor | encode {encode / edit_cpu:.0%} + measure "
-            f"{measure / edit_cpu:.0%} of its edit time | edit {edit_cpu / cold_cpu:.2f} of cold"]
+    return (f"master: after the edit {found.group(1) if found else '?'} pieces of the MP3 "
+            f"encoded and measured again, the rest kept; {edit_cpu:.1f} s of compute against "
+            f"{cold_cpu:.1f} s cold ({edit_cpu / cold_cpu:.2f})")
 
 
 def captions_line(build: Path, cold: dict, edit: dict) -> str:
@@ -185,14 +160,13 @@ def main() -> None:
         edit_one_paragraph(issue)
         edit = build(root, slug)
         audio = Timeline.read(root / "episodes" / slug / "build").duration
-        floor = master_floor(root / "episodes" / slug / "build")
         heard = captions_line(root / "episodes" / slug / "build", cold, edit)
     print(f"sample episode {slug}: seconds of compute per second of audio, by stage")
     print(table(cold, edit, audio))
     for stage in STAGES:
         print(f"summary: stage {stage} | {cold[stage][1] / audio:.4f} s/s cold | "
               f"{edit[stage][1] / audio:.4f} s/s after a one-paragraph edit")
-    print("\n".join(master_lines(cold, edit, floor)))
+    print(master_line(cold, edit))
     print(heard)
     print(sound_line())
     cold_wall, edit_wall = (sum(w for w, _ in run.values()) for run in (cold, edit))

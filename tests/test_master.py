@@ -35,14 +35,6 @@ VOICE_RATE = 24000
 
 # -- pure parts -----------------------------------------------------------------------------
 
-def test_encode_argv_has_fixed_flags_and_no_tags():
-    assert stage.encode_argv("mix.f32", "out.mp3", AudioSettings(bitrate="96k")) == [
-        "ffmpeg", "-nostdin", "-hide_banner", "-f", "f32le", "-ac", "1", "-ar", "44100",
-        "-i", "mix.f32", "-f", "mp3", "-b:a", "96k",
-        "-ac", "1", "-ar", "44100", "-bitexact", "-c:a", "libmp3lame", "-id3v2_version", "0",
-        "-map_metadata", "-1", "-write_id3v1", "0", "out.mp3", "-y"]
-
-
 def voice_like(seconds: float, seed: int, rate: int = VOICE_RATE) -> np.ndarray:
     """Harmonics under a syllable-rate envelope, with a few single-sample clicks: peaks far
     above the loudness, as a synthetic voice has."""

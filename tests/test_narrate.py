@@ -21,7 +21,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import Script, Section, Timeline
 from pipeline.media.recordings import match_section
 from pipeline.speech.voices import REGISTRY
-from pipeline.stages.narrate import SLOT, NarrationResult, run
+from pipeline.stages.narrate import SLOT, NarrationResult, run, section_slot
 
 pytestmark = pytest.mark.slow
 
@@ -73,12 +73,15 @@ def test_timeline_times_follow_the_narration_with_pauses(built):
     assert data.duration > segs[-1].end
     gaps = [b.start - a.end for a, b in zip(segs, segs[1:], strict=False)]
     # paragraph pause 0.6 inside "robots", section pause 1.2 between sections, each made
-    # longer to bring the next segment to the 0.32 s grid
-    for gap, pause in zip(gaps, [1.2, 0.6, 0.6, 1.2], strict=True):
-        assert pause - 0.002 <= gap < pause + SLOT
-    for seg in segs:
-        steps = (seg.start - offset) / SLOT
-        assert steps == pytest.approx(round(steps), abs=0.002 / SLOT)
+    # longer to bring the next segment to the 0.32 s grid, a section's first to the 1.28 s
+    # grid of whole MP3 frames at 44.1 kHz
+    assert section_slot(44100) == pytest.approx(4 * SLOT)
+    grids = [4 * SLOT, SLOT, SLOT, 4 * SLOT]
+    for gap, pause, grid in zip(gaps, [1.2, 0.6, 0.6, 1.2], grids, strict=True):
+        assert pause - 0.002 <= gap < pause + grid
+    for seg, grid in zip(segs, [4 * SLOT, *grids], strict=True):
+        steps = (seg.start - offset) / grid
+        assert steps == pytest.approx(round(steps), abs=0.002 / grid)
     for seg in segs:  # speech inside each span, silence in the pauses
         a, b = (int((t - offset) * rate) for t in (seg.start, seg.end))
         assert np.sqrt(np.mean(audio[a:b] ** 2)) > 0.02

@@ -1,7 +1,14 @@
 """An MP3 measured once: ffmpeg's ebur128 (integrated loudness, range, true peak and the
 loudness every 100 ms) and the waveform's extremes, in one ffmpeg pass, kept by the file's
 bytes. master measures the MP3 it writes; the review page and the pre-flight checks read the
-same figures without decoding the MP3 again."""
+same figures without decoding the MP3 again.
+
+master writes the MP3 in pieces (media/mp3.py) and measures it the same way: each piece
+decoded on its own, its K-weighted energy, true peak and extremes kept per fine block of
+BS.1770's measurement (media/loudness.py) by the piece's content, and the pieces' figures
+laid end to end give the whole file's (media/r128.py), which are kept under the MP3's
+bytes. After an edit only the pieces encoded again are decoded and measured.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +24,16 @@ import numpy as np
 from pipeline.config import cache_dir
 from pipeline.media.ffmpeg import compile_argv
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.loudness import Loudness, parse_ebur128
+from pipeline.media.loudness import Blocks, Loudness, fine_block, laid, parse_ebur128
+from pipeline.media.loudness import measure as measure_blocks
+from pipeline.media.r128 import summary
 from pipeline.util import fsutil
 from pipeline.util.hashing import sha256_file
 
 WAVE_RATE = 8000  # samples a second decoded for the waveform: plenty for its columns
 COLUMNS = 2400  # the waveform's columns kept: twice the review picture's width
 VERSION = "1"  # part of every cache key: bump when what is measured changes
+PART_VERSION = "1"  # the same for a piece's figures
 
 
 @dataclass(frozen=True)
@@ -73,17 +83,95 @@ def _entry(mp3: Path) -> Path:
     return cache_dir() / "meter" / digest[:2] / f"{digest}.json"
 
 
-def metered(mp3: Path, fix: str) -> Meter:
-    """`mp3` measured, or what was measured of the same bytes before."""
-    entry = _entry(mp3)
+def _read(entry: Path) -> Meter | None:
     try:
         figures = json.loads(entry.read_text(encoding="utf-8"))
         return Meter(Loudness(**figures["loudness"]), figures["duration"],
                      np.array(figures["lows"], np.float32), np.array(figures["highs"], np.float32))
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    found = measure(mp3, fix)
-    fsutil.write_text(entry, json.dumps({
+        return None
+
+
+def remember(mp3: Path, found: Meter) -> None:
+    """Keep `found` as what `mp3`'s bytes measure."""
+    fsutil.write_text(_entry(mp3), json.dumps({
         "loudness": dataclasses.asdict(found.loud), "duration": found.duration,
         "lows": found.lows.tolist(), "highs": found.highs.tolist()}))
+
+
+def metered(mp3: Path, fix: str) -> Meter:
+    """`mp3` measured, or what was measured of the same bytes before."""
+    entry = _entry(mp3)
+    if (found := _read(entry)) is not None:
+        return found
+    found = measure(mp3, fix)
+    remember(mp3, found)
     return found
+
+
+# -- a file measured in pieces --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of decoded audio's figures per fine block: BS.1770's blocks and the lowest
+    and highest sample."""
+
+    blocks: Blocks
+    lows: np.ndarray
+    highs: np.ndarray
+
+
+def part(samples: np.ndarray, rate: int) -> Part:
+    """The figures of decoded `samples`, (n,) or (n, channels): the channels' energies add,
+    the extremes and peaks are over them all."""
+    size = fine_block(rate)
+    channels = samples.reshape(len(samples), -1).T
+    each = [measure_blocks(channel, rate) for channel in channels]
+    padded = np.pad(channels, ((0, 0), (0, -len(samples) % size))).reshape(
+        len(channels), -1, size)
+    return Part(Blocks(sum(b.energy for b in each), np.max([b.peak for b in each], axis=0)),
+                padded.min(axis=(0, 2)), padded.max(axis=(0, 2)))
+
+
+class PartCache:
+    """Parts by a key naming their content: one .npz each, written atomically."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_dir() / "meter" / "parts"
+
+    def path(self, key: str) -> Path:
+        digest = hashlib.sha256(f"{PART_VERSION}|{key}".encode()).hexdigest()
+        return self.root / digest[:2] / f"{digest}.npz"
+
+    def get(self, key: str) -> Part | None:
+        try:
+            with np.load(self.path(key), allow_pickle=False) as data:
+                return Part(Blocks(data["energy"], data["peak"]), data["lows"], data["highs"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, found: Part) -> None:
+        with fsutil.atomic_path(self.path(key), suffix=".npz") as tmp:
+            np.savez(tmp, energy=found.blocks.energy, peak=found.blocks.peak,
+                     lows=found.lows, highs=found.highs)
+
+
+def _laid_extremes(parts: list[tuple[int, Part]], blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    lows, highs = np.zeros(blocks, np.float32), np.zeros(blocks, np.float32)
+    for at, found in parts:
+        n = max(0, min(len(found.lows), blocks - at))
+        np.minimum(lows[at : at + n], found.lows[:n], out=lows[at : at + n])
+        np.maximum(highs[at : at + n], found.highs[:n], out=highs[at : at + n])
+    return lows, highs
+
+
+def combined(parts: list[tuple[int, Part]], rate: int, total: int) -> Meter:
+    """The Meter of `total` samples from its parts, each placed at a fine block (its index);
+    the waveform's columns from the fine blocks' extremes."""
+    count = -(-total // fine_block(rate))
+    blocks = laid([(at, found.blocks) for at, found in parts], count)
+    lows, highs = _laid_extremes(parts, count)
+    edges = np.linspace(0, count, COLUMNS + 1).astype(int)
+    starts = np.minimum(np.minimum(edges[:-1], np.maximum(edges[1:] - 1, 0)), count - 1)
+    return Meter(summary(blocks, rate, total), total / rate,
+                 np.minimum.reduceat(lows, starts), np.maximum.reduceat(highs, starts))

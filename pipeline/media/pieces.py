@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,23 +56,37 @@ class Pieces:
         blob = json.dumps({"argv": argv, "ffmpeg": version()})
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def get(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path], suffix: str,
-            what: str, on_seconds: Callable[[float], None] | None = None) -> Piece:
-        """The file `argv_for(path)` writes from `inputs`: from the folder, or made now."""
+    def entry(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path],
+              suffix: str) -> Piece:
+        """Where the file `argv_for(path)` writes from `inputs` is kept, and whether it is
+        yet to be made; the entry counts as used by this build."""
         path = self.root / f"{self.key(argv_for, inputs)}{suffix}"
         with self._lock:
             self._used.add(path)
-        if path.is_file():
-            return Piece(path, made=False)
+        return Piece(path, made=not path.is_file())
+
+    @contextlib.contextmanager
+    def making(self, entry: Path) -> Iterator[Path]:
+        """A temporary name beside `entry` to write it under; renamed onto it when the
+        block ends without an error, removed otherwise."""
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}{suffix}")
+        tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{threading.get_ident()}"
+                              f"{entry.suffix}")
         try:
-            run_ffmpeg(argv_for(tmp), what, on_seconds=on_seconds)
-            os.replace(tmp, path)
+            yield tmp
+            os.replace(tmp, entry)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-        return Piece(path, made=True)
+
+    def get(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path], suffix: str,
+            what: str, on_seconds: Callable[[float], None] | None = None) -> Piece:
+        """The file `argv_for(path)` writes from `inputs`: from the folder, or made now."""
+        piece = self.entry(argv_for, inputs, suffix)
+        if piece.made:
+            with self.making(piece.path) as tmp:
+                run_ffmpeg(argv_for(tmp), what, on_seconds=on_seconds)
+        return piece
 
     def prune(self) -> int:
         """Remove the entries (and stray temporary files) this build did not use; how many."""

@@ -10,8 +10,9 @@ figures alone the stage finds the one gain that, after a look-ahead limiter keep
 true peaks under the ceiling, brings the episode to its loudness target (ITU-R BS.1770
 gating, worked out from the pieces' 100 ms sub-blocks), rounded to 0.1 dB: a small edit
 then leaves the gain, and so every other piece's samples, as they were. The pieces are
-put together with that gain and the limiter's and encoded as one MP3, which ffmpeg's
-ebur128 measures once for every stage that reads its loudness (media/meter.py).
+put together with that gain and the limiter's and encoded as an MP3 in pieces of its own,
+cut in silence and kept by content (media/mp3.py), which are decoded and measured one by
+one for every stage that reads the MP3's loudness (media/meter.py).
 Nothing depends on what the cache held: a build after an edit writes the same bytes as a
 build from nothing.
 """
@@ -28,7 +29,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import ffmpeg
 import numpy as np
 from mutagen.id3 import (
     APIC,
@@ -48,7 +48,7 @@ from pipeline.config import AudioSettings
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
-from pipeline.media import aac, music
+from pipeline.media import aac, mp3, music
 from pipeline.media.audio import (
     apply_gain,
     decode,
@@ -59,7 +59,7 @@ from pipeline.media.audio import (
     read_wav,
     resample,
 )
-from pipeline.media.ffmpeg import INSTALL, compile_argv
+from pipeline.media.ffmpeg import INSTALL
 from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.loudness import (
     BlockCache,
@@ -69,7 +69,7 @@ from pipeline.media.loudness import (
     laid,
     measure,
 )
-from pipeline.media.meter import metered
+from pipeline.media.meter import Meter, remember
 from pipeline.media.pieces import Count, Pieces
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
@@ -88,20 +88,8 @@ FIT_STEPS = 30
 GAIN_STEP = 0.1  # dB: the fitted gain is rounded to this, so a small edit leaves it as it was
 PROBE_SECONDS, PROBE_HZ, PROBE_LEVEL = 1.0, 997.0, 0.25  # the tone the encoder is tried on
 AAC_CACHE = "audio-cache"  # in build/: the video's sound in pieces, by content
+MP3_CACHE = "mp3-cache"  # in build/: the MP3 in pieces, by content
 MEASURE_VERSION = "2"  # part of every cache key: bump when measure() changes
-
-
-# -- ffmpeg argv (pure) ---------------------------------------------------------------------
-
-def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings) -> list[str]:
-    """The mastered samples (mono float32 at the episode's rate, no header) to an MP3 with
-    fixed flags and no tags of its own."""
-    samples = ffmpeg.input(str(src), format="f32le", ar=audio.sample_rate, ac=1)
-    mp3 = samples.output(
-        str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
-        audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0, write_id3v1=0,
-        bitexact=None, **{"c:a": "libmp3lame"})
-    return compile_argv(mp3.overwrite_output())
 
 
 # -- the pieces -----------------------------------------------------------------------------
@@ -292,30 +280,31 @@ def encoder_gain(settings: AudioSettings, tmp: Path) -> float:
     rate = settings.sample_rate
     t = np.arange(round(PROBE_SECONDS * rate)) / rate
     tone = (PROBE_LEVEL * np.sin(2 * np.pi * PROBE_HZ * t)).astype(np.float32)
-    raw, mp3 = tmp / "probe.f32", tmp / "probe.mp3"
+    raw, out = tmp / "probe.f32", tmp / "probe.mp3"
     tone.astype("<f4").tofile(raw)
-    run_ffmpeg(encode_argv(raw, mp3, settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
-    pcm, _ = decode_pcm(mp3, FIX)
+    run_ffmpeg(mp3.encode_argv(raw, out, settings), "ffmpeg's MP3 encoding failed", out, FIX)
+    pcm, _ = decode_pcm(out, FIX)
     middle = slice(len(t) // 4, 3 * len(t) // 4)
     out = pcm[middle].astype(np.float64) / 2**31
     return float(10 * np.log10(np.mean(out**2) / np.mean(tone[middle].astype(np.float64) ** 2)))
 
 
-def _measured(mp3: Path) -> tuple[float, float]:
-    """(integrated LUFS, true peak dBTP) of the MP3, which the review page and the
-    pre-flight checks then find measured (media/meter.py)."""
-    loud = metered(mp3, FIX).loud
-    if loud.integrated is None or loud.true_peak is None:
-        raise PipelineError("ffmpeg's ebur128 measured no loudness", mp3, FIX)
-    return loud.integrated, loud.true_peak
+def _measured(out: Path, found: Meter) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of the MP3 as measured in its pieces, kept as its
+    bytes' figures for the review page and the pre-flight checks (media/meter.py)."""
+    remember(out, found)
+    if found.loud.integrated is None or found.loud.true_peak is None:
+        raise PipelineError("the MP3 measured no loudness", out, FIX)
+    return found.loud.integrated, found.loud.true_peak
 
 
 @dataclass(frozen=True, eq=False)
 class Encoded:
-    loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
+    loudness: float  # LUFS, measured on the MP3 as ffmpeg's ebur128 would
     true_peak: float  # dBTP, the same
     limited: float  # dB: the limiter's deepest cut
     sound: Future[Count]  # the video's sound, from the same samples
+    pieces: Count  # the MP3's pieces, and how many were encoded now
 
 
 @dataclass(frozen=True)
@@ -330,24 +319,23 @@ class Job:
     narration: Path  # named when the narration turns out silent
     tmp: Path
     sound: Callable[[np.ndarray], Future[Count]]  # starts the video's sound from the samples
+    mp3_cache: Pieces  # the MP3's pieces
 
 
-def encode_once(job: Job, mp3: Path, target: float, ceiling: float) -> Encoded:
+def encode_once(job: Job, out: Path, target: float, ceiling: float) -> Encoded:
     """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
     together, encode, tag and measure the MP3; the video's sound is encoded meanwhile."""
     gain = GAIN_STEP * round(fit_gain(job.levels, target, ceiling, job.narration) / GAIN_STEP)
     samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
     sound = job.sound(samples)
-    raw = job.tmp / "mix.f32"
-    samples.astype("<f4").tofile(raw)
     _say("encoding the MP3")
-    run_ffmpeg(encode_argv(raw, mp3, job.settings), "ffmpeg's MP3 encoding failed", mp3, FIX)
-    write_tags(job.tags, mp3)
-    lufs, peak = _measured(mp3)
-    return Encoded(lufs, peak, limited, sound)
+    made = mp3.encode(samples, job.settings, out, job.mp3_cache, job.tmp)
+    write_tags(job.tags, out)
+    lufs, peak = _measured(out, mp3.measured(made, job.settings, job.tmp))
+    return Encoded(lufs, peak, limited, sound, made.count)
 
 
-def encode(job: Job, mp3: Path) -> Encoded:
+def encode(job: Job, out: Path) -> Encoded:
     """The targets allow for the encoder's change of level; an MP3 that still misses by
     more than a little, or whose peaks the encoder pushed over the ceiling, is encoded
     again with the miss added."""
@@ -355,14 +343,14 @@ def encode(job: Job, mp3: Path) -> Encoded:
     change = encoder_gain(settings, job.tmp)
     target = settings.loudness_lufs - change - 10 * np.log10(settings.channels)
     ceiling = settings.true_peak_db - MP3_MARGIN - change
-    done = encode_once(job, mp3, target, ceiling)
+    done = encode_once(job, out, target, ceiling)
     miss, over = settings.loudness_lufs - done.loudness, done.true_peak - settings.true_peak_db
     if abs(miss) <= LOUDNESS_SLACK and over <= 0:
         return done
     _say(f"encoding the MP3 again: it measured {done.loudness:.1f} LUFS, "
          f"{done.true_peak:.1f} dBTP")
     done.sound.result()  # its files are in the way of the next one's
-    return encode_once(job, mp3, target + miss, ceiling - max(0.0, over + 0.1))
+    return encode_once(job, out, target + miss, ceiling - max(0.0, over + 0.1))
 
 
 # -- tags -----------------------------------------------------------------------------------
@@ -441,7 +429,7 @@ def chapters_in_time_order(mp3: Path) -> None:
 @dataclass(frozen=True)
 class MasterResult:
     duration: float
-    loudness: float  # LUFS, measured on the MP3 by ffmpeg's ebur128
+    loudness: float  # LUFS, measured on the MP3 as ffmpeg's ebur128 would
     true_peak: float  # dBTP, the same
     limited: float  # dB: the limiter's deepest cut
     pieces: int  # stretches measured: the pieces, and the speech that sets the music's level
@@ -450,14 +438,15 @@ class MasterResult:
     cached: int
     recorded: int
     sound: Count = Count(0, 0)  # pieces of the video's sound, and how many were encoded now
+    mp3: Count = Count(0, 0)  # pieces of the MP3, and how many were encoded now
 
     def summary(self) -> str:
         return (f"master: {self.duration:.1f} s, {self.loudness:.1f} LUFS, "
                 f"{self.true_peak:.1f} dBTP (peaks limited by up to {self.limited:.1f} dB); "
                 f"{self.measured} of {self.pieces} stretches measured now, the rest cached; "
                 f"segments: {self.synthesised} synthesised, {self.cached} from cache, "
-                f"{self.recorded} recorded; the video's sound: {self.sound} pieces encoded "
-                f"now, the rest kept")
+                f"{self.recorded} recorded; the MP3: {self.mp3} pieces encoded now; the video's "
+                f"sound: {self.sound} pieces encoded now; the rest kept")
 
 
 def _say(message: str) -> None:
@@ -518,22 +507,24 @@ def run(episode: Episode) -> MasterResult:
                                                         BlockCache())
     total = int(round(lay.duration * settings.sample_rate))
     levels = Levels(pieces, blocks, settings.sample_rate, total)
+    mp3_cache = Pieces(episode.build / MP3_CACHE)
     # the background thread is waited for before either file is renamed or removed
     with (tempfile.TemporaryDirectory(prefix="master-") as tmp,
-          fsutil.atomic_path(episode.build / "episode.mp3") as mp3,
+          fsutil.atomic_path(episode.build / "episode.mp3") as out,
           fsutil.atomic_path(episode.build / "episode.m4a") as m4a,
           ThreadPoolExecutor(max_workers=1) as background):
         start = partial(background.submit, video_sound, episode, timeline, m4a, Path(tmp))
         job = Job(pieces, levels, id3_tags(episode, timeline), total, settings, wav, Path(tmp),
-                  start)
-        done = encode(job, mp3)
+                  start, mp3_cache)
+        done = encode(job, out)
         sound = done.sound.result()
+    mp3_cache.prune()
     Chapters.of(timeline).write(episode.build)
     sources = [s.source == "recording" or s.cached for s in timeline.segments]
     recorded = sum(1 for s in timeline.segments if s.source == "recording")
     return MasterResult(lay.duration, done.loudness, done.true_peak, done.limited,
                         looked_up, fresh, sources.count(False),
-                        sources.count(True) - recorded, recorded, sound)
+                        sources.count(True) - recorded, recorded, sound, done.pieces)
 
 
 @stage_command("master")

@@ -32,6 +32,7 @@ from pipeline.formats import (
 )
 from pipeline.media import music
 from pipeline.media.audio import loudness, resample, trim, write_wav
+from pipeline.media.mp3 import frame_samples
 from pipeline.media.recordings import find_recordings, import_recording
 from pipeline.speech.voicecache import VoiceCache, cache_key
 from pipeline.speech.voices import REGISTRY, Voice, get_voice
@@ -46,6 +47,9 @@ CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment
 # figures and whole AAC frames at 48 kHz: their mastered samples and their pieces of the
 # video's sound are found again by content.
 SLOT = 0.32
+# Sections start on a coarser grid, of whole MP3 frames too (media/mp3.py), so an edit
+# leaves the MP3's pieces of every later section as they were; at most SECTION_SLOTS SLOTs.
+SECTION_SLOTS = 4
 FALLBACK_LUFS = -20.0  # recordings' level when nothing is synthesised to match
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
@@ -141,11 +145,21 @@ class Span:
     source: str
 
 
+def section_slot(mp3_rate: int) -> float:
+    """Seconds of the grid sections start on: the fewest SLOTs that are whole MP3 frames at
+    `mp3_rate` (1.28 s at 44.1 kHz, 0.96 s at 48 kHz), or one SLOT when that takes more
+    than SECTION_SLOTS."""
+    frame = frame_samples(mp3_rate)
+    fits = [k for k in range(1, SECTION_SLOTS + 1) if round(k * SLOT * mp3_rate) % frame == 0]
+    return SLOT * (fits[0] if fits else 1)
+
+
 @dataclass
 class Track:
     rate: int
     parts: list[np.ndarray] = field(default_factory=list)
     length: int = 0
+    section_slot: float = SLOT
 
     def add(self, audio: np.ndarray) -> int:
         start = self.length
@@ -157,11 +171,11 @@ class Track:
         if self.length:
             self.add(np.zeros(int(round(seconds * self.rate)), np.float32))
 
-    def slot_pause(self, seconds: float) -> None:
+    def slot_pause(self, seconds: float, slot: float = SLOT) -> None:
         """`seconds` of silence, and as much more as brings the track to a whole number of
-        SLOTs: what comes next starts on the grid."""
+        `slot`s: what comes next starts on the grid."""
         self.pause(seconds)
-        self.add(np.zeros(-self.length % round(SLOT * self.rate), np.float32))
+        self.add(np.zeros(-self.length % round(slot * self.rate), np.float32))
 
     def audio(self) -> np.ndarray:
         return np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
@@ -227,18 +241,19 @@ def _proportional(segments: list[Segment], start: int, end: int) -> list[Span]:
 
 def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
              cache: VoiceCache, recorded: dict[str, np.ndarray], rate: int,
-             fresh: set[str]) -> tuple[np.ndarray, list[Span], list[tuple[Section, int]]]:
+             fresh: set[str], section_grid: float = SLOT,
+             ) -> tuple[np.ndarray, list[Span], list[tuple[Section, int]]]:
     """Join everything at `rate`: the narration, each narrated segment's span, and each
     section with something narrated and its start."""
     seg_audio = {sid: _segment_audio(keys, cache, voice.sample_rate, rate)
                  for sid, keys in p.chunks.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
-    track, spans, starts = Track(rate), [], []
+    track, spans, starts = Track(rate, section_slot=section_grid), [], []
     for section in script.sections:
         segments = [s for s in script.segments_of(section.id) if s.narrated]
         if not segments:
             continue
-        track.slot_pause(settings.section_pause)
+        track.slot_pause(settings.section_pause, track.section_slot)
         starts.append((section, track.length))
         if section.id in recorded:
             begin = track.add(recorded[section.id])
@@ -317,7 +332,8 @@ def run(episode: Episode, jobs: int | None = None) -> NarrationResult:
     if p.missing:
         synthesise(p.missing, voice, settings, cache, jobs)
     audio, spans, starts = assemble(script, p, voice, settings, cache, recorded, rate,
-                                    set(p.missing))
+                                    set(p.missing),
+                                    section_slot(episode.settings.audio.sample_rate))
     lay = music.layout(len(audio) / rate, episode.settings.audio)
     data = timeline(spans, starts, rate, lay).model_copy(
         update={"recordings": [report for _, report in imported.values()]})
