@@ -4,6 +4,7 @@ that are cached by content and combined."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -118,11 +119,18 @@ def k_weighted(audio: np.ndarray, rate: int) -> np.ndarray:
     FFT, the filter's response times the audio's spectrum, with room after the audio for
     the response's tail (it has died away long before K_TAIL)."""
     size = 1 << (len(audio) + round(K_TAIL * rate) - 1).bit_length()
+    return np.fft.irfft(np.fft.rfft(audio, size) * _response(rate, size), size)[: len(audio)]
+
+
+@functools.lru_cache(maxsize=4)
+def _response(rate: int, size: int) -> np.ndarray:
+    """The K-weighting's frequency response on an FFT of `size` points: pieces of a build
+    share a few sizes, and working it out took as long as the FFTs."""
     z = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)
     response = np.ones(len(z), complex)
     for b0, b1, b2, a0, a1, a2 in k_weighting(rate):
         response *= (b0 + (b1 + b2 * z) * z) / (a0 + (a1 + a2 * z) * z)
-    return np.fft.irfft(np.fft.rfft(audio, size) * response, size)[: len(audio)]
+    return response
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ build from nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import sys
@@ -44,7 +45,7 @@ from mutagen.id3 import (
     CTOCFlags,
 )
 
-from pipeline.config import AudioSettings
+from pipeline.config import AudioSettings, cache_dir
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
@@ -282,11 +283,19 @@ def encoder_gain(settings: AudioSettings, tmp: Path) -> float:
     tone = (PROBE_LEVEL * np.sin(2 * np.pi * PROBE_HZ * t)).astype(np.float32)
     raw, out = tmp / "probe.f32", tmp / "probe.mp3"
     tone.astype("<f4").tofile(raw)
+    # the same encoder on the same tone changes it the same way: kept by ffmpeg's version
+    key = Pieces(tmp).key(partial(mp3.encode_argv, raw, audio=settings), [raw])
+    kept = cache_dir() / "master" / "encoder-gain" / f"{key}.txt"
+    with contextlib.suppress(OSError, ValueError):
+        return float(kept.read_text(encoding="utf-8"))
     run_ffmpeg(mp3.encode_argv(raw, out, settings), "ffmpeg's MP3 encoding failed", out, FIX)
     pcm, _ = decode_pcm(out, FIX)
     middle = slice(len(t) // 4, 3 * len(t) // 4)
-    out = pcm[middle].astype(np.float64) / 2**31
-    return float(10 * np.log10(np.mean(out**2) / np.mean(tone[middle].astype(np.float64) ** 2)))
+    heard = pcm[middle].astype(np.float64) / 2**31
+    change = float(10 * np.log10(np.mean(heard**2) / np.mean(tone[middle].astype(np.float64)
+                                                              ** 2)))
+    fsutil.write_text(kept, repr(change))
+    return change
 
 
 def _measured(out: Path, found: Meter) -> tuple[float, float]:

@@ -10,6 +10,7 @@ than the layout's minimum: `Pager` says how the two are weighed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import math
 import re
@@ -54,6 +55,8 @@ BASE_WIDTH = 1920
 THUMB_SIZE = (1280, 720)
 KEY_POINT_CHARS = 150
 LAYOUT = "slides.toml"
+PNG_LEVEL = 6  # zlib level of the slides' PNGs
+PNG_CACHE = "slides-cache"  # in build/: the last build's PNGs by their pixels
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(\[A-Z0-9])")
 
 
@@ -583,18 +586,37 @@ def render_slides(slides: list[Slide], theme: Theme, script: Script,
     return images
 
 
+def _png(image: Image.Image, dst: Path, kept: Path) -> Path:
+    """`image` as a PNG at `dst`, copied from `kept` (a folder of PNGs named by their pixels'
+    hash) when the same pixels were drawn before: an edit redraws every slide, and encoding
+    the PNGs was half of the stage's time."""
+    digest = hashlib.sha256(f"{image.mode}|{image.size}|{PNG_LEVEL}|".encode())
+    digest.update(image.tobytes())
+    entry = kept / f"{digest.hexdigest()}.png"
+    if entry.is_file():
+        shutil.copyfile(entry, dst)
+    else:
+        image.save(dst, compress_level=PNG_LEVEL)
+        fsutil.write_bytes(entry, dst.read_bytes())
+    return entry
+
+
 def replace_dir(images: list[Image.Image], target: Path) -> None:
     """Write the PNGs into a scratch folder of a unique name beside `target`, then swap it
     in, so a failure keeps the old. Scratch left by a run that died is removed first: the
-    build lock (stage_command) keeps any other run of this episode out meanwhile."""
+    build lock (stage_command) keeps any other run of this episode out meanwhile. The
+    folder of kept PNGs beside it keeps this build's."""
     fsutil.clear_scratch(target)
     scratch = fsutil.scratch_dir(target)
+    kept = target.with_name(PNG_CACHE)
     try:
-        for n, image in enumerate(images, 1):
-            image.save(scratch / f"{n:03d}.png", compress_level=6)
+        used = {_png(image, scratch / f"{n:03d}.png", kept)
+                for n, image in enumerate(images, 1)}
         fsutil.replace_dir(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    for stale in set(kept.glob("*.png")) - used:
+        stale.unlink(missing_ok=True)
 
 
 def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slides:
