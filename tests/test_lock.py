@@ -1,9 +1,11 @@
-"""The build lock: two builds of one episode take turns and both succeed, builds of two
+"""The build lock: two builds of one episode take turns and both succeed, the stages that
+run beside one another (master, captions, slides) do not wait for each other, builds of two
 episodes never wait for each other, and a holder killed with -9 leaves no lock behind.
 The stages run as real `pipeline` processes."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.formats import Slides
-from pipeline.stages import BUILD_LOCK
+from pipeline.stages import BUILD_LOCK, LOCK_FILES
 from pipeline.util import lock
 from tests.slide_fixtures import REPO, SLUG, make_episode
 
@@ -72,7 +74,34 @@ def test_two_builds_of_one_episode_take_turns_and_both_succeed(tmp_path: Path,
     manifest = Slides.read(build)
     assert sorted(p.name for p in (build / "slides").iterdir()) == [
         f"{n:03d}.png" for n in range(1, len(manifest.slides) + 1)]
-    assert sorted(p.name for p in build.glob(".*")) == [BUILD_LOCK]  # no scratch left
+    assert {p.name for p in build.glob(".*")} <= LOCK_FILES  # no scratch left
+
+
+def test_a_shared_lock_keeps_only_an_exclusive_one_out(tmp_path: Path) -> None:
+    path = tmp_path / ".build.lock"
+    with lock.shared(path, "pipeline master"), lock.shared(path, "pipeline captions"):
+        other = os.open(path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+
+
+def test_stages_beside_one_another_do_not_wait_but_one_stage_runs_once_at_a_time(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    episode = make_episode(tmp_path)
+    build = episode / "build"
+    with lock.shared(build / BUILD_LOCK, "pipeline master"):  # master at work
+        run = stage(env, "slides", str(episode))
+        out, err = run.communicate(timeout=300)
+    assert run.returncode == 0 and "waiting" not in err, err
+    with lock.exclusive(build / ".build-slides.lock", "pipeline slides"):
+        run = stage(env, "slides", str(episode))
+        assert run.stderr.readline().startswith(
+            "slides: waiting for pipeline slides (pid ")
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0 and out.startswith("slides: "), err
 
 
 def test_builds_of_two_episodes_do_not_wait_for_each_other(tmp_path: Path,

@@ -10,6 +10,7 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 import soxr
+from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
@@ -130,11 +131,9 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, hold: int, smooth: int) -> n
     either side, then averaged over `smooth` blocks either side. With hold > smooth no gain
     is above the need of its own block or of its neighbours, so interpolating between block
     centres keeps every sample under the ceiling."""
-    from scipy.ndimage import minimum_filter1d
-
     with np.errstate(divide="ignore"):
         need = np.minimum(1.0, ceiling / peaks.astype(np.float64))
-    held = minimum_filter1d(need, 2 * hold + 1, mode="nearest")
+    held = sliding_window_view(np.pad(need, hold, mode="edge"), 2 * hold + 1).min(axis=1)
     width = 2 * smooth + 1
     padded = np.pad(held, smooth, mode="edge")
     return np.convolve(padded, np.ones(width), mode="valid") / width

@@ -76,6 +76,7 @@ from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
 MUSIC_BELOW = 8.0  # the music's loudness at full level, in LU below the voice
+MUSIC_STEP = 0.5  # dB: the music's gain is rounded to this, so an edit leaves it as it was
 MP3_MARGIN = 0.5  # dB kept below the true-peak ceiling for the MP3 encoder's overshoot
 FIX = f"check that ffmpeg has ebur128 and libmp3lame; {INSTALL}"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
@@ -131,7 +132,8 @@ def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
     level = loudness(bed, rate)
     if level is None or speech_lufs is None:
         return 0.1
-    return float(10 ** ((speech_lufs - MUSIC_BELOW - level) / 20))
+    gain_db = MUSIC_STEP * round((speech_lufs - MUSIC_BELOW - level) / MUSIC_STEP)
+    return float(10 ** (gain_db / 20))
 
 
 def own_music(assets: Path, name: str) -> Path | None:

@@ -37,18 +37,18 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
 
 
-def _acquire(path: Path, on_wait: Callable[[str], None] | None) -> int:
+def _acquire(path: Path, on_wait: Callable[[str], None] | None, mode: int) -> int:
     told = False
     while True:
         fd = _open(path)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             if on_wait is not None and not told:
                 on_wait(_holder(fd))
                 told = True
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fcntl.flock(fd, mode)
             except BaseException:
                 os.close(fd)
                 raise
@@ -58,15 +58,17 @@ def _acquire(path: Path, on_wait: Callable[[str], None] | None) -> int:
 
 
 @contextlib.contextmanager
-def locked(path: Path, label: str,
-           on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def locked(path: Path, label: str, on_wait: Callable[[str], None] | None = None,
+           shared: bool = False) -> Iterator[None]:
     """Hold the lock `path` for the block, waiting for the process that holds it; `label`
     is written into the file for processes that wait for us. `on_wait(who)` is called once,
-    before waiting, with what the holder wrote ("another process" if nothing)."""
+    before waiting, with what the holder wrote ("another process" if nothing). A `shared`
+    lock is held by any number of processes at once, and only keeps an exclusive one out."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _acquire(path, on_wait)
+    fd = _acquire(path, on_wait, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
     try:
-        os.ftruncate(fd, 0)
+        if not shared:
+            os.ftruncate(fd, 0)
         os.pwrite(fd, f"{label}\n".encode(), 0)
         yield
     finally:
@@ -78,6 +80,12 @@ def exclusive(path: Path, holder: str,
               ) -> contextlib.AbstractContextManager[None]:
     """`locked`, labelled with `holder` (who we are) and our pid."""
     return locked(path, f"{holder} (pid {os.getpid()})", on_wait)
+
+
+def shared(path: Path, holder: str, on_wait: Callable[[str], None] | None = None
+           ) -> contextlib.AbstractContextManager[None]:
+    """`locked` shared, labelled with `holder` and our pid."""
+    return locked(path, f"{holder} (pid {os.getpid()})", on_wait, shared=True)
 
 
 def held_by(path: Path) -> str | None:
