@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from pipeline import warm
 from pipeline.errors import PipelineError
 
 # command name -> (module defining `command`, one line for `pipeline --help`)
@@ -68,7 +69,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the group, turning PipelineError into one line on stderr."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    if warm.wanted(args) and (code := warm.run(args)) is not None:
+        warm.finish(code)
+    debug = "--debug" in args
     try:
         code = cli.main(args=argv, standalone_mode=False)
     except PipelineError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -9,6 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# Every `pipeline` a test starts, through make or not, runs in a process of its own; the
+# warm process (pipeline/warm.py) has tests of its own, which start and stop theirs.
+os.environ["PIPELINE_WARM"] = "0"
 SAMPLE_SLUG = "2023-01-06-ai-improving-itself"
 SEED = REPO / "tests" / "data" / "seed_000_ai_improving_itself.txt"
 

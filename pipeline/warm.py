@@ -1,0 +1,290 @@
+"""A warm process for the stages: `pipeline <stage>` run by make forks it instead of
+starting Python and importing the pipeline again (a third of a second or more a stage,
+most of what `script` and `review` take after an edit).
+
+With PIPELINE_WARM=1 (the Makefile's default), a stage command first looks for a warm
+process of this very code (the socket is named by a hash of the interpreter and of every
+module's size and time), hands it its arguments, working folder, environment, umask and
+its own stdin, stdout and stderr, and waits: the warm process forks, the fork runs the
+command as the process would have, and its exit status comes back as the command's.
+Ctrl-C, SIGTERM and SIGHUP are passed on to the fork; a client that dies takes its fork
+with it. When there is none, the command runs in its own process as ever and starts one
+in the background, which imports the stages, listens, and exits after IDLE seconds
+without work. Nothing is kept in the warm process between commands: each fork starts
+from the same imported modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+ENV = "PIPELINE_WARM"
+DIR_ENV = "PIPELINE_WARM_DIR"  # where the sockets are (tests); a folder under /tmp if unset
+FORK_ENV = "PIPELINE_WARM_FORK"  # set in a fork running a command: it never asks again
+STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
+PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
+IDLE = 900  # seconds without a command before the warm process exits
+IDLE_ENV = "PIPELINE_WARM_IDLE"  # another number of seconds for that
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PACKAGE = Path(__file__).resolve().parent
+
+
+def code_hash() -> str:
+    """A hash of the interpreter and of each module's path, size and time: another
+    checkout, an edit or an upgrade names another warm process."""
+    digest = hashlib.sha256(f"{sys.executable}|{sys.version}".encode())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def socket_path() -> Path:
+    base = os.environ.get(DIR_ENV) or Path(tempfile.gettempdir()) / f"pipeline-warm-{os.getuid()}"
+    return Path(base) / f"{code_hash()}.sock"
+
+
+# -- the client -----------------------------------------------------------------------------
+
+def wanted(argv: list[str]) -> bool:
+    """Whether this command should go to a warm process: a stage, with PIPELINE_WARM=1,
+    not already run by one."""
+    return (os.environ.get(ENV) == "1" and not os.environ.get(FORK_ENV) and bool(argv)
+            and argv[0] in STAGES)
+
+
+def run(argv: list[str]) -> int | None:
+    """Run `pipeline <argv>` in a fork of the warm process; its exit status (negative: the
+    signal that ended it), or None when there is no warm process (one is started)."""
+    path = socket_path()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(str(path))
+    except OSError:
+        conn.close()
+        start(path)
+        return None
+    with conn:
+        return _talk(conn, argv)
+
+
+def _talk(conn: socket.socket, argv: list[str]) -> int | None:
+    umask = os.umask(0)
+    os.umask(umask)
+    request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
+                          "umask": umask}).encode()
+    socket.send_fds(conn, [len(request).to_bytes(8, "big") + request], [0, 1, 2])
+    replies = conn.makefile("r", encoding="utf-8")
+    started = replies.readline()
+    if not started.strip():
+        return None  # it went before it began: nothing ran
+    pid = int(started)
+    passed = {sig: signal.signal(sig, lambda s, _f: _forward(pid, s)) for sig in FORWARDED
+              if signal.getsignal(sig) is not signal.SIG_IGN}
+    try:
+        status = replies.readline()
+    finally:
+        for sig, before in passed.items():
+            signal.signal(sig, before)
+    if not status.strip():
+        print("error: the warm process went away while it ran the command", file=sys.stderr)
+        return 1
+    return int(status)
+
+
+def _forward(pid: int, sig: int) -> None:
+    """To the fork and what it started (its process group), as a terminal would."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def start(path: Path) -> None:
+    """Start a warm process for `path` in the background, in a session of its own, with
+    nothing of ours open."""
+    with contextlib.suppress(OSError):
+        subprocess.Popen([sys.executable, "-m", "pipeline.warm", str(path)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+
+
+def finish(code: int) -> None:
+    """Leave as the fork left: by its exit status, or by the signal that ended it."""
+    if code < 0:
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
+
+
+# -- the warm process -----------------------------------------------------------------------
+
+def serve(path: Path) -> None:
+    """Import the stages, then serve commands on `path` until IDLE seconds pass without
+    one; a second warm process for the same path leaves at once."""
+    for module in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _bound(path) as listener:
+        if listener is None:
+            return
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the handlers
+        listener.settimeout(float(os.environ.get(IDLE_ENV) or IDLE))
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                return
+            if os.fork() == 0:
+                listener.close()
+                _handle(conn)
+            conn.close()
+
+
+@contextlib.contextmanager
+def _bound(path: Path) -> Iterator[socket.socket | None]:
+    """A listening socket at `path`, unless a live warm process has it."""
+    with open(path.with_suffix(".lock"), "a+") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+            probe.close()
+            yield None
+            return
+        except OSError:
+            probe.close()
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen(16)
+        guard.truncate(0)
+        guard.write(f"{os.getpid()}\n")  # who serves the socket, for whoever must stop it
+        guard.flush()
+        fcntl.flock(guard, fcntl.LOCK_UN)
+    mine = os.stat(path).st_ino
+    try:
+        yield listener
+    finally:
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(path).st_ino == mine:
+                path.unlink()
+
+
+def _handle(conn: socket.socket) -> None:
+    """In a fork of the warm process: run one command in a fork of this one, pass its pid
+    and then its exit status to the client; kill it if the client goes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    conn.setblocking(True)
+    code = 1
+    try:
+        request, fds = _receive(conn)
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            _command(request, fds)
+        for fd in fds:
+            os.close(fd)
+        conn.sendall(f"{pid}\n".encode())
+        status = _watch(conn, pid)
+        conn.sendall(f"{status}\n".encode())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
+    head, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+    size = int.from_bytes(head[:8], "big")
+    body = head[8:]
+    while len(body) < size:
+        more = conn.recv(size - len(body))
+        if not more:
+            raise ConnectionError("the client went before it said what to run")
+        body += more
+    return json.loads(body), fds
+
+
+def _watch(conn: socket.socket, pid: int) -> int:
+    """The fork's exit status (negative: its signal), waiting for it; if the client hangs
+    up first, the fork is killed."""
+    ended = os.pidfd_open(pid)
+    try:
+        while True:
+            readable, _, _ = select.select([conn, ended], [], [])
+            if ended in readable:
+                return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            if not conn.recv(1, socket.MSG_PEEK):
+                _forward(pid, signal.SIGKILL)
+                return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    finally:
+        os.close(ended)
+
+
+def _command(request: dict, fds: list[int]) -> None:
+    """In the fork that runs the command: become the client's process, then run it."""
+    code = 1
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ[FORK_ENV] = "1"
+        os.umask(request["umask"])
+        for sig in FORWARDED:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setpgid(0, 0)
+        sys.stdout.reconfigure(line_buffering=os.isatty(1))
+        sys.argv = ["pipeline", *request["argv"]]
+        code = _main(request["argv"])
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _main(argv: list[str]) -> int:
+    """`pipeline <argv>` as its own process would end it: its exit status, a traceback for
+    an error nothing caught, and Ctrl-C as the signal."""
+    from pipeline.cli import main
+
+    try:
+        main(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    except BaseException:  # noqa: BLE001 - reported as Python reports it, then exit 1
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    from pipeline import warm  # this file's module by its name, not as __main__
+
+    warm.serve(Path(sys.argv[1]))

@@ -1,0 +1,117 @@
+"""The warm process (pipeline/warm.py): a stage command hands itself to a fork of it and
+ends as the fork ends, output, files, exit status and signals included. Real `pipeline`
+processes, a warm process of their own in a temporary folder, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline import warm
+from pipeline.formats import Slides
+from pipeline.stages import BUILD_LOCK
+from pipeline.util import lock
+from tests.slide_fixtures import REPO, make_episode
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    folder = tmp_path / "warm"
+    yield dict(os.environ, PIPELINE_ROOT=str(REPO), PIPELINE_CACHE_DIR=str(tmp_path / "cache"),
+               PIPELINE_WARM="1", PIPELINE_WARM_DIR=str(folder), PIPELINE_WARM_IDLE="120")
+    for guard in folder.glob("*.lock"):  # stop the warm process
+        if pid := guard.read_text().strip():
+            with pytest.raises(ProcessLookupError):
+                for _ in range(50):
+                    os.kill(int(pid), signal.SIGTERM)
+                    time.sleep(0.1)
+
+
+def stage(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def warmed(env: dict[str, str], episode: Path) -> str:
+    """Run slides once, which starts the warm process, and wait until it listens."""
+    first = stage(env, "slides", str(episode))
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert ran_in(episode) == first.pid  # no warm process yet: it ran in its own
+    sockets = Path(env["PIPELINE_WARM_DIR"])
+    for _ in range(600):
+        if any(sockets.glob("*.sock")):
+            return out
+        time.sleep(0.1)
+    raise AssertionError("no warm process started")
+
+
+def ran_in(episode: Path) -> int:
+    """The pid of the process that ran slides last: its build lock says."""
+    label = (episode / "build" / ".build-slides.lock").read_text()
+    return int(label.split("(pid ")[1].split(")")[0])
+
+
+def test_a_stage_runs_in_a_fork_of_the_warm_process_as_it_would_alone(tmp_path, env):
+    episode = make_episode(tmp_path)
+    cold = warmed(env, episode)
+    made = Slides.read(episode / "build")
+    again = stage(env, "slides", str(episode))
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert ran_in(episode) != again.pid  # a fork of the warm process ran it
+    assert out == cold and Slides.read(episode / "build") == made
+
+
+def test_an_error_comes_back_as_one_line_and_the_exit_status(tmp_path, env):
+    warmed(env, make_episode(tmp_path))
+    failed = stage(env, "slides", str(tmp_path / "episodes" / "2023-01-01-nowhere"))
+    out, err = failed.communicate(timeout=300)
+    assert failed.returncode == 1 and out == ""
+    assert err.startswith("error: ") and "no such episode folder" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_sigterm_stops_the_fork_and_the_command_ends_by_it(tmp_path, env):
+    episode = make_episode(tmp_path)
+    warmed(env, episode)
+    (episode / "build" / "slides.json").unlink()
+    with lock.exclusive(episode / "build" / BUILD_LOCK, "the test"):
+        waiting = stage(env, "slides", str(episode))
+        assert "slides: waiting for the test" in waiting.stderr.readline()
+        waiting.send_signal(signal.SIGTERM)
+        waiting.communicate(timeout=60)
+        assert waiting.returncode == -signal.SIGTERM
+    for _ in range(20):  # had the fork lived on, it would now draw the slides
+        assert not (episode / "build" / "slides.json").exists()
+        time.sleep(0.1)
+
+
+def test_another_code_names_another_warm_process(tmp_path, monkeypatch):
+    package = tmp_path / "pipeline"
+    package.mkdir()
+    (package / "stage.py").write_text("X = 1\n")
+    monkeypatch.setattr(warm, "PACKAGE", package)
+    before = warm.code_hash()
+    os.utime(package / "stage.py", ns=(1, 1))
+    assert warm.code_hash() != before
+
+
+def test_only_stages_go_warm_and_never_from_a_fork(monkeypatch):
+    monkeypatch.setenv("PIPELINE_WARM", "1")
+    monkeypatch.delenv(warm.FORK_ENV, raising=False)
+    assert warm.wanted(["master", "episodes/x"]) and not warm.wanted(["upload", "x"])
+    monkeypatch.setenv(warm.FORK_ENV, "1")
+    assert not warm.wanted(["master", "episodes/x"])
+    monkeypatch.setenv("PIPELINE_WARM", "0")
+    monkeypatch.delenv(warm.FORK_ENV)
+    assert not warm.wanted(["master", "episodes/x"])
