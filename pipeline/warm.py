@@ -1,6 +1,6 @@
-"""A warm process for the stages: `pipeline <stage>` run by make forks it instead of
-starting Python and importing the pipeline again (a third of a second or more a stage,
-most of what `script` and `review` take after an edit).
+"""A warm process for the stages: a stage command that the Makefile runs forks it instead
+of starting Python and importing its modules again (a third of a second or more a stage,
+most of what the script and review stages take after an edit).
 
 With PIPELINE_WARM=1 (the Makefile's default), a stage command first looks for a warm
 process of this very code (the socket is named by a hash of the interpreter and of every
@@ -29,12 +29,13 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ENV = "PIPELINE_WARM"
 DIR_ENV = "PIPELINE_WARM_DIR"  # where the sockets are (tests); a folder under /tmp if unset
 FORK_ENV = "PIPELINE_WARM_FORK"  # set in a fork running a command: it never asks again
+SERVE = "--serve-warm"  # `python -m pipeline --serve-warm <socket>` is the warm process
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
 PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
 IDLE = 900  # seconds without a command before the warm process exits
@@ -117,9 +118,9 @@ def _forward(pid: int, sig: int) -> None:
 
 def start(path: Path) -> None:
     """Start a warm process for `path` in the background, in a session of its own, with
-    nothing of ours open."""
+    nothing of ours open (pipeline/__main__.py runs `serve`)."""
     with contextlib.suppress(OSError):
-        subprocess.Popen([sys.executable, "-m", "pipeline.warm", str(path)],
+        subprocess.Popen([sys.executable, "-m", "pipeline", SERVE, str(path)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
 
@@ -135,9 +136,10 @@ def finish(code: int) -> None:
 
 # -- the warm process -----------------------------------------------------------------------
 
-def serve(path: Path) -> None:
-    """Import the stages, then serve commands on `path` until IDLE seconds pass without
-    one; a second warm process for the same path leaves at once."""
+def serve(path: Path, main: Callable[[list[str]], None]) -> None:
+    """Import the stages, then serve commands on `path`, each run by `main(argv)` in a
+    fork, until IDLE seconds pass without one; a second warm process for the same path
+    leaves at once."""
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
@@ -154,7 +156,7 @@ def serve(path: Path) -> None:
                 return
             if os.fork() == 0:
                 listener.close()
-                _handle(conn)
+                _handle(conn, main)
             conn.close()
 
 
@@ -190,7 +192,7 @@ def _bound(path: Path) -> Iterator[socket.socket | None]:
                 path.unlink()
 
 
-def _handle(conn: socket.socket) -> None:
+def _handle(conn: socket.socket, main: Callable[[list[str]], None]) -> None:
     """In a fork of the warm process: run one command in a fork of this one, pass its pid
     and then its exit status to the client; kill it if the client goes."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -201,7 +203,7 @@ def _handle(conn: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             conn.close()
-            _command(request, fds)
+            _command(request, fds, main)
         for fd in fds:
             os.close(fd)
         conn.sendall(f"{pid}\n".encode())
@@ -240,7 +242,7 @@ def _watch(conn: socket.socket, pid: int) -> int:
         os.close(ended)
 
 
-def _command(request: dict, fds: list[int]) -> None:
+def _command(request: dict, fds: list[int], main: Callable[[list[str]], None]) -> None:
     """In the fork that runs the command: become the client's process, then run it."""
     code = 1
     try:
@@ -258,7 +260,7 @@ def _command(request: dict, fds: list[int]) -> None:
         os.setpgid(0, 0)
         sys.stdout.reconfigure(line_buffering=os.isatty(1))
         sys.argv = ["pipeline", *request["argv"]]
-        code = _main(request["argv"])
+        code = _main(main, request["argv"])
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
@@ -266,11 +268,9 @@ def _command(request: dict, fds: list[int]) -> None:
         os._exit(code)
 
 
-def _main(argv: list[str]) -> int:
-    """`pipeline <argv>` as its own process would end it: its exit status, a traceback for
+def _main(main: Callable[[list[str]], None], argv: list[str]) -> int:
+    """`main(argv)` ended as its own process would end: its exit status, a traceback for
     an error nothing caught, and Ctrl-C as the signal."""
-    from pipeline.cli import main
-
     try:
         main(argv)
     except SystemExit as stop:
@@ -282,9 +282,3 @@ def _main(argv: list[str]) -> int:
         traceback.print_exc()
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    from pipeline import warm  # this file's module by its name, not as __main__
-
-    warm.serve(Path(sys.argv[1]))

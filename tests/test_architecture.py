@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("pipeline.config", "pipeline.markdown", "pipeline.episode", "pipeline.formats")),
     ("libraries", ("pipeline.speech", "pipeline.media", "pipeline.publish")),
     ("commands", ("pipeline.stages", "pipeline.tools")),
-    ("cli", ("pipeline.cli", "pipeline.__main__")),
+    ("cli", ("pipeline.cli", "pipeline.__main__", "pipeline.warm")),
 ]
 RANK = {name: n for n, (name, _) in enumerate(LAYERS)}
 COMMAND_MODULES = {module for module, _ in COMMANDS.values()}
