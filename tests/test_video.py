@@ -71,6 +71,10 @@ def test_gop_args() -> None:
 def test_loop_and_mux_args() -> None:
     assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
         *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
+    reserved = video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
+                              Path("v.mp4"), "eng", 70000)
+    assert reserved[reserved.index("-movflags") + 1] == "+negative_cts_offsets"
+    assert reserved[reserved.index("-moov_size") + 1] == "70000"
     assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                           Path("v.mp4"), "eng") == [
         *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
@@ -413,10 +417,23 @@ def test_audio_lines_up_with_the_slides_without_edit_lists(built) -> None:
 
 
 @pytest.mark.slow
+def test_a_moov_too_big_for_its_room_is_moved_first_afterwards(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(video, "MOOV_BASE", 64)
+    monkeypatch.setattr(video, "MOOV_PER_SAMPLE", 0)
+    made = build(tmp_path)[0] / "video.mp4"
+    top = [kind for kind, _, _ in boxes(made.read_bytes())]
+    assert top == ["ftyp", "moov", "free", "mdat"] and video.top_boxes_whole(made)
+    streams = probe(made, "-show_streams")["streams"]
+    assert abs(float(streams[0]["duration"]) - DURATION) <= 1 / FPS
+
+
+@pytest.mark.slow
 def test_moov_first_and_no_edit_lists(built) -> None:
     data = (built[0] / "video.mp4").read_bytes()
     top = [kind for kind, _, _ in boxes(data)]
-    assert top.index("moov") < top.index("mdat")
+    assert top.index("moov") < top.index("free") < top.index("mdat")
+    free = next(n for kind, _, n in boxes(data) if kind == "free")
+    assert free > 1000  # the moov was written in the room kept for it
     tree = box_tree(data)
     assert tree.count("trak") == 4  # video, audio, captions and the chapters' text track
     assert "edts" not in tree and "elst" not in tree

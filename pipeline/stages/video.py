@@ -16,10 +16,12 @@ sections, written in time order.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import VideoSettings
 from pipeline.episode import Episode
 from pipeline.formats import Script, SlideEntry, Slides, Timeline, require
+from pipeline.media import aac
 from pipeline.media.ffmpeg import compile_argv, ffmetadata, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
 from pipeline.media.pieces import Count, Piece, Pieces
@@ -150,13 +153,15 @@ def _with_chapters(streams: list[Any], chapters: Path) -> tuple[list[Any], dict[
 
 
 def mux_args(concat: Path, audio: Path, captions: Path, chapters: Path, out: Path,
-             language: str) -> list[str]:
+             language: str, reserve: int | None = None) -> list[str]:
     """Join the slides and the audio by stream copy, add the captions as a mov_text track
-    and the chapters."""
+    and the chapters; the moov written first into `reserve` bytes kept for it, or moved
+    there afterwards when None (a second pass over the whole file)."""
     slides, sound = _slides_and_audio(concat, audio)
     text = ffmpeg.input(str(captions))["s:0"]
     streams, mapping = _with_chapters([slides, sound, text], chapters)
-    mp4 = ffmpeg.output(*streams, str(out), **MP4_FLAGS, **mapping,
+    flags = MP4_FLAGS if reserve is None else {**RESERVED_FLAGS, "moov_size": reserve}
+    mp4 = ffmpeg.output(*streams, str(out), **flags, **mapping,
                         **{"c:v": "copy", "c:a": "copy", "c:s": "mov_text"},
                         **_tagged(language, "v:0", "a:0", "s:0"))
     return _written(mp4, *PROGRESS)
@@ -164,6 +169,16 @@ def mux_args(concat: Path, audio: Path, captions: Path, chapters: Path, out: Pat
 
 # moov first; no edit lists: the B-frame delay is carried by negative composition offsets
 MP4_FLAGS = {"movflags": "+faststart+negative_cts_offsets", "use_editlist": 0}
+RESERVED_FLAGS = {"movflags": "+negative_cts_offsets", "use_editlist": 0}
+MOOV_BASE, MOOV_PER_SAMPLE = 65536, 24  # bytes: about twice what the moov takes
+
+
+def moov_reserve(frames: int, duration: float, captions: Path) -> int:
+    """Bytes to keep for the moov ahead of the media: its tables grow with the samples of
+    each track (the frames, the AAC frames, two a cue)."""
+    sound = math.ceil(duration * aac.RATE / aac.FRAME) + 2
+    cues = captions.read_text(encoding="utf-8").count("-->")
+    return MOOV_BASE + MOOV_PER_SAMPLE * (frames + sound + 2 * cues)
 
 
 def burn_args(concat: Path, audio: Path, captions_name: str, fonts_dir: str, chapters: Path,
@@ -303,19 +318,58 @@ def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
         work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
                                              for s in inputs.timeline.sections]),
                                  encoding="utf-8")
-        run_ffmpeg(final_args(episode, inputs, work, target, enc), "joining the video failed",
-                   on_seconds=lambda s: progress.update("mux", s / duration), cwd=work.folder)
+        mux(final_args(episode, inputs, work, target, enc), target,
+            lambda s: progress.update("mux", s / duration), work.folder)
         progress.update("mux", 1.0)
     cache.prune()
     return work
+
+
+def mux(argv: list[str], target: Path, on_seconds: Callable[[float], None],
+        folder: Path) -> None:
+    """Run the final mux; should the moov outgrow the room kept for it (ffmpeg says so
+    and still exits 0, its file broken), again with the moov moved to the front
+    afterwards."""
+    done = run_ffmpeg(argv, "joining the video failed", on_seconds=on_seconds, cwd=folder)
+    if "-moov_size" not in argv or (
+            "reserved_moov_size" not in done.stderr and top_boxes_whole(target)):
+        return
+    at = argv.index("-moov_size")
+    again = [*argv[:at], *argv[at + 2 :]]
+    again[again.index("-movflags") + 1] = MP4_FLAGS["movflags"]
+    run_ffmpeg(again, "joining the video failed", on_seconds=on_seconds, cwd=folder)
+
+
+def top_boxes_whole(path: Path) -> bool:
+    """Whether the file's top-level MP4 boxes are known kinds that end where it ends, with
+    the moov before the mdat."""
+    kinds, at, size = [], 0, path.stat().st_size
+    with path.open("rb") as f:
+        while at < size:
+            f.seek(at)
+            head = f.read(16)
+            length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if length == 1:
+                length = int.from_bytes(head[8:16], "big")
+            if length < 8 or kind not in TOP_BOXES:
+                return False
+            kinds.append(kind)
+            at += length
+    return at == size and b"moov" in kinds and b"mdat" in kinds and (
+        kinds.index(b"moov") < kinds.index(b"mdat"))
+
+
+TOP_BOXES = {b"ftyp", b"moov", b"free", b"mdat", b"skip", b"wide", b"uuid", b"meta"}
 
 
 def final_args(episode: Episode, inputs: Inputs, work: Work, target: Path,
                enc: Encoding) -> list[str]:
     language = language3(episode.settings.show.language)
     if not episode.settings.video.burn_captions:
+        frames = sum(c.frames for c in work.cuts)
         return mux_args(work.concat, inputs.audio, inputs.captions, work.chapters, target,
-                        language)
+                        language, moov_reserve(frames, inputs.timeline.duration,
+                                               inputs.captions))
     shutil.copy(inputs.captions, work.folder / "captions.vtt")
     fonts = episode.assets / Path(episode.settings.video.font).parent
     shutil.copytree(fonts, work.folder / "fonts")
