@@ -22,6 +22,7 @@ audio still lines up with the slides.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import ffmpeg
 import numpy as np
 
 from pipeline.media.ffmpeg import compile_argv, run
-from pipeline.media.pieces import Count, Pieces
+from pipeline.media.pieces import Count, Piece, Pieces
 
 RATE = 48000
 FRAME = 1024  # samples in one AAC frame
@@ -145,30 +146,32 @@ class Sound:
     bitrate: str
 
 
-def _write_pieces(sound: Sound, folder: Path) -> list[tuple[Path, Span]]:
+def _piece(sound: Sound, n: int, span: Span, folder: Path, cache: Pieces) -> Piece:
+    """One piece of the video's sound from the cache, or encoded now; its samples are
+    hashed in memory and written out only to be encoded."""
     total = len(sound.samples)
-    pieces = []
-    for n, span in enumerate(spans(cuts(sound.starts, sound.rate), sound.rate, total)):
-        first, last = source_range(span, sound.rate, total)
-        path = folder / f"aac-{n:03d}.f32"
-        np.ascontiguousarray(sound.samples[first:last], "<f4").tofile(path)
-        pieces.append((path, span))
-    return pieces
+    first, last = source_range(span, sound.rate, total)
+    data = np.ascontiguousarray(sound.samples[first:last], "<f4")
+    raw = folder / f"aac-{n:03d}.f32"
+    channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
+    argv_for = partial(encode_args, raw, sound.rate, channels, bitrate=sound.bitrate,
+                       first=n == 0)
+    entry = cache.entry(argv_for, [raw], ".m4a", {raw: hashlib.sha256(data).hexdigest()})
+    if entry.made:
+        data.tofile(raw)
+        with cache.making(entry.path) as tmp:
+            run(argv_for(tmp), "encoding the video's audio failed")
+    return entry
 
 
 def encode(sound: Sound, out: Path, cache: Pieces, folder: Path) -> Count:
     """`out` (an M4A) from the pieces, each from the cache where it can be; the piece
     files are written in `folder`."""
-    channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
-    pieces = _write_pieces(sound, folder)
+    found = spans(cuts(sound.starts, sound.rate), sound.rate, len(sound.samples))
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        jobs = [pool.submit(cache.get, partial(encode_args, raw, sound.rate, channels,
-                                               bitrate=sound.bitrate, first=n == 0),
-                            [raw], ".m4a", "encoding the video's audio failed")
-                for n, (raw, _) in enumerate(pieces)]
-        made = [job.result() for job in jobs]
+        made = list(pool.map(lambda job: _piece(sound, *job, folder, cache), enumerate(found)))
     listing = folder / "audio.ffconcat"
-    listing.write_text(concat_list([(str(p.path), span) for p, (_, span)
-                                    in zip(made, pieces, strict=True)]), encoding="utf-8")
+    listing.write_text(concat_list([(str(p.path), span) for p, span
+                                    in zip(made, found, strict=True)]), encoding="utf-8")
     run(join_args(listing, out), "joining the video's audio failed", out)
     return Count(sum(p.made for p in made), len(made))

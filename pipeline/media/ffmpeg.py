@@ -9,8 +9,11 @@ the end of ffmpeg's stderr; a missing ffmpeg or ffprobe is named with the one IN
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,7 +26,9 @@ from typing import IO, Any
 import ffmpeg
 from ffmpeg.nodes import OutputStream
 
+from pipeline.config import cache_dir
 from pipeline.errors import PipelineError
+from pipeline.util.fsutil import write_text
 
 INSTALL = "install Debian's ffmpeg: `make setup` or `apt-get install ffmpeg`"
 BASE_ARGS = ("-nostdin", "-hide_banner")
@@ -149,9 +154,21 @@ def probe(path: Path | str, fix: str | None = None) -> dict[str, Any]:
 
 @functools.cache
 def version() -> str:
-    """What `ffmpeg -version` says: the build and its libraries' versions."""
-    return run(version_argv(), "ffmpeg cannot say its version", fix=INSTALL).stdout.decode(
+    """What `ffmpeg -version` says: the build and its libraries' versions; kept in the cache
+    by the binary's path, size and time, as starting ffmpeg to ask took a quarter second."""
+    found = shutil.which("ffmpeg")
+    kept = None
+    if found:
+        stat = os.stat(found)
+        key = hashlib.sha256(f"{found}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+        kept = cache_dir() / "ffmpeg" / f"version-{key[:32]}.txt"
+        with contextlib.suppress(OSError):
+            return kept.read_text(encoding="utf-8")
+    said = run(version_argv(), "ffmpeg cannot say its version", fix=INSTALL).stdout.decode(
         "utf-8", "replace")
+    if kept is not None:
+        write_text(kept, said)
+    return said
 
 
 def encoders() -> set[str]:

@@ -21,6 +21,7 @@ the frames and the CRCs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -194,13 +195,23 @@ def kept(encoded: bytes, span: Span) -> tuple[list[bytes], bytes]:
 
 # -- encoding -------------------------------------------------------------------------------
 
-def piece_files(samples: np.ndarray, rate: int, folder: Path) -> list[tuple[Path, Span]]:
-    """Each piece's samples as raw float32 in `folder`."""
+@dataclass(frozen=True)
+class Raw:
+    """A piece's samples, the file they go to when the piece is encoded, and their sha256."""
+
+    path: Path
+    span: Span
+    data: np.ndarray  # float32, little-endian
+    digest: str
+
+
+def piece_samples(samples: np.ndarray, rate: int, folder: Path) -> list[Raw]:
+    """Each piece's samples, to be written as raw float32 in `folder` if it is encoded."""
     out = []
     for n, span in enumerate(spans(cuts(samples, rate), rate, len(samples))):
-        path = folder / f"mp3-{n:03d}.f32"
-        np.ascontiguousarray(samples[span.start : span.stop], "<f4").tofile(path)
-        out.append((path, span))
+        data = np.ascontiguousarray(samples[span.start : span.stop], "<f4")
+        out.append(Raw(folder / f"mp3-{n:03d}.f32", span, data,
+                       hashlib.sha256(data).hexdigest()))
     return out
 
 
@@ -250,21 +261,23 @@ def encode(samples: np.ndarray, audio: AudioSettings, out: Path, cache: Pieces,
            folder: Path) -> Made:
     """`out` from the mastered `samples` (mono float32 at audio.sample_rate), in pieces,
     each from the cache where it can be."""
-    pieces = piece_files(samples, audio.sample_rate, folder)
-    entries = [cache.entry(partial(encode_argv, raw, audio=audio), [raw], ".mp3")
-               for raw, _ in pieces]
-    _make([(raw, e.path) for (raw, _), e in zip(pieces, entries, strict=True) if e.made],
-          cache, audio)
+    pieces = piece_samples(samples, audio.sample_rate, folder)
+    entries = [cache.entry(partial(encode_argv, raw.path, audio=audio), [raw.path], ".mp3",
+                           {raw.path: raw.digest}) for raw in pieces]
+    missing = [(raw, e) for raw, e in zip(pieces, entries, strict=True) if e.made]
+    for raw, _ in missing:
+        raw.data.tofile(raw.path)
+    _make([(raw.path, e.path) for raw, e in missing], cache, audio)
     audio_frames, info = [], b""
-    for entry, (_, span) in zip(entries, pieces, strict=True):
-        own, info = kept(entry.path.read_bytes(), span)
+    for entry, raw in zip(entries, pieces, strict=True):
+        own, info = kept(entry.path.read_bytes(), raw.span)
         audio_frames += own
     body = b"".join(audio_frames)
     joined = folder / "joined.mp3"
     head = info_for(info, len(audio_frames), len(info) + len(body))
     joined.write_bytes(head + body)
     run(join_argv(joined, out), "joining the MP3's pieces failed", out)
-    return Made([(e.path, span) for e, (_, span) in zip(entries, pieces, strict=True)],
+    return Made([(e.path, raw.span) for e, raw in zip(entries, pieces, strict=True)],
                 Count(sum(e.made for e in entries), len(entries)), len(samples))
 
 

@@ -6,11 +6,13 @@ and `master` (for the mix) read."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.config import AudioSettings
+from pipeline.config import AudioSettings, cache_dir
+from pipeline.util.fsutil import atomic_path
 
 LEAD_IN = 4.0  # seconds of music alone before the first word
 FADE_UNDER = 3.0  # the intro fades to nothing under the first words over this long
@@ -23,6 +25,7 @@ BARE_TAIL = 1.0
 # A I-vi-IV-V progression in D major (MIDI note numbers), one chord a bar.
 CHORDS = ((50, 57, 62, 66), (47, 54, 59, 62), (43, 50, 55, 59), (45, 52, 57, 61))
 BPM = 96
+VERSION = "1"  # part of the generated music's name in the cache: bump when it changes
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,20 @@ def _bar(chord: tuple[int, ...], rate: int, rng: np.random.Generator) -> np.ndar
 
 
 def music(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
-    """`seconds` of original music at `rate`, float32, peak 0.5, with short edge fades."""
-    rng = np.random.default_rng(seed)
+    """`seconds` of original music at `rate`, float32, peak 0.5, with short edge fades;
+    kept in the cache, as writing it out took a twentieth of master's time after an edit."""
     n = int(round(seconds * rate))
+    kept = cache_dir() / "music" / f"v{VERSION}-{rate}-{seed}-{n}.npy"
+    with contextlib.suppress(OSError, ValueError):
+        return np.load(kept, allow_pickle=False)
+    out = _composed(n, rate, seed)
+    with atomic_path(kept, suffix=".npy") as tmp:
+        np.save(tmp, out)
+    return out
+
+
+def _composed(n: int, rate: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
     bars = []
     while sum(len(b) for b in bars) < n:
         bars.append(_bar(CHORDS[len(bars) % len(CHORDS)], rate, rng))

@@ -49,18 +49,21 @@ class Pieces:
         self._used: set[Path] = set()
         self._lock = threading.Lock()
 
-    def key(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path]) -> str:
-        """sha256 of the argv with `inputs` as their contents' hashes, and ffmpeg's version."""
-        digests = {str(p): f"sha256:{sha256_file(p)}" for p in inputs}
+    def key(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path],
+            known: dict[Path, str] | None = None) -> str:
+        """sha256 of the argv with `inputs` as their contents' hashes (from `known`, the
+        sha256 of bytes not written yet, where it has them), and ffmpeg's version."""
+        known = known or {}
+        digests = {str(p): f"sha256:{known.get(p) or sha256_file(p)}" for p in inputs}
         argv = [digests.get(arg, arg) for arg in argv_for(Path(OUT))]
         blob = json.dumps({"argv": argv, "ffmpeg": version()})
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def entry(self, argv_for: Callable[[Path], list[str]], inputs: Sequence[Path],
-              suffix: str) -> Piece:
+              suffix: str, known: dict[Path, str] | None = None) -> Piece:
         """Where the file `argv_for(path)` writes from `inputs` is kept, and whether it is
         yet to be made; the entry counts as used by this build."""
-        path = self.root / f"{self.key(argv_for, inputs)}{suffix}"
+        path = self.root / f"{self.key(argv_for, inputs, known)}{suffix}"
         with self._lock:
             self._used.add(path)
         return Piece(path, made=not path.is_file())
