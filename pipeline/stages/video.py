@@ -229,16 +229,15 @@ def _gop(cut: Cut, frames: int, enc: Encoding, cache: Pieces) -> Piece:
                      f"encoding slide {cut.image.name} failed")
 
 
-def encode_cut(cut: Cut, n: int, work: Path, enc: Encoding, cache: Pieces) -> Encoded:
+def encode_cut(cut: Cut, enc: Encoding, cache: Pieces) -> Encoded:
     """One slide: its whole GOPs (one GOP, looped) and its shorter last GOP."""
     entries, pieces = [], []
     if cut.loops:
         gop = _gop(cut, cut.gop, enc, cache)
         path = gop.path
-        if cut.loops > 1:
-            path = work / f"{n:03d}-loop.mp4"
-            run_ffmpeg(loop_args(gop.path, cut.loops, path),
-                       f"repeating slide {cut.image.name} failed")
+        if cut.loops > 1:  # kept too: 137 MB for the sample, written again after each edit
+            path = cache.get(lambda out: loop_args(gop.path, cut.loops, out), [gop.path],
+                             ".mp4", f"repeating slide {cut.image.name} failed").path
         entries.append((str(path), cut.loops * cut.gop / cut.fps))
         pieces.append(gop)
     if cut.tail:
@@ -295,8 +294,7 @@ def encode_slides(cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
     """The slides' GOPs, in parallel, each from the cache where it can be, and the list that
     joins them written into `folder`."""
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        jobs = [pool.submit(encode_cut, cut, n, folder, enc, cache)
-                for n, cut in enumerate(cuts)]
+        jobs = [pool.submit(encode_cut, cut, enc, cache) for cut in cuts]
         slides: list[Encoded] = _collect(jobs, progress, "slides")
     work = Work(folder, cuts,
                 Count(sum(s.gops.made for s in slides), sum(s.gops.total for s in slides)))
