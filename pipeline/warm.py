@@ -38,6 +38,7 @@ FORK_ENV = "PIPELINE_WARM_FORK"  # set in a fork running a command: it never ask
 SERVE = "--serve-warm"  # `python -m pipeline --serve-warm <socket>` is the warm process
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
 PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
+WARM_UPS = ("pipeline.speech.voices.hibari",)  # modules whose warm() loads more, fork-safe
 IDLE = 900  # seconds without a command before the warm process exits
 IDLE_ENV = "PIPELINE_WARM_IDLE"  # another number of seconds for that
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -143,6 +144,9 @@ def serve(path: Path, main: Callable[[list[str]], None]) -> None:
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    for module in WARM_UPS:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module).warm()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with _bound(path) as listener:
         if listener is None:

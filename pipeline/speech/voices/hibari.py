@@ -9,6 +9,27 @@ from pipeline.errors import PipelineError
 from pipeline.speech.voices import missing_engine
 
 INSTALL = "pip install hibari-tts"
+_G2P: dict[bool, object] = {}  # hibari's spelling-to-sound, British or not: 0.3 s to load
+
+
+def g2p(british: bool) -> object:
+    """hibari's G2P for British voices or the others, loaded once a process."""
+    if british not in _G2P:
+        from hibari.g2p import G2P
+
+        _G2P[british] = G2P(british=british)
+    return _G2P[british]
+
+
+def warm() -> None:
+    """What the warm process (pipeline/warm.py) loads for its forks: both G2Ps, plain
+    Python data. Not the ONNX session: its threads would not survive a fork."""
+    try:
+        import hibari  # noqa: F401 - the import is the work
+    except ImportError:
+        return
+    for british in (False, True):
+        g2p(british)
 
 
 def installed_voices() -> list[str]:
@@ -49,7 +70,9 @@ class HibariVoice:
     def synthesize(self, text: str, settings: VoiceSettings) -> np.ndarray:
         if self._tts is None:
             from hibari import Hibari
+            from hibari.voices import VOICES
 
-            self._tts = Hibari(voice=self.name, threads=1)
+            self._tts = Hibari(voice=self.name, threads=1,
+                               g2p=g2p(bool(VOICES[self.name].get("british"))))
         audio = self._tts(text, speed=settings.speed, seed=settings.seed)
         return np.asarray(audio, dtype=np.float32)
