@@ -9,9 +9,9 @@ its own stdin, stdout and stderr, and waits: the warm process forks, the fork ru
 command as the process would have, and its exit status comes back as the command's.
 Ctrl-C, SIGTERM and SIGHUP are passed on to the fork; a client that dies takes its fork
 with it. When there is none, the command runs in its own process as ever and starts one
-in the background, which imports the stages, listens, and exits after IDLE seconds
-without work. Nothing is kept in the warm process between commands: each fork starts
-from the same imported modules.
+in the background, which imports the stages, listens, stops the warm processes of other
+code, and exits after IDLE seconds without work. Nothing is kept in the warm process
+between commands: each fork starts from the same imported modules.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def serve(path: Path, main: Callable[[list[str]], None]) -> None:
     with _bound(path) as listener:
         if listener is None:
             return
+        _stop_others(path)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the handlers
         listener.settimeout(float(os.environ.get(IDLE_ENV) or IDLE))
         while True:
@@ -194,6 +195,21 @@ def _bound(path: Path) -> Iterator[socket.socket | None]:
         with contextlib.suppress(FileNotFoundError):
             if os.stat(path).st_ino == mine:
                 path.unlink()
+
+
+def _stop_others(path: Path) -> None:
+    """Stop the warm processes of other code in the folder (an edit or an upgrade made
+    them stale): one warm process a user at a time. A pid is trusted only while its
+    process is still a warm process for that socket."""
+    for guard in path.parent.glob("*.lock"):
+        other = guard.with_suffix(".sock")
+        if other == path:
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(guard.read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if SERVE.encode() in cmdline and str(other).encode() in cmdline:
+                os.kill(pid, signal.SIGTERM)
 
 
 def _handle(conn: socket.socket, main: Callable[[list[str]], None]) -> None:

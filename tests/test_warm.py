@@ -96,6 +96,20 @@ def test_sigterm_stops_the_fork_and_the_command_ends_by_it(tmp_path, env):
         time.sleep(0.1)
 
 
+def test_a_new_warm_process_stops_those_of_other_code(tmp_path, env):
+    folder = Path(env["PIPELINE_WARM_DIR"])
+    folder.mkdir(parents=True)
+    other = subprocess.Popen([sys.executable, "-m", "pipeline", warm.SERVE,
+                              str(folder / "other.sock")], env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if (folder / "other.sock").exists():
+            break
+        time.sleep(0.1)
+    warmed(env, make_episode(tmp_path))
+    assert other.wait(timeout=60) == -signal.SIGTERM
+
+
 def test_another_code_names_another_warm_process(tmp_path, monkeypatch):
     package = tmp_path / "pipeline"
     package.mkdir()
