@@ -40,6 +40,7 @@ STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review"
 PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
 WARM_UPS = ("pipeline.speech.voices.hibari",)  # modules whose warm() loads more, fork-safe
 IDLE = 900  # seconds without a command before the warm process exits
+START_WAIT = 10.0  # seconds a command waits for the warm process to start it, then runs alone
 IDLE_ENV = "PIPELINE_WARM_IDLE"  # another number of seconds for that
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PACKAGE = Path(__file__).resolve().parent
@@ -73,6 +74,8 @@ def run(argv: list[str]) -> int | None:
     """Run `pipeline <argv>` in a fork of the warm process; its exit status (negative: the
     signal that ended it), or None when there is no warm process (one is started)."""
     path = socket_path()
+    if path.parent.exists() and not _ours(path.parent):
+        return None
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
@@ -84,16 +87,28 @@ def run(argv: list[str]) -> int | None:
         return _talk(conn, argv)
 
 
+def _ours(folder: Path) -> bool:
+    """Whether the sockets' folder is this user's alone: another's could run our commands
+    with our files."""
+    stat = folder.stat()
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o077
+
+
 def _talk(conn: socket.socket, argv: list[str]) -> int | None:
     umask = os.umask(0)
     os.umask(umask)
     request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
                           "umask": umask}).encode()
-    socket.send_fds(conn, [len(request).to_bytes(8, "big") + request], [0, 1, 2])
+    conn.settimeout(START_WAIT)
     replies = conn.makefile("r", encoding="utf-8")
-    started = replies.readline()
+    try:
+        socket.send_fds(conn, [len(request).to_bytes(8, "big") + request], [0, 1, 2])
+        started = replies.readline()
+    except OSError:  # a timeout too: hanging up kills a fork that began meanwhile
+        return None
     if not started.strip():
         return None  # it went before it began: nothing ran
+    conn.settimeout(None)
     pid = int(started)
     passed = {sig: signal.signal(sig, lambda s, _f: _forward(pid, s)) for sig in FORWARDED
               if signal.getsignal(sig) is not signal.SIG_IGN}
@@ -148,6 +163,8 @@ def serve(path: Path, main: Callable[[list[str]], None]) -> None:
         with contextlib.suppress(Exception):
             importlib.import_module(module).warm()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not _ours(path.parent):
+        return
     with _bound(path) as listener:
         if listener is None:
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,7 +99,7 @@ def test_sigterm_stops_the_fork_and_the_command_ends_by_it(tmp_path, env):
 
 def test_a_new_warm_process_stops_those_of_other_code(tmp_path, env):
     folder = Path(env["PIPELINE_WARM_DIR"])
-    folder.mkdir(parents=True)
+    folder.mkdir(mode=0o700, parents=True)
     other = subprocess.Popen([sys.executable, "-m", "pipeline", warm.SERVE,
                               str(folder / "other.sock")], env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -129,3 +130,24 @@ def test_only_stages_go_warm_and_never_from_a_fork(monkeypatch):
     monkeypatch.setenv("PIPELINE_WARM", "0")
     monkeypatch.delenv(warm.FORK_ENV)
     assert not warm.wanted(["master", "episodes/x"])
+
+
+def test_a_folder_others_can_write_is_not_used(tmp_path, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    monkeypatch.setenv("PIPELINE_WARM_DIR", str(folder))
+    assert warm.run(["slides", str(tmp_path)]) is None
+    assert not list(folder.iterdir())  # nothing started there either
+
+
+def test_a_warm_process_that_never_answers_is_left_for_a_process_of_its_own(
+        tmp_path, monkeypatch):
+    folder = tmp_path / "warm"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("PIPELINE_WARM_DIR", str(folder))
+    monkeypatch.setattr(warm, "START_WAIT", 0.3)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stuck:
+        stuck.bind(str(warm.socket_path()))
+        stuck.listen(1)  # takes the connection, never says a word
+        assert warm.run(["slides", str(tmp_path)]) is None
