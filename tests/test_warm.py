@@ -4,6 +4,7 @@ processes, a warm process of their own in a temporary folder, stopped at the end
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,17 +44,32 @@ def stage(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 
 def warmed(env: dict[str, str], episode: Path) -> str:
-    """Run slides once, which starts the warm process, and wait until it listens."""
+    """Run slides once in a process of its own (no warm process yet, and slides starts
+    none), then the stage that ends a build, which starts one; wait until it listens."""
     first = stage(env, "slides", str(episode))
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
-    assert ran_in(episode) == first.pid  # no warm process yet: it ran in its own
-    sockets = Path(env["PIPELINE_WARM_DIR"])
+    assert ran_in(episode) == first.pid
+    folder = Path(env["PIPELINE_WARM_DIR"])
+    assert not serving(folder / f"{warm.code_hash()}.sock")
+    last = stage(env, warm.STARTER, str(episode.parent / "2023-01-01-nowhere"))
+    assert last.wait(timeout=300) == 1  # no such episode: it fails, and starts one all the same
     for _ in range(600):
-        if any(sockets.glob("*.sock")):
+        if (folder / f"{warm.code_hash()}.sock").exists():
             return out
         time.sleep(0.1)
     raise AssertionError("no warm process started")
+
+
+def serving(sock: Path) -> list[int]:
+    """The warm processes for the socket `sock`, by their command lines."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if warm.SERVE.encode() in cmdline and str(sock).encode() in cmdline:
+                found.append(int(proc.name))
+    return found
 
 
 def ran_in(episode: Path) -> int:
