@@ -227,17 +227,29 @@ def _bound(path: Path) -> Iterator[socket.socket | None]:
 
 def _stop_others(path: Path) -> None:
     """Stop the warm processes of other code in the folder (an edit or an upgrade made
-    them stale): one warm process a user at a time. A pid is trusted only while its
-    process is still a warm process for that socket."""
+    them stale), and clear what dead ones left: one warm process a user at a time. A pid
+    is trusted only while its process is still a warm process for that socket."""
     for guard in path.parent.glob("*.lock"):
         other = guard.with_suffix(".sock")
         if other == path:
             continue
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(guard.read_text().split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if SERVE.encode() in cmdline and str(other).encode() in cmdline:
+        pid = _serving(guard, other)
+        if pid is None:
+            for stale in (other, guard):
+                stale.unlink(missing_ok=True)
+        else:
+            with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
+
+
+def _serving(guard: Path, sock: Path) -> int | None:
+    """The pid of the warm process for `sock` that its lock file names, if it still runs."""
+    try:
+        pid = int(guard.read_text().split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if SERVE.encode() in cmdline and str(sock).encode() in cmdline else None
 
 
 def _handle(conn: socket.socket, main: Callable[[list[str]], None]) -> None:

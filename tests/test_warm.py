@@ -123,8 +123,11 @@ def test_a_new_warm_process_stops_those_of_other_code(tmp_path, env):
         if (folder / "other.sock").exists():
             break
         time.sleep(0.1)
+    (folder / "dead.lock").write_text("")  # what a warm process killed while binding left
+    (folder / "dead.sock").write_text("")
     warmed(env, make_episode(tmp_path))
     assert other.wait(timeout=60) == -signal.SIGTERM
+    assert not (folder / "dead.lock").exists() and not (folder / "dead.sock").exists()
 
 
 def test_another_code_names_another_warm_process(tmp_path, monkeypatch):
