@@ -104,8 +104,9 @@ def _ours(folder: Path) -> bool:
 def _talk(conn: socket.socket, argv: list[str]) -> int | None:
     umask = os.umask(0)
     os.umask(umask)
+    ignored = [sig for sig in FORWARDED if signal.getsignal(sig) is signal.SIG_IGN]
     request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
-                          "umask": umask}).encode()
+                          "umask": umask, "ignored": ignored}).encode()
     conn.settimeout(START_WAIT)
     replies = conn.makefile("r", encoding="utf-8")
     try:
@@ -118,7 +119,7 @@ def _talk(conn: socket.socket, argv: list[str]) -> int | None:
     conn.settimeout(None)
     pid = int(started)
     passed = {sig: signal.signal(sig, lambda s, _f: _forward(pid, s)) for sig in FORWARDED
-              if signal.getsignal(sig) is not signal.SIG_IGN}
+              if sig not in ignored}
     try:
         status = replies.readline()
     finally:
@@ -314,9 +315,9 @@ def _command(request: dict, fds: list[int], main: Callable[[list[str]], None]) -
         os.environ.update(request["env"])
         os.environ[FORK_ENV] = "1"
         os.umask(request["umask"])
-        for sig in FORWARDED:
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for sig in FORWARDED:  # as the client's: a background job ignores SIGINT
+            own = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, signal.SIG_IGN if sig in request["ignored"] else own)
         os.setpgid(0, 0)
         sys.stdout.reconfigure(line_buffering=os.isatty(1))
         sys.argv = ["pipeline", *request["argv"]]

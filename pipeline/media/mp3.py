@@ -33,6 +33,7 @@ import numpy as np
 
 from pipeline.config import AudioSettings
 from pipeline.media import meter
+from pipeline.media.audio import islands
 from pipeline.media.ffmpeg import compile_argv, run
 from pipeline.media.loudness import fine_block
 from pipeline.media.pieces import Count, Pieces
@@ -51,20 +52,18 @@ def frame_samples(rate: int) -> int:
     return 1152 if rate >= 32000 else 576
 
 
-def _encoded(src: Path | str, dst: Path | str, audio: AudioSettings,
-             info: bool = True) -> ffmpeg.nodes.OutputStream:
+def _encoded(src: Path | str, dst: Path | str, audio: AudioSettings) -> ffmpeg.nodes.OutputStream:
     samples = ffmpeg.input(str(src), format="f32le", ar=audio.sample_rate, ac=1)
     return samples.output(
         str(dst), format="mp3", ar=audio.sample_rate, ac=audio.channels,
         audio_bitrate=audio.bitrate, map_metadata=-1, id3v2_version=0, write_id3v1=0,
-        write_xing=int(info), reservoir=0, bitexact=None, **{"c:a": "libmp3lame"})
+        write_xing=1, reservoir=0, bitexact=None, **{"c:a": "libmp3lame"})
 
 
-def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings,
-                info: bool = True) -> list[str]:
+def encode_argv(src: Path | str, dst: Path | str, audio: AudioSettings) -> list[str]:
     """Mono float32 samples at the episode's rate, no header, to an MP3 with fixed flags, no
-    tags and no bit reservoir; with LAME's Info tag first if `info`."""
-    return compile_argv(_encoded(src, dst, audio, info).global_args(*QUIET).overwrite_output())
+    tags, no bit reservoir and LAME's Info tag first (its delay and padding)."""
+    return compile_argv(_encoded(src, dst, audio).global_args(*QUIET).overwrite_output())
 
 
 def batch_argv(jobs: list[tuple[Path, Path]], audio: AudioSettings) -> list[str]:
@@ -91,12 +90,8 @@ def cuts(samples: np.ndarray, rate: int) -> list[int]:
 
 def silences(samples: np.ndarray) -> list[tuple[int, int]]:
     """The runs of digital silence between sounds, as [start, end) in samples."""
-    sound = samples != 0
-    flips = np.flatnonzero(sound[1:] != sound[:-1]) + 1
-    quiet = flips[~sound[flips]]  # where a silence starts
-    ends = flips[sound[flips]]  # where a sound starts
-    return [(int(a), int(ends[i])) for a, i in zip(quiet, np.searchsorted(ends, quiet),
-                                                  strict=True) if i < len(ends)]
+    sounds = islands(samples, 1)
+    return [(end, start) for (_, end), (start, _) in zip(sounds, sounds[1:], strict=False)]
 
 
 @dataclass(frozen=True)
@@ -228,10 +223,10 @@ def _shares(jobs: list[tuple[Path, Path]], workers: int) -> list[list[tuple[Path
     """The jobs in up to `workers` groups of about the same number of samples."""
     groups: list[list[tuple[Path, Path]]] = [[] for _ in range(workers)]
     sizes = [0] * workers
-    for job in sorted(jobs, key=lambda j: -j[0].stat().st_size):
+    for size, job in sorted(((j[0].stat().st_size, j) for j in jobs), reverse=True):
         least = sizes.index(min(sizes))
         groups[least].append(job)
-        sizes[least] += job[0].stat().st_size
+        sizes[least] += size
     return [g for g in groups if g]
 
 

@@ -159,7 +159,6 @@ class Track:
     rate: int
     parts: list[np.ndarray] = field(default_factory=list)
     length: int = 0
-    section_slot: float = SLOT
 
     def add(self, audio: np.ndarray) -> int:
         start = self.length
@@ -248,12 +247,12 @@ def assemble(script: Script, p: Plan, voice: Voice, settings: VoiceSettings,
     seg_audio = {sid: _segment_audio(keys, cache, voice.sample_rate, rate)
                  for sid, keys in p.chunks.items()}
     _level(recorded, [a for a in seg_audio.values() if len(a)], rate)
-    track, spans, starts = Track(rate, section_slot=section_grid), [], []
+    track, spans, starts = Track(rate), [], []
     for section in script.sections:
         segments = [s for s in script.segments_of(section.id) if s.narrated]
         if not segments:
             continue
-        track.slot_pause(settings.section_pause, track.section_slot)
+        track.slot_pause(settings.section_pause, section_grid)
         starts.append((section, track.length))
         if section.id in recorded:
             begin = track.add(recorded[section.id])
