@@ -22,7 +22,7 @@ from pipeline.config import AudioSettings
 from pipeline.episode import load_episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, TimedSection, Timeline
-from pipeline.media import music
+from pipeline.media import mixdown, music
 from pipeline.media.audio import apply_gain, islands, limiter_gain, write_wav
 from pipeline.media.loudness import fine_block, integrated, measure
 from pipeline.stages import master as stage
@@ -83,11 +83,11 @@ def test_a_piece_sits_within_half_a_fine_block_of_its_time():
     narration = joined(voice_like(1.0, 1), voice_like(1.0, 2))
     pieces = stage.speech_pieces(narration, VOICE_RATE, RATE, offset=4.0)
     second = int(1.6 * VOICE_RATE)  # the second part's first sample in the narration
-    exact = (4.0 + second / VOICE_RATE - stage.PAD) * RATE
+    exact = (4.0 + second / VOICE_RATE - mixdown.PAD) * RATE
     assert abs(pieces[1].start - exact) <= fine_block(RATE) / 2 + 1
     moved = stage.speech_pieces(np.concatenate([np.zeros(777, np.float32), narration]),
                                 VOICE_RATE, RATE, offset=4.0)
-    assert [p.key(RATE) for p in moved] == [p.key(RATE) for p in pieces]  # shifted, same
+    assert [p.key for p in moved] == [p.key for p in pieces]  # shifted, same
     assert moved[1].start != pieces[1].start
 
 
@@ -376,7 +376,7 @@ def test_the_fitted_gain_is_what_the_rendered_samples_measure(tmp_path, monkeypa
     narration = joined(*PARTS)
     lay = music.layout(len(narration) / VOICE_RATE, AudioSettings())
     pieces, blocks, _ = stage.episode_pieces(episode, narration, VOICE_RATE, lay,
-                                             stage.BlockCache())
+                                             stage.FigureCache())
     total = round(lay.duration * RATE)
     levels = stage.Levels(pieces, blocks, RATE, total)
     gain = stage.fit_gain(levels, -16.0, -2.0, tmp_path)

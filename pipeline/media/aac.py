@@ -22,7 +22,6 @@ audio still lines up with the slides.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 
 from pipeline.media.ffmpeg import compile_argv, run
 from pipeline.media.pieces import Count, Piece, Pieces
+from pipeline.media.samples import Samples, as_samples
 
 RATE = 48000
 FRAME = 1024  # samples in one AAC frame
@@ -140,7 +140,7 @@ def join_args(listing: Path, out: Path) -> list[str]:
 class Sound:
     """What encode needs: the mastered samples at `rate` and where the segments start."""
 
-    samples: np.ndarray  # float32, (n,) or (n, channels)
+    samples: np.ndarray | Samples  # float32, (n,) or (n, channels)
     rate: int
     starts: list[float]  # seconds
     bitrate: str
@@ -148,17 +148,15 @@ class Sound:
 
 def _piece(sound: Sound, n: int, span: Span, folder: Path, cache: Pieces) -> Piece:
     """One piece of the video's sound from the cache, or encoded now; its samples are
-    hashed in memory and written out only to be encoded."""
-    total = len(sound.samples)
-    first, last = source_range(span, sound.rate, total)
-    data = np.ascontiguousarray(sound.samples[first:last], "<f4")
+    keyed where they are and written out only to be encoded."""
+    samples = as_samples(sound.samples)
+    first, last = source_range(span, sound.rate, len(samples))
     raw = folder / f"aac-{n:03d}.f32"
-    channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
-    argv_for = partial(encode_args, raw, sound.rate, channels, bitrate=sound.bitrate,
+    argv_for = partial(encode_args, raw, sound.rate, samples.channels, bitrate=sound.bitrate,
                        first=n == 0)
-    entry = cache.entry(argv_for, [raw], ".m4a", {raw: hashlib.sha256(data).hexdigest()})
+    entry = cache.entry(argv_for, [raw], ".m4a", {raw: samples.key(first, last)})
     if entry.made:
-        data.tofile(raw)
+        samples.render(first, last).astype("<f4").tofile(raw)
         with cache.making(entry.path) as tmp:
             run(argv_for(tmp), "encoding the video's audio failed")
     return entry

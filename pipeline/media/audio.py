@@ -10,7 +10,6 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 import soxr
-from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline.errors import PipelineError
 from pipeline.media.ffmpeg import compile_argv, run
@@ -77,7 +76,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """A 16-bit mono WAV written by write_wav, as float32 and its rate."""
     with wave.open(str(path), "rb") as src:
         rate, frames = src.getframerate(), src.readframes(src.getnframes())
-    return np.frombuffer(frames, "<i2").astype(np.float32) / 32768.0, rate
+    samples = np.frombuffer(frames, "<i2").astype(np.float32)
+    samples *= np.float32(1 / 32768)  # a power of two: the same as dividing
+    return samples, rate
 
 
 def resample(audio: np.ndarray, rate: int, to: int) -> np.ndarray:
@@ -133,10 +134,24 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, hold: int, smooth: int) -> n
     centres keeps every sample under the ceiling."""
     with np.errstate(divide="ignore"):
         need = np.minimum(1.0, ceiling / peaks.astype(np.float64))
-    held = sliding_window_view(np.pad(need, hold, mode="edge"), 2 * hold + 1).min(axis=1)
+    held = running_min(np.pad(need, hold, mode="edge"), 2 * hold + 1)
     width = 2 * smooth + 1
     padded = np.pad(held, smooth, mode="edge")
     return np.convolve(padded, np.ones(width), mode="valid") / width
+
+
+def running_min(values: np.ndarray, width: int) -> np.ndarray:
+    """The least of each `width` values in a row (as many as fit), in a few passes
+    whatever the width (van Herk, Gil and Werman): minima running forward and backward
+    within blocks of `width`, of which each window takes one of each."""
+    count = len(values) - width + 1
+    if count <= 0:
+        return np.empty(0, values.dtype)
+    blocks = -(-len(values) // width)
+    padded = np.pad(values, (0, blocks * width - len(values)), mode="edge").reshape(blocks, -1)
+    forward = np.minimum.accumulate(padded, axis=1).ravel()
+    backward = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(backward[:count], forward[width - 1 : width - 1 + count])
 
 
 def apply_gain(audio: np.ndarray, gains: np.ndarray, block: int) -> np.ndarray:

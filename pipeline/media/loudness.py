@@ -8,7 +8,6 @@ import functools
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import soxr
@@ -194,24 +193,3 @@ def integrated(energy: np.ndarray, rate: int, samples: int) -> float | None:
     relative = block_loudness(above.mean()) + RELATIVE_GATE
     kept = power[(loud > relative) & (loud > ABSOLUTE_GATE)]
     return float(block_loudness(kept.mean())) if len(kept) else None
-
-
-class BlockCache:
-    """Measured stretches by content: one .npz a stretch, written atomically."""
-
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or cache_dir() / "master" / "blocks"
-
-    def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.npz"
-
-    def get(self, key: str) -> Blocks | None:
-        try:
-            with np.load(self.path(key), allow_pickle=False) as data:
-                return Blocks(data["energy"], data["peak"])
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def put(self, key: str, blocks: Blocks) -> None:
-        with atomic_path(self.path(key), suffix=".npz") as tmp:
-            np.savez(tmp, energy=blocks.energy, peak=blocks.peak)

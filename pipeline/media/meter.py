@@ -33,7 +33,7 @@ from pipeline.util.hashing import sha256_file
 WAVE_RATE = 8000  # samples a second decoded for the waveform: plenty for its columns
 COLUMNS = 2400  # the waveform's columns kept: twice the review picture's width
 VERSION = "1"  # part of every cache key: bump when what is measured changes
-PART_VERSION = "1"  # the same for a piece's figures
+PART_VERSION = "2"  # the same for a piece's figures
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,9 @@ def _read(entry: Path) -> Meter | None:
 
 def remember(mp3: Path, found: Meter) -> None:
     """Keep `found` as what `mp3`'s bytes measure."""
+    loud = {f.name: getattr(found.loud, f.name) for f in dataclasses.fields(found.loud)}
     fsutil.write_text(_entry(mp3), json.dumps({
-        "loudness": dataclasses.asdict(found.loud), "duration": found.duration,
+        "loudness": loud, "duration": found.duration,
         "lows": found.lows.tolist(), "highs": found.highs.tolist()}))
 
 
@@ -134,26 +135,31 @@ def part(samples: np.ndarray, rate: int) -> Part:
 
 
 class PartCache:
-    """Parts by a key naming their content: one .npz each, written atomically."""
+    """Parts by a key naming their content: one .npy each (float64: the energies, peaks,
+    lows and highs one after another), written atomically."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or cache_dir() / "meter" / "parts"
 
     def path(self, key: str) -> Path:
         digest = hashlib.sha256(f"{PART_VERSION}|{key}".encode()).hexdigest()
-        return self.root / digest[:2] / f"{digest}.npz"
+        return self.root / digest[:2] / f"{digest}.npy"
 
     def get(self, key: str) -> Part | None:
         try:
-            with np.load(self.path(key), allow_pickle=False) as data:
-                return Part(Blocks(data["energy"], data["peak"]), data["lows"], data["highs"])
-        except (OSError, ValueError, KeyError):
+            data = np.load(self.path(key), allow_pickle=False)
+        except (OSError, ValueError):
             return None
+        if data.ndim != 1 or len(data) % 4:
+            return None
+        energy, peak, lows, highs = data.reshape(4, -1)
+        f32 = np.float32
+        return Part(Blocks(energy.copy(), peak.astype(f32)), lows.astype(f32), highs.astype(f32))
 
     def put(self, key: str, found: Part) -> None:
-        with fsutil.atomic_path(self.path(key), suffix=".npz") as tmp:
-            np.savez(tmp, energy=found.blocks.energy, peak=found.blocks.peak,
-                     lows=found.lows, highs=found.highs)
+        data = np.concatenate([found.blocks.energy, found.blocks.peak, found.lows, found.highs])
+        with fsutil.atomic_path(self.path(key), suffix=".npy") as tmp:
+            np.save(tmp, data.astype(np.float64))
 
 
 def _laid_extremes(parts: list[tuple[int, Part]], blocks: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,6 @@ the frames and the CRCs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,10 +32,10 @@ import numpy as np
 
 from pipeline.config import AudioSettings
 from pipeline.media import meter
-from pipeline.media.audio import islands
 from pipeline.media.ffmpeg import compile_argv, run
 from pipeline.media.loudness import fine_block
 from pipeline.media.pieces import Count, Pieces
+from pipeline.media.samples import Samples, as_samples
 
 DELAY = 576  # LAME's encoder delay: the Info tag's first figure
 DECODER_DELAY = 529  # and the decoder's: sample 0 comes out at DELAY + DECODER_DELAY
@@ -75,7 +74,7 @@ def batch_argv(jobs: list[tuple[Path, Path]], audio: AudioSettings) -> list[str]
 
 # -- where the pieces are -------------------------------------------------------------------
 
-def cuts(samples: np.ndarray, rate: int) -> list[int]:
+def cuts(samples: np.ndarray | Samples, rate: int) -> list[int]:
     """The frames that start pieces: 0, and in each run of digital silence the first frame
     with ROLL frames of silence either side of its start (in the samples' own time: frame k
     starts at sample k * frame - DELAY - DECODER_DELAY)."""
@@ -88,10 +87,9 @@ def cuts(samples: np.ndarray, rate: int) -> list[int]:
     return found
 
 
-def silences(samples: np.ndarray) -> list[tuple[int, int]]:
+def silences(samples: np.ndarray | Samples) -> list[tuple[int, int]]:
     """The runs of digital silence between sounds, as [start, end) in samples."""
-    sounds = islands(samples, 1)
-    return [(end, start) for (_, end), (start, _) in zip(sounds, sounds[1:], strict=False)]
+    return as_samples(samples).silences()
 
 
 @dataclass(frozen=True)
@@ -139,14 +137,23 @@ def header(data: bytes, at: int) -> Header:
     return Header(length, side)
 
 
+def offsets(data: bytes) -> list[int]:
+    """Where each frame of an MP3 with no ID3 tags starts, then where the last one ends;
+    each kind of header is read once."""
+    out, at, lengths = [], 0, {}
+    while at < len(data):
+        out.append(at)
+        head = data[at : at + 4]
+        if (length := lengths.get(head)) is None:
+            length = lengths[head] = header(data, at).length
+        at += length
+    return [*out, at]
+
+
 def frames(data: bytes) -> list[bytes]:
     """The frames of an MP3 with no ID3 tags."""
-    out, at = [], 0
-    while at < len(data):
-        length = header(data, at).length
-        out.append(data[at : at + length])
-        at += length
-    return out
+    at = offsets(data)
+    return [data[a:b] for a, b in zip(at, at[1:], strict=False)]
 
 
 def is_info(frame: bytes) -> bool:
@@ -177,37 +184,33 @@ def info_for(last_info: bytes, count: int, size: int) -> bytes:
     return bytes(tag)
 
 
-def kept(encoded: bytes, span: Span) -> tuple[list[bytes], bytes]:
-    """A piece's own frames out of its encode, and the encode's Info frame."""
-    found = frames(encoded)
-    if not found or not is_info(found[0]):
+def kept(encoded: bytes, span: Span) -> tuple[bytes, int, bytes]:
+    """A piece's own frames out of its encode, how many they are, and the encode's Info
+    frame."""
+    at = offsets(encoded)
+    if len(at) < 2 or not is_info(encoded[at[0] : at[1]]):
         raise ValueError("the piece's encode has no Info frame first")
-    audio = found[1:][span.skip :]
-    if span.end is not None:
-        audio = audio[: span.end - span.first]
-    return audio, found[0]
+    last = len(at) - 1
+    first = min(last, 1 + span.skip)
+    end = last if span.end is None else min(last, first + span.end - span.first)
+    return encoded[at[first] : at[end]], end - first, encoded[at[0] : at[1]]
 
 
 # -- encoding -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Raw:
-    """A piece's samples, the file they go to when the piece is encoded, and their sha256."""
+    """A piece: the file its samples go to when it is encoded, and their key."""
 
     path: Path
     span: Span
-    data: np.ndarray  # float32, little-endian
     digest: str
 
 
-def piece_samples(samples: np.ndarray, rate: int, folder: Path) -> list[Raw]:
-    """Each piece's samples, to be written as raw float32 in `folder` if it is encoded."""
-    out = []
-    for n, span in enumerate(spans(cuts(samples, rate), rate, len(samples))):
-        data = np.ascontiguousarray(samples[span.start : span.stop], "<f4")
-        out.append(Raw(folder / f"mp3-{n:03d}.f32", span, data,
-                       hashlib.sha256(data).hexdigest()))
-    return out
+def piece_samples(samples: Samples, rate: int, folder: Path) -> list[Raw]:
+    """Each piece, its samples to be written as raw float32 in `folder` if it is encoded."""
+    return [Raw(folder / f"mp3-{n:03d}.f32", span, samples.key(span.start, span.stop))
+            for n, span in enumerate(spans(cuts(samples, rate), rate, len(samples)))]
 
 
 def join_argv(src: Path, dst: Path) -> list[str]:
@@ -252,24 +255,26 @@ class Made:
     total: int  # samples
 
 
-def encode(samples: np.ndarray, audio: AudioSettings, out: Path, cache: Pieces,
+def encode(samples: np.ndarray | Samples, audio: AudioSettings, out: Path, cache: Pieces,
            folder: Path) -> Made:
     """`out` from the mastered `samples` (mono float32 at audio.sample_rate), in pieces,
-    each from the cache where it can be."""
+    each from the cache where it can be; only the pieces encoded now are rendered."""
+    samples = as_samples(samples)
     pieces = piece_samples(samples, audio.sample_rate, folder)
     entries = [cache.entry(partial(encode_argv, raw.path, audio=audio), [raw.path], ".mp3",
                            {raw.path: raw.digest}) for raw in pieces]
     missing = [(raw, e) for raw, e in zip(pieces, entries, strict=True) if e.made]
     for raw, _ in missing:
-        raw.data.tofile(raw.path)
+        samples.render(raw.span.start, raw.span.stop).astype("<f4").tofile(raw.path)
     _make([(raw.path, e.path) for raw, e in missing], cache, audio)
-    audio_frames, info = [], b""
+    chunks, count, info = [], 0, b""
     for entry, raw in zip(entries, pieces, strict=True):
-        own, info = kept(entry.path.read_bytes(), raw.span)
-        audio_frames += own
-    body = b"".join(audio_frames)
+        own, frames_kept, info = kept(entry.path.read_bytes(), raw.span)
+        chunks.append(own)
+        count += frames_kept
+    body = b"".join(chunks)
     joined = folder / "joined.mp3"
-    head = info_for(info, len(audio_frames), len(info) + len(body))
+    head = info_for(info, count, len(info) + len(body))
     joined.write_bytes(head + body)
     run(join_argv(joined, out), "joining the MP3's pieces failed", out)
     return Made([(e.path, raw.span) for e, raw in zip(entries, pieces, strict=True)],

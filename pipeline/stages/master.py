@@ -3,16 +3,18 @@ loudness, ID3 tags, chapters), build/episode.m4a (the same samples as AAC for th
 media/aac.py) and build/chapters.json (Podcasting 2.0 JSON chapters).
 
 The episode is cut into pieces at the narration's pauses (runs of digital silence); the
-intro and the outro, with their music, are two more. Each piece is measured on its own
-(K-weighted energy and true peak per 1.4 ms block) and the figures are cached by its
-content, so after an edit only the pieces that changed are measured again. From those
+intro and the outro, with their music, are two more (media/mixdown.py). Each piece is
+measured on its own (K-weighted energy and true peak per 1.4 ms block) and the figures are
+cached by its content, so after an edit only the pieces that changed are resampled and
+measured again. From those
 figures alone the stage finds the one gain that, after a look-ahead limiter keeping the
 true peaks under the ceiling, brings the episode to its loudness target (ITU-R BS.1770
 gating, worked out from the pieces' 100 ms sub-blocks), rounded to 0.1 dB: a small edit
 then leaves the gain, and so every other piece's samples, as they were. The pieces are
 put together with that gain and the limiter's and encoded as an MP3 in pieces of its own,
-cut in silence and kept by content (media/mp3.py), which are decoded and measured one by
-one for every stage that reads the MP3's loudness (media/meter.py).
+cut in silence and kept by what they are made of (media/mp3.py), which are decoded and
+measured one by one for every stage that reads the MP3's loudness (media/meter.py); only
+the MP3's and the video sound's pieces that are encoded now are rendered.
 Nothing depends on what the cache held: a build after an edit writes the same bytes as a
 build from nothing.
 """
@@ -20,8 +22,6 @@ build from nothing.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import math
 import sys
 import tempfile
 from collections.abc import Callable
@@ -50,28 +50,14 @@ from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint, require
 from pipeline.media import aac, mp3, music
-from pipeline.media.audio import (
-    apply_gain,
-    decode,
-    decode_pcm,
-    islands,
-    limiter_gain,
-    loudness,
-    read_wav,
-    resample,
-)
+from pipeline.media.audio import decode, decode_pcm, limiter_gain, loudness, read_wav
 from pipeline.media.ffmpeg import INSTALL
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.loudness import (
-    BlockCache,
-    Blocks,
-    fine_block,
-    integrated,
-    laid,
-    measure,
-)
+from pipeline.media.loudness import Blocks, fine_block, integrated, laid
 from pipeline.media.meter import Meter, remember
+from pipeline.media.mixdown import FigureCache, Mixed, Piece, measured, speech_pieces
 from pipeline.media.pieces import Count, Pieces
+from pipeline.media.samples import Samples
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 
@@ -82,7 +68,6 @@ FIX = f"check that ffmpeg has ebur128 and libmp3lame; {INSTALL}"
 LOUDNESS_SLACK = 0.2  # LU off target that the MP3 may be before it is encoded again
 SILENT_LUFS = -69.0  # a mix quieter than this is taken for silence
 SPEECH_SAMPLE = 120  # seconds of narration measured to set the music's level
-PAD = 0.06  # seconds of silence kept either side of a piece: more than the limiter's reach
 LIMIT_HOLD = 0.02  # seconds either side of a peak that the limiter's gain is held down
 LIMIT_SMOOTH = 0.015  # seconds either side over which that gain is then averaged
 FIT_TOLERANCE = 0.001  # LU: how close the fitted gain brings the mix to its target
@@ -91,42 +76,9 @@ GAIN_STEP = 0.1  # dB: the fitted gain is rounded to this, so a small edit leave
 PROBE_SECONDS, PROBE_HZ, PROBE_LEVEL = 1.0, 997.0, 0.25  # the tone the encoder is tried on
 AAC_CACHE = "audio-cache"  # in build/: the video's sound in pieces, by content
 MP3_CACHE = "mp3-cache"  # in build/: the MP3 in pieces, by content
-MEASURE_VERSION = "2"  # part of every cache key: bump when measure() changes
 
 
 # -- the pieces -----------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class Piece:
-    """A stretch of the episode between pauses, as mixed, at the episode's rate."""
-
-    start: int  # its first sample in the episode
-    audio: np.ndarray  # float32
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.audio)
-
-    def key(self, rate: int) -> str:
-        digest = hashlib.sha256(f"{MEASURE_VERSION}|{rate}|".encode())
-        digest.update(np.ascontiguousarray(self.audio, np.float32).tobytes())
-        return digest.hexdigest()
-
-
-def speech_pieces(narration: np.ndarray, rate: int, out_rate: int, offset: float) -> list[Piece]:
-    """The narration's parts between pauses, each with PAD of silence either side,
-    resampled on its own (so its samples do not depend on where it lies) and placed at its
-    time in the episode, to the nearest fine block (half a block at most: 0.7 ms at
-    44.1 kHz), so that its measured blocks are the episode's."""
-    pad, fine = round(PAD * rate), fine_block(out_rate)
-    gap = 2 * pad + math.ceil(2 * fine * rate / out_rate) + 2  # padded pieces never overlap
-    pieces = []
-    for a, b in islands(narration, gap):
-        audio = resample(np.pad(narration[a:b], pad), rate, out_rate)
-        start = offset * out_rate + (a - pad) * out_rate / rate
-        pieces.append(Piece(fine * round(start / fine), audio))
-    return pieces
-
 
 def _music_gain(bed: np.ndarray, speech_lufs: float | None, rate: int) -> float:
     level = loudness(bed, rate)
@@ -195,21 +147,7 @@ def _with_beds(pieces: list[Piece], start: int, end: int, mix: Mix) -> Piece:
         a, b = max(at, start), min(at + len(bed), end)
         if a < b:
             out[a - start : b - start] += bed[a - at : b - at]
-    return Piece(start, out)
-
-
-def measured(pieces: list[Piece], rate: int, cache: BlockCache) -> tuple[list[Blocks], int]:
-    """Each piece's blocks, from the cache or measured now; and how many were measured
-    now."""
-    found, fresh = [], 0
-    for piece in pieces:
-        key = piece.key(rate)
-        blocks = cache.get(key)
-        if blocks is None:
-            blocks, fresh = measure(piece.audio, rate), fresh + 1
-            cache.put(key, blocks)
-        found.append(blocks)
-    return found, fresh
+    return Piece.of(start, out, mix.rate)
 
 
 # -- loudness and the limiter ---------------------------------------------------------------
@@ -260,18 +198,21 @@ def fit_gain(levels: Levels, target: float, ceiling_db: float, path: Path) -> fl
     return x
 
 
+def mixed(pieces: list[Piece], levels: Levels, gain_db: float,
+          ceiling_db: float) -> tuple[Mixed, float]:
+    """The episode after the gain and the limiter, read by range; and the limiter's deepest
+    cut in dB."""
+    gains = levels.gains(gain_db, ceiling_db)
+    found = Mixed(pieces, gains, 10 ** (gain_db / 20), levels.rate, levels.samples)
+    return found, float(-20 * np.log10(gains.min())) if len(gains) else 0.0
+
+
 def render(pieces: list[Piece], levels: Levels, gain_db: float, ceiling_db: float,
            total: int) -> tuple[np.ndarray, float]:
     """The episode's samples after the gain and the limiter; and the limiter's deepest cut
     in dB."""
-    gains = levels.gains(gain_db, ceiling_db)
-    scale = 10 ** (gain_db / 20)
-    out = np.zeros(total, np.float32)
-    for piece, at in zip(pieces, levels.at, strict=True):
-        part = apply_gain(piece.audio, scale * gains[at:], levels.fine)
-        end = min(total, piece.end)
-        out[piece.start : end] += part[: end - piece.start]
-    return out, float(-20 * np.log10(gains.min())) if len(gains) else 0.0
+    found, limited = mixed(pieces, levels, gain_db, ceiling_db)
+    return found.render(0, total), limited
 
 
 # -- the encoder ----------------------------------------------------------------------------
@@ -329,7 +270,7 @@ class Job:
     settings: AudioSettings
     narration: Path  # named when the narration turns out silent
     tmp: Path
-    sound: Callable[[np.ndarray], Future[Count]]  # starts the video's sound from the samples
+    sound: Callable[[Samples], Future[Count]]  # starts the video's sound from the samples
     mp3_cache: Pieces  # the MP3's pieces
 
 
@@ -337,7 +278,7 @@ def encode_once(job: Job, out: Path, target: float, ceiling: float) -> Encoded:
     """Fit the gain to `target` LUFS with peaks under `ceiling` dBTP, put the pieces
     together, encode, tag and measure the MP3; the video's sound is encoded meanwhile."""
     gain = GAIN_STEP * round(fit_gain(job.levels, target, ceiling, job.narration) / GAIN_STEP)
-    samples, limited = render(job.pieces, job.levels, gain, ceiling, job.total)
+    samples, limited = mixed(job.pieces, job.levels, gain, ceiling)
     sound = job.sound(samples)
     _say("encoding the MP3")
     made = mp3.encode(samples, job.settings, out, job.mp3_cache, job.tmp)
@@ -443,7 +384,7 @@ class MasterResult:
     loudness: float  # LUFS, measured on the MP3 as ffmpeg's ebur128 would
     true_peak: float  # dBTP, the same
     limited: float  # dB: the limiter's deepest cut
-    pieces: int  # stretches measured: the pieces, and the speech that sets the music's level
+    pieces: int  # stretches measured: the narration's pieces, then the pieces as mixed
     measured: int  # of those, the ones measured in this run (the others were cached)
     synthesised: int
     cached: int
@@ -470,7 +411,7 @@ def _check(timeline: Timeline, lay: music.Layout, path: Path) -> None:
 
 
 def episode_pieces(episode: Episode, narration: np.ndarray, rate: int, lay: music.Layout,
-                   cache: BlockCache) -> tuple[list[Piece], list[Blocks], tuple[int, int]]:
+                   cache: FigureCache) -> tuple[list[Piece], list[Blocks], tuple[int, int]]:
     """The episode in measured pieces, the music in the first and last; and how many
     stretches were measured now, of how many."""
     out_rate = episode.settings.audio.sample_rate
@@ -479,22 +420,21 @@ def episode_pieces(episode: Episode, narration: np.ndarray, rate: int, lay: musi
         wav = episode.build / "narration.wav"
         raise PipelineError("the narration is silent", wav, rebuild_hint(wav))
     total = int(round(lay.duration * out_rate))
+    blocks, fresh = measured(speech, out_rate, cache)
     if not lay.music:
-        blocks, fresh = measured(speech, out_rate, cache)
         return speech, blocks, (fresh, len(speech))
     sample = [p for p in speech if p.start < (lay.offset + SPEECH_SAMPLE) * out_rate]
-    speech_blocks, fresh = measured(sample, out_rate, cache)
-    speech_lufs = Levels(sample, speech_blocks, out_rate, total).loudness(0.0, None)
+    speech_lufs = Levels(sample, blocks[: len(sample)], out_rate, total).loudness(0.0, None)
     beds = music_beds(lay, lay.offset + len(narration) / rate, speech_lufs, out_rate,
                       episode.settings.voice.seed, episode.assets)
     pieces = with_music(speech, beds)
     assert beds.total == total
     blocks, more = measured(pieces, out_rate, cache)
-    return pieces, blocks, (fresh + more, len(sample) + len(pieces))
+    return pieces, blocks, (fresh + more, len(speech) + len(pieces))
 
 
 def video_sound(episode: Episode, timeline: Timeline, m4a: Path, tmp: Path,
-                samples: np.ndarray) -> Count:
+                samples: Samples) -> Count:
     """build/episode.m4a, the video's sound, from the samples the MP3 is encoded from; the
     cache of its pieces keeps this build's and nothing else."""
     sound = aac.Sound(samples, episode.settings.audio.sample_rate,
@@ -515,7 +455,7 @@ def run(episode: Episode) -> MasterResult:
     lay = music.layout(len(narration) / rate, settings)
     _check(timeline, lay, episode.build / "timeline.json")
     pieces, blocks, (fresh, looked_up) = episode_pieces(episode, narration, rate, lay,
-                                                        BlockCache())
+                                                        FigureCache())
     total = int(round(lay.duration * settings.sample_rate))
     levels = Levels(pieces, blocks, settings.sample_rate, total)
     mp3_cache = Pieces(episode.build / MP3_CACHE)
