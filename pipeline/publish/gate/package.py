@@ -121,7 +121,7 @@ class Package:
     def _probe(self, path: Path) -> dict[str, Any]:
         cache = self.__dict__.setdefault("_probes", {})
         if path not in cache:
-            cache[path] = ffmpeg.probe_with_chapters(path, fix=f"rebuild it: {target_for(path)}")
+            cache[path] = ffmpeg.probed(path, fix=f"rebuild it: {target_for(path)}")
         return cache[path]
 
     @cached_property
