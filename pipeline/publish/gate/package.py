@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +27,19 @@ from pipeline.speech.cues import Cue
 YOUTUBE_FILES = ("video.mp4", "thumbnail.jpg", "captions.vtt", "youtube-title.txt",
                  "youtube-description.txt")
 PODCAST_FILES = ("episode.mp3", "chapters.json", "captions.vtt", "captions.srt")
+PROBED = ("video.mp4", "episode.mp3")  # the files the rules read with ffprobe
+Probes = Mapping[Path, Future[dict[str, Any]]]
+
+
+def probe_file(path: Path) -> dict[str, Any]:
+    return ffmpeg.probed(path, fix=f"rebuild it: {target_for(path)}")
+
+
+def start_probes(episode: Episode, pool: Executor) -> Probes:
+    """ffprobe of each built file the rules probe, started on `pool`: the probes run at
+    once, beside the caller's own work, for a Package handed them."""
+    paths = [episode.build / name for name in PROBED]
+    return {path: pool.submit(probe_file, path) for path in paths if path.is_file()}
 
 
 def read_vtt(path: Path) -> list[Cue]:
@@ -68,10 +83,13 @@ class Feed:
 class Package:
     """What the rules read. A file that is missing makes the rules needing it not run."""
 
-    def __init__(self, episode: Episode, loudness: tuple[float, float] | None = None):
+    def __init__(self, episode: Episode, loudness: tuple[float, float] | None = None,
+                 probes: Probes | None = None):
         self.episode = episode
         self.root = episode.root
         self._loudness = loudness
+        self._started = dict(probes or {})
+        self._probed: dict[Path, dict[str, Any]] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -119,10 +137,10 @@ class Package:
         return self._probe(self.built(name))
 
     def _probe(self, path: Path) -> dict[str, Any]:
-        cache = self.__dict__.setdefault("_probes", {})
-        if path not in cache:
-            cache[path] = ffmpeg.probed(path, fix=f"rebuild it: {target_for(path)}")
-        return cache[path]
+        if path not in self._probed:
+            started = self._started.pop(path, None)
+            self._probed[path] = started.result() if started else probe_file(path)
+        return self._probed[path]
 
     @cached_property
     def loudness(self) -> tuple[float, float]:
