@@ -35,6 +35,7 @@ BASE_ARGS = ("-nostdin", "-hide_banner")
 TAIL_LINES = 20  # lines of stderr an FFmpegError keeps
 SHOWN_LINES = 2  # of those, the ones its one-line message shows
 PROBE_VERSION = "1"  # part of every kept probe's key: bump when what is kept changes
+ProbeInfo = dict[str, Any]  # what ffprobe printed, as parsed JSON
 
 
 class FFmpegError(PipelineError):
@@ -147,7 +148,7 @@ def _follow(stdout: IO[bytes], on_seconds: Callable[[float], None]) -> bytes:
     return b""
 
 
-def probe(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+def probe(path: Path | str, fix: str | None = None) -> ProbeInfo:
     """ffprobe's format and streams of a media file."""
     result = run(probe_argv(path), "ffprobe cannot read the file", path, fix)
     return json.loads(result.stdout)
@@ -185,7 +186,7 @@ def require_encoders(needed: dict[str, str]) -> None:
                             shutil.which("ffmpeg"), INSTALL)
 
 
-def probe_with_chapters(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+def probe_with_chapters(path: Path | str, fix: str | None = None) -> ProbeInfo:
     """ffprobe's format, streams and chapters (in the order the file stores them)."""
     argv = [*probe_argv(path)[:-1], "-show_chapters", str(path)]
     return json.loads(run(argv, "ffprobe cannot read the file", path, fix).stdout)
@@ -210,7 +211,7 @@ def _probe_entry(path: Path | str) -> Path | None:
     return cache_dir() / "ffprobe" / digest[:2] / f"{digest}.json"
 
 
-def probed(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+def probed(path: Path | str, fix: str | None = None) -> ProbeInfo:
     """probe_with_chapters, kept in the cache by the file's identity and ffprobe's, as
     starting ffprobe takes a twentieth of a second or more."""
     entry = _probe_entry(path)

@@ -10,7 +10,6 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import webvtt
 
@@ -28,10 +27,10 @@ YOUTUBE_FILES = ("video.mp4", "thumbnail.jpg", "captions.vtt", "youtube-title.tx
                  "youtube-description.txt")
 PODCAST_FILES = ("episode.mp3", "chapters.json", "captions.vtt", "captions.srt")
 PROBED = ("video.mp4", "episode.mp3")  # the files the rules read with ffprobe
-Probes = Mapping[Path, Future[dict[str, Any]]]
+Probes = Mapping[Path, Future[ffmpeg.ProbeInfo]]
 
 
-def probe_file(path: Path) -> dict[str, Any]:
+def probe_file(path: Path) -> ffmpeg.ProbeInfo:
     return ffmpeg.probed(path, fix=f"rebuild it: {target_for(path)}")
 
 
@@ -89,7 +88,7 @@ class Package:
         self.root = episode.root
         self._loudness = loudness
         self._started = dict(probes or {})
-        self._probed: dict[Path, dict[str, Any]] = {}
+        self._probed: dict[Path, ffmpeg.ProbeInfo] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -133,10 +132,10 @@ class Package:
             raise NotChecked(f"public/feed.xml has no item for {self.episode.slug} (make feed)")
         return found
 
-    def probe(self, name: str) -> dict[str, Any]:
+    def probe(self, name: str) -> ffmpeg.ProbeInfo:
         return self._probe(self.built(name))
 
-    def _probe(self, path: Path) -> dict[str, Any]:
+    def _probe(self, path: Path) -> ffmpeg.ProbeInfo:
         if path not in self._probed:
             started = self._started.pop(path, None)
             self._probed[path] = started.result() if started else probe_file(path)
