@@ -89,6 +89,7 @@ class Package:
         self._loudness = loudness
         self._started = dict(probes or {})
         self._probed: dict[Path, ffmpeg.ProbeInfo] = {}
+        self._cues: dict[Path, list[Cue]] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -131,6 +132,12 @@ class Package:
         if found is None:
             raise NotChecked(f"public/feed.xml has no item for {self.episode.slug} (make feed)")
         return found
+
+    def cues(self, path: Path) -> list[Cue]:
+        """A WebVTT file's cues (read_vtt), parsed once for every rule that reads them."""
+        if path not in self._cues:
+            self._cues[path] = read_vtt(path)
+        return self._cues[path]
 
     def probe(self, name: str) -> ffmpeg.ProbeInfo:
         return self._probe(self.built(name))
