@@ -43,7 +43,8 @@ STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review"
 # cold build's stages never share the cores with its imports (13% of a cold build's time)
 STARTER = "review"
 PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
-WARM_UPS = ("pipeline.speech.voices.hibari",)  # modules whose warm() loads more, fork-safe
+# modules whose warm() loads more, fork-safe
+WARM_UPS = ("pipeline.speech.voices.hibari", "pipeline.publish.shownotes")
 IDLE = 900  # seconds without a command before the warm process exits
 START_WAIT = 10.0  # seconds a command waits for the warm process to start it, then runs alone
 IDLE_ENV = "PIPELINE_WARM_IDLE"  # another number of seconds for that

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import jinja2
 import podcastparser
 import pytest
 from mutagen.id3 import CHAP, ID3, TIT2
@@ -836,3 +837,29 @@ def test_preview_server_serves_the_built_feed_with_its_own_urls(project: FeedPro
         server.shutdown()
         server.server_close()
     assert BASE.encode() in project.feed_bytes()  # the file itself is untouched
+
+
+def test_templates_are_compiled_once_then_again_after_an_edit_or_other_options(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run renders with a new environment: the compiled template comes from the cache
+    while its source and the environment's options are those it was compiled from."""
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def compile_counted(env: jinja2.Environment, source: str, *args, **kwargs):
+        compiled.append(source)
+        return real(env, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_counted)
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    template = tmp_path / "assets" / "templates" / "probe.txt.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("{% if x %}\n{{ x }}!\n{% endif %}\n", encoding="utf-8")
+
+    def render() -> str:
+        return rss.environment(tmp_path).get_template(template.name).render(x="<a>")
+    assert render() == render() == "&lt;a&gt;!\n" and len(compiled) == 1
+    template.write_text("{{ x }}?\n", encoding="utf-8")
+    assert render() == "&lt;a&gt;?\n" and len(compiled) == 2
+    monkeypatch.setattr(rss, "OPTIONS", {**rss.OPTIONS, "autoescape": False})
+    assert render() == "<a>?\n" and len(compiled) == 3

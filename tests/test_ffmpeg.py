@@ -4,6 +4,7 @@ against real ffmpeg and ffprobe on media the tests make in temporary folders."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import ffmpeg as graph
@@ -144,6 +145,36 @@ def test_a_probe_of_a_broken_file_is_the_same_error(tmp_path: Path) -> None:
     with pytest.raises(ffmpeg.FFmpegError) as caught:
         ffmpeg.probe(bad)
     assert caught.value.argv[0] == "ffprobe" and caught.value.stderr_tail
+
+
+def test_a_probe_is_kept_until_the_file_is_rewritten_or_touched(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    ran: list[Path] = []
+    real = ffmpeg.probe_with_chapters
+    monkeypatch.setattr(ffmpeg, "probe_with_chapters",
+                        lambda path, fix=None: ran.append(path) or real(path, fix))
+    wav = tone(tmp_path, 2.0)
+
+    def seconds() -> float:
+        return float(ffmpeg.probed(wav)["format"]["duration"])
+    assert seconds() == seconds() == pytest.approx(2.0, abs=0.01)
+    assert len(ran) == 1
+    os.replace(tone(tmp_path, 3.0, "longer.wav"), wav)  # an atomic rewrite
+    assert seconds() == pytest.approx(3.0, abs=0.01) and len(ran) == 2
+    stat = wav.stat()  # the same bytes, written again in place
+    os.utime(wav, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert seconds() == pytest.approx(3.0, abs=0.01) and len(ran) == 3
+
+
+def test_a_failed_probe_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
+    bad = tmp_path / "v.mp4"
+    bad.write_bytes(b"\0" * 256)
+    for _ in range(2):
+        with pytest.raises(ffmpeg.FFmpegError):
+            ffmpeg.probed(bad)
+    assert not (tmp_path / "cache").exists()
 
 
 def test_the_encoders_this_ffmpeg_lists() -> None:

@@ -37,6 +37,18 @@ def test_outputs_get_the_usual_mode_not_owner_only(tmp_path) -> None:
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_the_umask_is_read_without_setting_it(monkeypatch) -> None:
+    """Threads write files at once (the review's probes, master's encodes): a umask set to 0
+    for a moment would make a file another thread creates then writable by all."""
+    umask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda mask: pytest.fail("the umask was set"))
+        assert fsutil._umask() == 0o027
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+
+
 def tree(folder) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): p.read_text()
             for p in sorted(folder.rglob("*")) if p.is_file()}

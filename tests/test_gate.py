@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import webvtt
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 from PIL import Image
 
@@ -437,6 +438,20 @@ CASES: list[tuple[str, str, str, Break]] = [
     ("YouTube files", "error", "no thumbnail.jpg",
      lambda pkg: (pkg.build / "thumbnail.jpg").unlink()),
 ]
+
+
+def test_the_captions_are_parsed_once_for_every_rule_that_reads_them(
+        project, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = project.episode("Hello.\n", slug=SLUG)
+    (folder / "build").mkdir()
+    (folder / "build" / "captions.vtt").write_text(vtt(CUES), encoding="utf-8")
+    parsed: list[str] = []
+    real = webvtt.read
+    monkeypatch.setattr(webvtt, "read", lambda path: parsed.append(path) or real(path))
+    rows = {row.name: row for row in gate.check(load_episode(folder), ["youtube"]).rows}
+    assert not rows["caption style"].skipped and rows["caption file"].skipped == "no video.mp4 " \
+        f"(make video EP={SLUG})"
+    assert parsed == [str(folder / "build" / "captions.vtt")]
 
 
 def test_there_are_thirty_broken_packages_each_with_its_own_message() -> None:

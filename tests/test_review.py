@@ -28,6 +28,7 @@ from pipeline.formats import HeardDifferently, Recording
 from pipeline.media import meter, picture
 from pipeline.media.loudness import parse_ebur128
 from pipeline.publish import feed
+from pipeline.publish.gate import package
 from pipeline.publish.serve import RangeRequestHandler
 from pipeline.stages import review
 from pipeline.util.timecode import clock
@@ -370,6 +371,23 @@ def test_an_unchanged_mp3_is_not_measured_again(episode_dir: Path, tmp_path: Pat
     mp3.write_bytes(mp3.read_bytes() + b"\0")  # other bytes: measured again, so ffmpeg is missed
     with pytest.raises(PipelineError, match="ffmpeg not found"):
         review.run(load_episode(episode_dir))
+
+
+def test_the_video_and_the_mp3_are_probed_once_each_and_at_once(
+        episode_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = build_page(episode_dir)[0].page.read_bytes()
+    both = threading.Barrier(2, timeout=10)  # broken unless the two probes overlap
+    probed: list[str] = []
+    real = package.probe_file
+
+    def probe(path: Path) -> dict:
+        probed.append(path.name)
+        both.wait()
+        return real(path)
+
+    monkeypatch.setattr(package, "probe_file", probe)
+    assert build_page(episode_dir)[0].page.read_bytes() == first
+    assert sorted(probed) == ["episode.mp3", "video.mp4"]
 
 
 def test_youtube_text_as_uploaded_with_its_limits(episode_dir: Path) -> None:

@@ -3,8 +3,13 @@ raw HTML and tables, that comments never get out, and how cut notes end."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from pipeline import warm
 from pipeline.publish import shownotes
 from tests.digest_issue import (
     GUIDE,
@@ -19,6 +24,7 @@ from tests.digest_issue import (
 )
 
 MORE = "https://example.org/issue/"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +138,12 @@ def test_footnotes_are_notes_not_literal_marks() -> None:
     assert "[^1]" not in page and 'id="fn1"' in page and 'href="#fnref1"' in page
     notes = shownotes.show_notes(body, "https://example.org/issue/", "Read the full issue")
     assert "[^1]" not in notes and "The note, with" in notes
+
+
+def test_the_warm_process_builds_what_the_first_notes_would() -> None:
+    """In a fresh interpreter, as the warm process starts: its forks find emoji's search tree
+    built (each review and script stage built it again otherwise)."""
+    assert "pipeline.publish.shownotes" in warm.WARM_UPS
+    code = ("import emoji.tokenizer as t\nfrom pipeline.publish import shownotes\n"
+            "assert not t._SEARCH_TREE\nshownotes.warm()\nassert t._SEARCH_TREE")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -34,6 +34,8 @@ INSTALL = "install Debian's ffmpeg: `make setup` or `apt-get install ffmpeg`"
 BASE_ARGS = ("-nostdin", "-hide_banner")
 TAIL_LINES = 20  # lines of stderr an FFmpegError keeps
 SHOWN_LINES = 2  # of those, the ones its one-line message shows
+PROBE_VERSION = "1"  # part of every kept probe's key: bump when what is kept changes
+ProbeInfo = dict[str, Any]  # what ffprobe printed, as parsed JSON
 
 
 class FFmpegError(PipelineError):
@@ -146,7 +148,7 @@ def _follow(stdout: IO[bytes], on_seconds: Callable[[float], None]) -> bytes:
     return b""
 
 
-def probe(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+def probe(path: Path | str, fix: str | None = None) -> ProbeInfo:
     """ffprobe's format and streams of a media file."""
     result = run(probe_argv(path), "ffprobe cannot read the file", path, fix)
     return json.loads(result.stdout)
@@ -184,7 +186,39 @@ def require_encoders(needed: dict[str, str]) -> None:
                             shutil.which("ffmpeg"), INSTALL)
 
 
-def probe_with_chapters(path: Path | str, fix: str | None = None) -> dict[str, Any]:
+def probe_with_chapters(path: Path | str, fix: str | None = None) -> ProbeInfo:
     """ffprobe's format, streams and chapters (in the order the file stores them)."""
     argv = [*probe_argv(path)[:-1], "-show_chapters", str(path)]
     return json.loads(run(argv, "ffprobe cannot read the file", path, fix).stdout)
+
+
+def _identity(path: Path | str) -> str:
+    """A file as its path, inode, size and time name it: a rewrite, atomic or in place,
+    names another."""
+    stat = os.stat(path)
+    return f"{Path(path).resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def _probe_entry(path: Path | str) -> Path | None:
+    """Where a probe of `path` is kept; None without ffprobe or the file (probing says so)."""
+    if (tool := shutil.which("ffprobe")) is None:
+        return None
+    try:
+        key = f"{PROBE_VERSION}|{_identity(tool)}|{_identity(path)}"
+    except OSError:
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return cache_dir() / "ffprobe" / digest[:2] / f"{digest}.json"
+
+
+def probed(path: Path | str, fix: str | None = None) -> ProbeInfo:
+    """probe_with_chapters, kept in the cache by the file's identity and ffprobe's, as
+    starting ffprobe takes a twentieth of a second or more."""
+    entry = _probe_entry(path)
+    if entry is not None:
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(entry.read_text(encoding="utf-8"))
+    found = probe_with_chapters(path, fix)
+    if entry is not None and entry == _probe_entry(path):  # not rewritten while probed
+        write_text(entry, json.dumps(found))
+    return found

@@ -5,6 +5,7 @@ required tag, and every URL into the site names a file that is there)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 from PIL import Image, UnidentifiedImageError
 
-from pipeline.config import ShowSettings, template_dirs
+from pipeline.config import ShowSettings, cache_dir, template_dirs
 from pipeline.episode import Episode
 from pipeline.errors import PipelineError
 from pipeline.formats import Chapters, Timeline, rebuild_hint
@@ -42,6 +43,9 @@ NS = {
 # <podcast:txt purpose="ai-content">true|false</podcast:txt>: the podcast namespace has no
 # finalised tag for AI disclosure; this use of its txt tag is what hosts and apps read today.
 AI_CONTENT = "ai-content"
+# How the templates are compiled; the compiled templates are kept by these and jinja's version
+OPTIONS = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True,
+           "keep_trailing_newline": True}
 
 
 CHANNEL_TAGS = (
@@ -118,11 +122,24 @@ def cdata(text: str) -> Markup:
     return Markup("<![CDATA[" + str(text).replace("]]>", "]]]]><![CDATA[>") + "]]>")
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the cache, each by its source (jinja checks it), so that
+    a template is compiled once, not by every run (a twentieth of a second for the review
+    page); None where that folder cannot be made."""
+    options = f"{jinja2.__version__}|{sorted(OPTIONS.items())}"
+    folder = cache_dir() / "jinja" / hashlib.sha256(options.encode()).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def environment(root: Path) -> jinja2.Environment:
     """Templates from the project's assets/templates, else the ones shipped beside the code."""
     loader = jinja2.FileSystemLoader(template_dirs(root))
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                             bytecode_cache=bytecode_cache(), **OPTIONS)
     env.filters["cdata"] = cdata
     return env
 

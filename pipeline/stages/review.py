@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -464,16 +465,18 @@ class GateView:
     classes: dict[str, str] = field(default_factory=lambda: dict(GATE_CLASSES))
 
 
-def gate_view(episode: Episode, loud: Loudness | None) -> GateView:
+def gate_view(episode: Episode, loud: Loudness | None,
+              probes: gate.Probes | None = None) -> GateView:
     """The pre-flight table, with the loudness just measured for the picture."""
     figures = (loud.integrated, loud.true_peak) if loud is not None else (None, None)
     known = None if None in figures else (figures[0], figures[1])
-    report = gate.check(episode, gate.SCOPES, loudness=known)
+    report = gate.check(episode, gate.SCOPES, loudness=known, probes=probes)
     return GateView(report.summary(), report.table())
 
 
-def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> dict[str, Any]:
-    """What the template shows."""
+def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment,
+                 probes: gate.Probes | None = None) -> dict[str, Any]:
+    """What the template shows; `probes`, started before, are the gate's."""
     chapters = chapter_list(inputs)
     loud, picture = write_picture(episode, inputs, chapters)
     has_mp3 = inputs.has("episode.mp3")
@@ -486,15 +489,18 @@ def page_context(episode: Episode, inputs: Inputs, env: jinja2.Environment) -> d
         "youtube": youtube_text(inputs),
         "feed": preview(episode, env) if has_mp3 else None,
         "missing": inputs.missing, "problems": inputs.problems,
-        "gate": gate_view(episode, loud),
+        "gate": gate_view(episode, loud, probes),
     }
 
 
 def run(episode: Episode) -> Review:
-    """Write build/review.html (and build/review-loudness.png when there is an MP3)."""
-    inputs = read_inputs(episode.build, episode.slug)
-    env = environment(episode.root)
-    context = page_context(episode, inputs, env)
+    """Write build/review.html (and build/review-loudness.png when there is an MP3).
+    ffprobe reads the video and the MP3 for the gate meanwhile, both at once."""
+    with ThreadPoolExecutor(max_workers=len(gate.PROBED)) as pool:
+        probes = gate.start_probes(episode, pool)
+        inputs = read_inputs(episode.build, episode.slug)
+        env = environment(episode.root)
+        context = page_context(episode, inputs, env, probes)
     html = env.get_template(TEMPLATE).render(**context)
     fsutil.write_text(episode.build / PAGE, html)
     picture = episode.build / PICTURE if context["picture"] else None

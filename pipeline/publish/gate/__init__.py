@@ -15,16 +15,18 @@ from pipeline.episode import Episode, load_episode
 from pipeline.formats import Ledger, PendingLedger
 from pipeline.publish.gate import ours, podcast, youtube  # noqa: F401 (they register rules)
 from pipeline.publish.gate.core import SCOPES, Report, Scope, format_table, run_rules
-from pipeline.publish.gate.package import Package
+from pipeline.publish.gate.package import PROBED, Package, Probes, start_probes
 
-__all__ = ["SCOPES", "Report", "Scope", "check", "format_table", "preflight", "preflight_feed"]
+__all__ = ["PROBED", "SCOPES", "Probes", "Report", "Scope", "check", "format_table", "preflight",
+           "preflight_feed", "start_probes"]
 
 
 def check(episode: Episode, scopes: Sequence[Scope] = SCOPES,
-          loudness: tuple[float, float] | None = None) -> Report:
+          loudness: tuple[float, float] | None = None, probes: Probes | None = None) -> Report:
     """Every rule of `scopes` on `episode`'s package; `loudness` (integrated LUFS, true
-    peak dBTP) saves measuring episode.mp3 again when a caller has."""
-    return run_rules(episode.slug, Package(episode, loudness), scopes)
+    peak dBTP) saves measuring episode.mp3 again when a caller has, `probes` (start_probes)
+    starting ffprobe when the caller started it earlier."""
+    return run_rules(episode.slug, Package(episode, loudness, probes), scopes)
 
 
 def preflight(episode: Episode, scopes: Sequence[Scope], action: str,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pipeline.formats import Chapters
 from pipeline.publish.gate.core import Problem, error, rule, warning
-from pipeline.publish.gate.package import Package, read_vtt
+from pipeline.publish.gate.package import Package
 from pipeline.publish.placeholders import SHOW_FILE
 from pipeline.speech.cues import violations
 
@@ -46,7 +46,7 @@ def mp3_chapters(pkg: Package) -> Iterator[Problem]:
 @rule("Ours", "caption style", "youtube")
 def caption_style(pkg: Package) -> Iterator[Problem]:
     path = pkg.built("captions.vtt")
-    broken = violations(read_vtt(path))  # a file that does not parse: the caption file rule
+    broken = violations(pkg.cues(path))  # a file that does not parse: the caption file rule
     if broken:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
         yield warning(f"{broken[0]}{more}", f"rebuild them: make captions "

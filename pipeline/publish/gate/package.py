@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import webvtt
 
@@ -25,6 +26,19 @@ from pipeline.speech.cues import Cue
 YOUTUBE_FILES = ("video.mp4", "thumbnail.jpg", "captions.vtt", "youtube-title.txt",
                  "youtube-description.txt")
 PODCAST_FILES = ("episode.mp3", "chapters.json", "captions.vtt", "captions.srt")
+PROBED = ("video.mp4", "episode.mp3")  # the files the rules read with ffprobe
+Probes = Mapping[Path, Future[ffmpeg.ProbeInfo]]
+
+
+def probe_file(path: Path) -> ffmpeg.ProbeInfo:
+    return ffmpeg.probed(path, fix=f"rebuild it: {target_for(path)}")
+
+
+def start_probes(episode: Episode, pool: Executor) -> Probes:
+    """ffprobe of each built file the rules probe, started on `pool`: the probes run at
+    once, beside the caller's own work, for a Package handed them."""
+    paths = [episode.build / name for name in PROBED]
+    return {path: pool.submit(probe_file, path) for path in paths if path.is_file()}
 
 
 def read_vtt(path: Path) -> list[Cue]:
@@ -68,10 +82,14 @@ class Feed:
 class Package:
     """What the rules read. A file that is missing makes the rules needing it not run."""
 
-    def __init__(self, episode: Episode, loudness: tuple[float, float] | None = None):
+    def __init__(self, episode: Episode, loudness: tuple[float, float] | None = None,
+                 probes: Probes | None = None):
         self.episode = episode
         self.root = episode.root
         self._loudness = loudness
+        self._started = dict(probes or {})
+        self._probed: dict[Path, ffmpeg.ProbeInfo] = {}
+        self._cues: dict[Path, list[Cue]] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -115,14 +133,20 @@ class Package:
             raise NotChecked(f"public/feed.xml has no item for {self.episode.slug} (make feed)")
         return found
 
-    def probe(self, name: str) -> dict[str, Any]:
+    def cues(self, path: Path) -> list[Cue]:
+        """A WebVTT file's cues (read_vtt), parsed once for every rule that reads them."""
+        if path not in self._cues:
+            self._cues[path] = read_vtt(path)
+        return self._cues[path]
+
+    def probe(self, name: str) -> ffmpeg.ProbeInfo:
         return self._probe(self.built(name))
 
-    def _probe(self, path: Path) -> dict[str, Any]:
-        cache = self.__dict__.setdefault("_probes", {})
-        if path not in cache:
-            cache[path] = ffmpeg.probe_with_chapters(path, fix=f"rebuild it: {target_for(path)}")
-        return cache[path]
+    def _probe(self, path: Path) -> ffmpeg.ProbeInfo:
+        if path not in self._probed:
+            started = self._started.pop(path, None)
+            self._probed[path] = started.result() if started else probe_file(path)
+        return self._probed[path]
 
     @cached_property
     def loudness(self) -> tuple[float, float]:

@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.formats import Timeline
 from pipeline.publish.gate.core import NotChecked, Problem, error, rule, warning
-from pipeline.publish.gate.package import PODCAST_FILES, Package, read_vtt
+from pipeline.publish.gate.package import PODCAST_FILES, Package
 from pipeline.publish.gate.timestamps import (
     broken_rules,
     long_titles,
@@ -304,7 +304,7 @@ def transcripts(pkg: Package) -> Iterator[Problem]:
 
 def _transcript_file(pkg: Package, path: Path, kind: str) -> Iterator[Problem]:
     fix = f"rebuild it: make captions EP={pkg.episode.slug}, then make feed"
-    if kind == "text/vtt" and not read_vtt(path):
+    if kind == "text/vtt" and not pkg.cues(path):
         yield error("the WebVTT transcript does not parse or has no cue", fix, pkg.rel(path))
     if kind == "application/x-subrip" and not _srt_cues(path):
         yield error("the SRT transcript does not parse or has no cue", fix, pkg.rel(path))

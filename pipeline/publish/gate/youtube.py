@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from PIL import Image, UnidentifiedImageError
 
 from pipeline.publish.gate.core import NotChecked, Problem, error, rule, warning
-from pipeline.publish.gate.package import YOUTUBE_FILES, Package, read_vtt
+from pipeline.publish.gate.package import YOUTUBE_FILES, Package
 from pipeline.publish.gate.timestamps import broken_rules, long_titles, read_stamps
 from pipeline.publish.placeholders import SHOW_FILE
 from pipeline.publish.youtube.metadata import tags_length
@@ -116,7 +116,7 @@ def thumbnail(pkg: Package) -> Iterator[Problem]:
 def caption_file(pkg: Package) -> Iterator[Problem]:
     path = pkg.built("captions.vtt")
     where, fix = pkg.rel(path), f"rebuild it: make captions EP={pkg.episode.slug}"
-    cues = read_vtt(path)
+    cues = pkg.cues(path)
     if not cues:
         yield error("the captions do not parse as WebVTT or have no cue", fix, where)
         return
