@@ -36,6 +36,7 @@ ENC = video.Encoding()
 START = ["ffmpeg", "-nostdin", "-hide_banner"]
 QUIET = ["-v", "error", "-y"]
 PROGRESS = ["-progress", "pipe:1", "-nostats"]
+AHEAD = ["-thread_queue_size", "1024"]
 
 
 # ---------------------------------------------------------------- pure parts
@@ -77,8 +78,8 @@ def test_loop_and_mux_args() -> None:
     assert reserved[reserved.index("-moov_size") + 1] == "70000"
     assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                           Path("v.mp4"), "eng") == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
-        "-f", "ffmetadata", "-i", "ch.txt",
+        *START, "-f", "concat", "-safe", "0", *AHEAD, "-i", "l.txt", *AHEAD, "-i", "a.m4a",
+        *AHEAD, "-i", "c.vtt", "-f", "ffmetadata", *AHEAD, "-i", "ch.txt",
         "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0", "-map", "3:d?",
         "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy", "-map_chapters", "3",
         "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=eng",
@@ -94,8 +95,8 @@ def test_burn_args_force_keyframes_at_slide_changes() -> None:
     style = (r"FontName\\=DejaVu Sans\,FontSize\\=16\,BorderStyle\\=3\,Outline\\=1\,"
              r"Shadow\\=0\,OutlineColour\\=&H80000000\,MarginV\\=22")
     assert args == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a",
-        "-f", "ffmetadata", "-i", "ch.txt", "-filter_complex",
+        *START, "-f", "concat", "-safe", "0", *AHEAD, "-i", "l.txt", *AHEAD, "-i", "a.m4a",
+        "-f", "ffmetadata", *AHEAD, "-i", "ch.txt", "-filter_complex",
         f"[0:v:0]subtitles=captions.vtt:fontsdir=fonts:force_style={style}[s0];"
         "[s0]format=yuv420p[s1];[s1]fps=30[s2]", "-map", "[s2]", "-map", "1:a:0",
         "-map", "2:d?", "-bf", "2", "-c:a", "copy", "-c:v", "libx264",
