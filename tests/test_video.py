@@ -25,14 +25,14 @@ from pipeline.formats import (
     TimedSection,
     Timeline,
 )
-from pipeline.media import ffmpeg
+from pipeline.media import ffmpeg, slideshow
 from pipeline.publish.youtube import describe
 from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
 from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_audio, make_episode, tone
 
 FPS = 30
-ENC = video.Encoding()
+ENC = slideshow.Encoding()
 START = ["ffmpeg", "-nostdin", "-hide_banner"]
 QUIET = ["-v", "error", "-y"]
 PROGRESS = ["-progress", "pipe:1", "-nostats"]
@@ -47,18 +47,18 @@ def test_frame_cuts_round_to_frames_and_split_whole_gops() -> None:
     slides = [SlideEntry(index=n, file=f"slides/{n:03d}.png", kind="section", section="s",
                          title="S", segments=[], start=start, end=end)
               for n, (start, end) in enumerate(zip(starts, [*starts[1:], 12.0], strict=True), 1)]
-    cuts = video.frame_cuts(slides, 12.0, Path("/b"), ENC)
+    cuts = slideshow.frame_cuts(slides, 12.0, Path("/b"), ENC)
     assert cuts == [
-        video.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
-        video.Cut(Path("/b/slides/002.png"), 105, 112, 15, 30),
-        video.Cut(Path("/b/slides/004.png"), 217, 143, 15, 30),  # 003 lasts under half a frame
+        slideshow.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
+        slideshow.Cut(Path("/b/slides/002.png"), 105, 112, 15, 30),
+        slideshow.Cut(Path("/b/slides/004.png"), 217, 143, 15, 30),  # 003 lasts under half a frame
     ]
     assert [(c.loops, c.tail) for c in cuts] == [(7, 0), (7, 7), (9, 8)]
     assert sum(c.frames for c in cuts) == 12 * FPS
 
 
 def test_gop_args() -> None:
-    assert video.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
+    assert slideshow.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
         *START, "-framerate", "30", "-loop", "1", "-i", "s.png", "-filter_complex",
         "[0]scale=1920:1080:out_color_matrix=bt709:out_range=tv[s0];[s0]setsar=1[s1];"
         "[s1]format=yuv420p[s2];[s2]fps=30[s3]", "-map", "[s3]",
@@ -70,7 +70,7 @@ def test_gop_args() -> None:
 
 
 def test_loop_and_mux_args() -> None:
-    assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
+    assert slideshow.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
         *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
     reserved = video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                               Path("v.mp4"), "eng", 70000)
@@ -110,7 +110,7 @@ def test_burn_args_force_keyframes_at_slide_changes() -> None:
 
 
 def test_concat_list_has_exact_durations_and_quotes_names() -> None:
-    assert video.concat_list([("a.mp4", 3.5), ("it's.mp4", 7 / 30)]) == (
+    assert slideshow.concat_list([("a.mp4", 3.5), ("it's.mp4", 7 / 30)]) == (
         "ffconcat version 1.0\nfile 'a.mp4'\nduration 3.500000\n"
         "file 'it'\\''s.mp4'\nduration 0.233333\n")
 
@@ -534,7 +534,7 @@ def video_of(folder: Path, tmp: Path) -> video.VideoResult:
 def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
         tmp_path: Path) -> None:
     folder = make_episode(tmp_path / "warm", with_audio=True)
-    cache = folder / "build" / video.CACHE
+    cache = folder / "build" / slideshow.CACHE
     first = video_of(folder, tmp_path)
     assert first.gops.made == first.gops.total
     before = {p.name for p in cache.iterdir()}

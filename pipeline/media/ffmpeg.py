@@ -58,6 +58,12 @@ def compile_argv(graph: OutputStream) -> list[str]:
     return ["ffmpeg", *BASE_ARGS, *ffmpeg.get_args(graph)]
 
 
+def quiet_argv(out: OutputStream, *global_args: str) -> list[str]:
+    """The argv of an output graph, quiet unless it fails (`-v error`), overwriting its
+    file (`-y`)."""
+    return compile_argv(out.global_args(*global_args, "-v", "error").overwrite_output())
+
+
 def probe_argv(path: Path | str) -> list[str]:
     """ffprobe's format and streams as JSON (ffmpeg.probe would raise its own error type)."""
     return ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)]
