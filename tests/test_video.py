@@ -26,6 +26,7 @@ from pipeline.formats import (
     Timeline,
 )
 from pipeline.media import ffmpeg, slideshow
+from pipeline.media.pieces import Count
 from pipeline.publish.youtube import describe
 from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
@@ -471,7 +472,8 @@ def test_cli_reports_progress_and_a_summary(built) -> None:
 
 @pytest.mark.slow
 def test_burned_captions_replace_the_subtitle_track(tmp_path: Path) -> None:
-    folder, _ = build(tmp_path, burn=True)
+    folder, output = build(tmp_path, burn=True)
+    assert "encoded 7 of 7 GOPs" in output  # the slides stage left them to the video stage
     path = folder / "video.mp4"
     streams = probe(path, "-show_streams")["streams"]
     assert [s["codec_type"] for s in streams] == ["video", "audio", "data"]  # data: chapters
@@ -522,42 +524,49 @@ def edit_paragraph(folder: Path) -> None:
     make_audio(build, tone(timeline.duration))
 
 
-def video_of(folder: Path, tmp: Path) -> video.VideoResult:
+def video_of(folder: Path, tmp: Path, slides_first: bool = True) -> tuple[Count | None,
+                                                                           video.VideoResult]:
+    """The GOPs the slides stage encoded (None when it did not run) and the video stage's
+    result."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PIPELINE_ROOT", str(REPO))
         mp.setenv("PIPELINE_CACHE_DIR", str(tmp / "cache"))
-        slides_stage.run(load_episode(folder))
-        return video.run(load_episode(folder))
+        drawn = slides_stage.run(load_episode(folder)).gops if slides_first else None
+        return drawn, video.run(load_episode(folder))
 
 
 @pytest.mark.slow
 def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
         tmp_path: Path) -> None:
+    """The slides stage encodes the GOPs, so the video stage only joins them; a video stage
+    that finds none encodes them itself, to the same file."""
     folder = make_episode(tmp_path / "warm", with_audio=True)
     cache = folder / "build" / slideshow.CACHE
-    first = video_of(folder, tmp_path)
-    assert first.gops.made == first.gops.total
+    drawn, first = video_of(folder, tmp_path)
+    assert drawn and drawn.made == drawn.total == first.gops.total and first.gops.made == 0
     before = {p.name for p in cache.iterdir()}
     pictures = {p.read_bytes() for p in (folder / "build/slides").iterdir()}
 
-    again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, the same file
-    assert again.gops.made == 0
+    drawn, again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, same file
+    assert drawn and drawn.made == 0 and again.gops.made == 0
     assert {p.name for p in cache.iterdir()} == before
 
     edit_paragraph(folder)
-    warm = video_of(folder, tmp_path)
+    drawn, warm = video_of(folder, tmp_path)
     slides = Slides.read(folder / "build").slides
     redrawn = [s.file for s in slides if (folder / "build" / s.file).read_bytes() not in pictures]
     assert redrawn == [s.file for s in slides if EDITED in s.segments]  # one slide changed
-    assert 0 < warm.gops.made < warm.gops.total
+    assert drawn and 0 < drawn.made < drawn.total and warm.gops.made == 0
     after = {p.name for p in cache.iterdir()}
-    # the new GOPs, and the loops of the changed slide's whole GOP; the old ones were dropped
-    assert warm.gops.made <= len(after - before) <= 2 * warm.gops.made
+    # the new GOPs, and the changed slides' files of them; the old ones were dropped
+    assert drawn.made < len(after - before) <= 2 * drawn.made + 1
 
     cold_folder = make_episode(tmp_path / "cold", with_audio=False)
     for name in ("script.json", "timeline.json", "episode.m4a"):
         (cold_folder / "build" / name).write_bytes((folder / "build" / name).read_bytes())
-    cold = video_of(cold_folder, tmp_path)
+    video_of(cold_folder, tmp_path)
+    shutil.rmtree(cold_folder / "build" / slideshow.CACHE)
+    _, cold = video_of(cold_folder, tmp_path, slides_first=False)
     assert cold.gops.made == cold.gops.total
     warm_bytes = (folder / "build/video.mp4").read_bytes()
     assert warm_bytes == (cold_folder / "build/video.mp4").read_bytes()
