@@ -3,11 +3,12 @@ title and description.
 
 The picture is the slides' H.264 pieces (media/slideshow.py: each slide's still encoded once
 as closed GOPs and repeated by stream copy, kept in `build/video-cache/` by content, so an
-edit encodes only the slides whose picture or frame count changed); the concat demuxer
-joins them and the final mux copies everything (see DESIGN.md, "Measured"), so the result
-is the same file a cold build makes. The sound is master's `episode.m4a` (AAC-LC, made
-from the mastered samples: media/aac.py), copied as it is. The MP4's chapters are the
-timeline's sections, written in time order.
+edit encodes only the slides whose picture or frame count changed). The slides stage has
+usually encoded them already; what is missing is encoded here, and all of them when the
+captions are burned in. The concat demuxer joins them and the final mux copies everything
+(see DESIGN.md, "Measured"), so the result is the same file a cold build makes. The sound is
+master's `episode.m4a` (AAC-LC, made from the mastered samples: media/aac.py), copied as it
+is. The MP4's chapters are the timeline's sections, written in time order.
 """
 
 from __future__ import annotations
