@@ -2,8 +2,9 @@
 one run.
 
 Builds a sample-sized episode in a temporary folder (default 600 s, 8 slides: a title card,
-six sections, an outro; speech-like audio, seeded), draws its slides, then makes the
-video's sound as master does (AAC pieces, media/aac.py) and runs `pipeline video`:
+six sections, an outro; speech-like audio, seeded), then each time draws its slides and
+encodes their GOPs (`pipeline slides`), makes the video's sound as master does (AAC pieces,
+media/aac.py) and runs `pipeline video`:
 - cold, with empty build/video-cache and build/audio-cache;
 - again with nothing changed (the mux alone);
 - after one slide's text changed (one picture redrawn, the audio the same);
@@ -207,15 +208,16 @@ def probed_duration(path: Path) -> float:
 
 
 def video_run(episode: Any, what: str, samples: np.ndarray) -> tuple[float, float]:
-    """The video's sound and the video stage once: wall and CPU seconds, printed with what
-    they encoded."""
-    def both() -> tuple[Count, Any]:
-        return video_sound(episode.build, samples), video.run(episode)
+    """The slides (with their GOPs), the video's sound and the video stage once: wall and
+    CPU seconds, printed with what they encoded."""
+    def all_three() -> tuple[Count | None, Count, Any]:
+        drawn = slides.run(episode).gops
+        return drawn, video_sound(episode.build, samples), video.run(episode)
 
     with quiet():
-        wall, cpu, (sound, result) = timed(both)
-    print(f"{what:<38} {wall:6.1f} s wall {cpu:6.1f} s CPU  encoded {result.gops} GOPs, "
-          f"{sound} pieces of audio", flush=True)
+        wall, cpu, (drawn, sound, result) = timed(all_three)
+    print(f"{what:<38} {wall:6.1f} s wall {cpu:6.1f} s CPU  encoded {drawn} GOPs in slides, "
+          f"{result.gops.made} in video, {sound} pieces of audio", flush=True)
     return wall, cpu
 
 
@@ -223,11 +225,9 @@ def edits(episode: Any, samples: np.ndarray) -> list[tuple[str, float, float]]:
     """The video and its sound after each edit, one after another: (what, wall, CPU)."""
     runs = [("nothing changed", *video_run(episode, "again, nothing changed", samples))]
     edit_text(episode.build)
-    slides.run(episode)
     what = "one slide's text changed"
     runs.append((what, *video_run(episode, what, samples)))
     at, samples = lengthen(episode.build, 2 * SLOT)
-    slides.run(episode)
     what = f"a paragraph at {at:.0f} s grew {2 * SLOT:.2f} s"
     runs.append((what, *video_run(episode, what, samples)))
     what = "the same with a new gain (0.1 dB)"
@@ -244,12 +244,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["PIPELINE_CACHE_DIR"] = str(Path(tmp) / "cache")
         episode = load_episode(make_episode(Path(tmp), args.duration))
-        began = time.monotonic()
-        manifest = slides.run(episode).manifest
-        print(f"episode: {args.duration:.0f} s, {len(manifest.slides)} slides, "
-              f"{os.cpu_count()} CPUs; slides drawn in {time.monotonic() - began:.1f} s")
         samples = speech(args.duration)
         ours, cold_cpu = video_run(episode, "cold (empty caches)", samples)
+        print(f"episode: {args.duration:.0f} s, {len(Slides.read(episode.build).slides)} "
+              f"slides, {os.cpu_count()} CPUs")
         out = episode.build / "video.mp4"
         print(f"pipeline video: {ours:6.1f} s  {args.duration / ours:6.1f}x real time  "
               f"({probed_duration(out):.3f} s, {out.stat().st_size / 1e6:.1f} MB)")

@@ -183,6 +183,19 @@ def test_the_encoders_this_ffmpeg_lists() -> None:
     assert ffmpeg.missing_encoders({"aac": "AAC", "nosuch": "no such"}, names) == ["no such"]
 
 
+def test_the_encoder_listing_is_asked_once_then_kept(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path))
+    asked = []
+    real = ffmpeg.run
+    monkeypatch.setattr(ffmpeg, "run", lambda argv, *a, **k: asked.append(argv) or real(
+        argv, *a, **k))
+    first, again = ffmpeg.encoders(), ffmpeg.encoders()
+    assert asked == [ffmpeg.encoders_argv()] and first == again and "libx264" in again
+    kept = list((tmp_path / "ffmpeg").glob("encoders-*.txt"))
+    assert len(kept) == 1 and "libx264" in kept[0].read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- chapters and kept pieces
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -230,5 +231,23 @@ def test_cli_draws_the_slides_and_says_what_it_wrote(tmp_path: Path) -> None:
     folder = make_episode(tmp_path)
     result = CliRunner().invoke(cli, ["slides", str(folder)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("slides: 4 slides (2 section pages)")
+    summary = result.output.splitlines()[-1]
+    assert summary.startswith("slides: 4 slides (2 section pages)")
+    assert summary.endswith(", and 7 of 7 GOPs of the video encoded, the rest kept")
     assert (folder / "build/slides/004.png").is_file()
+    kept = [p.name for p in (folder / "build/video-cache").iterdir()]
+    assert 7 < len(kept) <= 7 + 4  # the GOPs, and at most one more file a slide
+    assert all(re.fullmatch(r"[0-9a-f]{64}\.mp4", name) for name in kept)  # no scratch
+    again = CliRunner().invoke(cli, ["slides", str(folder)]).output.splitlines()[-1]
+    assert again.endswith(", and 0 of 7 GOPs of the video encoded, the rest kept")
+
+
+def test_burned_captions_leave_the_video_to_the_video_stage(tmp_path: Path) -> None:
+    folder = make_episode(tmp_path)
+    issue = folder / "issue.md"
+    issue.write_text(issue.read_text().replace(
+        "summary:", "settings:\n  video:\n    burn_captions: true\nsummary:"), encoding="utf-8")
+    result = slides.run(load_episode(folder))
+    assert result.gops is None and not (folder / "build/video-cache").exists()
+    assert result.summary().endswith(
+        "; the video's GOPs are left to the video stage (captions burned in)")

@@ -25,17 +25,19 @@ from pipeline.formats import (
     TimedSection,
     Timeline,
 )
-from pipeline.media import ffmpeg
+from pipeline.media import ffmpeg, slideshow
+from pipeline.media.pieces import Count
 from pipeline.publish.youtube import describe
 from pipeline.stages import review, video
 from pipeline.stages import slides as slides_stage
 from tests.slide_fixtures import CLICK, DURATION, REPO, SLUG, make_audio, make_episode, tone
 
 FPS = 30
-ENC = video.Encoding()
+ENC = slideshow.Encoding()
 START = ["ffmpeg", "-nostdin", "-hide_banner"]
 QUIET = ["-v", "error", "-y"]
 PROGRESS = ["-progress", "pipe:1", "-nostats"]
+AHEAD = ["-thread_queue_size", "1024"]
 
 
 # ---------------------------------------------------------------- pure parts
@@ -46,18 +48,18 @@ def test_frame_cuts_round_to_frames_and_split_whole_gops() -> None:
     slides = [SlideEntry(index=n, file=f"slides/{n:03d}.png", kind="section", section="s",
                          title="S", segments=[], start=start, end=end)
               for n, (start, end) in enumerate(zip(starts, [*starts[1:], 12.0], strict=True), 1)]
-    cuts = video.frame_cuts(slides, 12.0, Path("/b"), ENC)
+    cuts = slideshow.frame_cuts(slides, 12.0, Path("/b"), ENC)
     assert cuts == [
-        video.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
-        video.Cut(Path("/b/slides/002.png"), 105, 112, 15, 30),
-        video.Cut(Path("/b/slides/004.png"), 217, 143, 15, 30),  # 003 lasts under half a frame
+        slideshow.Cut(Path("/b/slides/001.png"), 0, 105, 15, 30),
+        slideshow.Cut(Path("/b/slides/002.png"), 105, 112, 15, 30),
+        slideshow.Cut(Path("/b/slides/004.png"), 217, 143, 15, 30),  # 003 lasts under half a frame
     ]
     assert [(c.loops, c.tail) for c in cuts] == [(7, 0), (7, 7), (9, 8)]
     assert sum(c.frames for c in cuts) == 12 * FPS
 
 
 def test_gop_args() -> None:
-    assert video.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
+    assert slideshow.gop_args(Path("s.png"), 15, Path("g.mp4"), ENC) == [
         *START, "-framerate", "30", "-loop", "1", "-i", "s.png", "-filter_complex",
         "[0]scale=1920:1080:out_color_matrix=bt709:out_range=tv[s0];[s0]setsar=1[s1];"
         "[s1]format=yuv420p[s2];[s2]fps=30[s3]", "-map", "[s3]",
@@ -69,7 +71,7 @@ def test_gop_args() -> None:
 
 
 def test_loop_and_mux_args() -> None:
-    assert video.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
+    assert slideshow.loop_args(Path("g.mp4"), 7, Path("l.mp4")) == [
         *START, "-stream_loop", "6", "-i", "g.mp4", "-c", "copy", "l.mp4", *QUIET]
     reserved = video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                               Path("v.mp4"), "eng", 70000)
@@ -77,8 +79,8 @@ def test_loop_and_mux_args() -> None:
     assert reserved[reserved.index("-moov_size") + 1] == "70000"
     assert video.mux_args(Path("l.txt"), Path("a.m4a"), Path("c.vtt"), Path("ch.txt"),
                           Path("v.mp4"), "eng") == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a", "-i", "c.vtt",
-        "-f", "ffmetadata", "-i", "ch.txt",
+        *START, "-f", "concat", "-safe", "0", *AHEAD, "-i", "l.txt", *AHEAD, "-i", "a.m4a",
+        *AHEAD, "-i", "c.vtt", "-f", "ffmetadata", *AHEAD, "-i", "ch.txt",
         "-map", "0:v:0", "-map", "1:a:0", "-map", "2:s:0", "-map", "3:d?",
         "-c:a", "copy", "-c:s", "mov_text", "-c:v", "copy", "-map_chapters", "3",
         "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=eng",
@@ -94,8 +96,8 @@ def test_burn_args_force_keyframes_at_slide_changes() -> None:
     style = (r"FontName\\=DejaVu Sans\,FontSize\\=16\,BorderStyle\\=3\,Outline\\=1\,"
              r"Shadow\\=0\,OutlineColour\\=&H80000000\,MarginV\\=22")
     assert args == [
-        *START, "-f", "concat", "-safe", "0", "-i", "l.txt", "-i", "a.m4a",
-        "-f", "ffmetadata", "-i", "ch.txt", "-filter_complex",
+        *START, "-f", "concat", "-safe", "0", *AHEAD, "-i", "l.txt", *AHEAD, "-i", "a.m4a",
+        "-f", "ffmetadata", *AHEAD, "-i", "ch.txt", "-filter_complex",
         f"[0:v:0]subtitles=captions.vtt:fontsdir=fonts:force_style={style}[s0];"
         "[s0]format=yuv420p[s1];[s1]fps=30[s2]", "-map", "[s2]", "-map", "1:a:0",
         "-map", "2:d?", "-bf", "2", "-c:a", "copy", "-c:v", "libx264",
@@ -109,7 +111,7 @@ def test_burn_args_force_keyframes_at_slide_changes() -> None:
 
 
 def test_concat_list_has_exact_durations_and_quotes_names() -> None:
-    assert video.concat_list([("a.mp4", 3.5), ("it's.mp4", 7 / 30)]) == (
+    assert slideshow.concat_list([("a.mp4", 3.5), ("it's.mp4", 7 / 30)]) == (
         "ffconcat version 1.0\nfile 'a.mp4'\nduration 3.500000\n"
         "file 'it'\\''s.mp4'\nduration 0.233333\n")
 
@@ -470,7 +472,8 @@ def test_cli_reports_progress_and_a_summary(built) -> None:
 
 @pytest.mark.slow
 def test_burned_captions_replace_the_subtitle_track(tmp_path: Path) -> None:
-    folder, _ = build(tmp_path, burn=True)
+    folder, output = build(tmp_path, burn=True)
+    assert "encoded 7 of 7 GOPs" in output  # the slides stage left them to the video stage
     path = folder / "video.mp4"
     streams = probe(path, "-show_streams")["streams"]
     assert [s["codec_type"] for s in streams] == ["video", "audio", "data"]  # data: chapters
@@ -521,42 +524,49 @@ def edit_paragraph(folder: Path) -> None:
     make_audio(build, tone(timeline.duration))
 
 
-def video_of(folder: Path, tmp: Path) -> video.VideoResult:
+def video_of(folder: Path, tmp: Path, slides_first: bool = True) -> tuple[Count | None,
+                                                                           video.VideoResult]:
+    """The GOPs the slides stage encoded (None when it did not run) and the video stage's
+    result."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PIPELINE_ROOT", str(REPO))
         mp.setenv("PIPELINE_CACHE_DIR", str(tmp / "cache"))
-        slides_stage.run(load_episode(folder))
-        return video.run(load_episode(folder))
+        drawn = slides_stage.run(load_episode(folder)).gops if slides_first else None
+        return drawn, video.run(load_episode(folder))
 
 
 @pytest.mark.slow
 def test_an_edit_encodes_only_what_changed_and_gives_the_cold_builds_file(
         tmp_path: Path) -> None:
+    """The slides stage encodes the GOPs, so the video stage only joins them; a video stage
+    that finds none encodes them itself, to the same file."""
     folder = make_episode(tmp_path / "warm", with_audio=True)
-    cache = folder / "build" / video.CACHE
-    first = video_of(folder, tmp_path)
-    assert first.gops.made == first.gops.total
+    cache = folder / "build" / slideshow.CACHE
+    drawn, first = video_of(folder, tmp_path)
+    assert drawn and drawn.made == drawn.total == first.gops.total and first.gops.made == 0
     before = {p.name for p in cache.iterdir()}
     pictures = {p.read_bytes() for p in (folder / "build/slides").iterdir()}
 
-    again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, the same file
-    assert again.gops.made == 0
+    drawn, again = video_of(folder, tmp_path)  # nothing changed: nothing encoded, same file
+    assert drawn and drawn.made == 0 and again.gops.made == 0
     assert {p.name for p in cache.iterdir()} == before
 
     edit_paragraph(folder)
-    warm = video_of(folder, tmp_path)
+    drawn, warm = video_of(folder, tmp_path)
     slides = Slides.read(folder / "build").slides
     redrawn = [s.file for s in slides if (folder / "build" / s.file).read_bytes() not in pictures]
     assert redrawn == [s.file for s in slides if EDITED in s.segments]  # one slide changed
-    assert 0 < warm.gops.made < warm.gops.total
+    assert drawn and 0 < drawn.made < drawn.total and warm.gops.made == 0
     after = {p.name for p in cache.iterdir()}
-    # the new GOPs, and the loops of the changed slide's whole GOP; the old ones were dropped
-    assert warm.gops.made <= len(after - before) <= 2 * warm.gops.made
+    # the new GOPs, and the changed slides' files of them; the old ones were dropped
+    assert drawn.made < len(after - before) <= 2 * drawn.made + 1
 
     cold_folder = make_episode(tmp_path / "cold", with_audio=False)
     for name in ("script.json", "timeline.json", "episode.m4a"):
         (cold_folder / "build" / name).write_bytes((folder / "build" / name).read_bytes())
-    cold = video_of(cold_folder, tmp_path)
+    video_of(cold_folder, tmp_path)
+    shutil.rmtree(cold_folder / "build" / slideshow.CACHE)
+    _, cold = video_of(cold_folder, tmp_path, slides_first=False)
     assert cold.gops.made == cold.gops.total
     warm_bytes = (folder / "build/video.mp4").read_bytes()
     assert warm_bytes == (cold_folder / "build/video.mp4").read_bytes()

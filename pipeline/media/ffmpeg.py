@@ -60,6 +60,12 @@ def compile_argv(graph: OutputStream) -> list[str]:
     return ["ffmpeg", *BASE_ARGS, *ffmpeg.get_args(graph)]
 
 
+def quiet_argv(out: OutputStream, *global_args: str) -> list[str]:
+    """The argv of an output graph, quiet unless it fails (`-v error`), overwriting its
+    file (`-y`)."""
+    return compile_argv(out.global_args(*global_args, "-v", "error").overwrite_output())
+
+
 def probe_argv(path: Path | str) -> list[str]:
     """ffprobe's format and streams as JSON (ffmpeg.probe would raise its own error type)."""
     return ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)]
@@ -156,18 +162,22 @@ def probe(path: Path | str, fix: str | None = None) -> ProbeInfo:
 
 @functools.cache
 def version() -> str:
-    """What `ffmpeg -version` says: the build and its libraries' versions; kept in the cache
-    by the binary's path, size and time, as starting ffmpeg to ask took a quarter second."""
+    """What `ffmpeg -version` says: the build and its libraries' versions."""
+    return _kept("version", version_argv(), "ffmpeg cannot say its version")
+
+
+def _kept(name: str, argv: list[str], what: str) -> str:
+    """What ffmpeg prints for `argv`, kept in the cache by the binary's path, size and time:
+    starting ffmpeg to ask took a quarter second for the version, 60 ms for the encoders."""
     found = shutil.which("ffmpeg")
     kept = None
     if found:
         stat = os.stat(found)
         key = hashlib.sha256(f"{found}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-        kept = cache_dir() / "ffmpeg" / f"version-{key[:32]}.txt"
+        kept = cache_dir() / "ffmpeg" / f"{name}-{key[:32]}.txt"
         with contextlib.suppress(OSError):
             return kept.read_text(encoding="utf-8")
-    said = run(version_argv(), "ffmpeg cannot say its version", fix=INSTALL).stdout.decode(
-        "utf-8", "replace")
+    said = run(argv, what, fix=INSTALL).stdout.decode("utf-8", "replace")
     if kept is not None:
         write_text(kept, said)
     return said
@@ -175,8 +185,7 @@ def version() -> str:
 
 def encoders() -> set[str]:
     """The names of the encoders this ffmpeg has."""
-    listing = run(encoders_argv(), "ffmpeg cannot list its encoders", fix=INSTALL).stdout
-    return encoder_names(listing.decode("utf-8", "replace"))
+    return encoder_names(_kept("encoders", encoders_argv(), "ffmpeg cannot list its encoders"))
 
 
 def require_encoders(needed: dict[str, str]) -> None:

@@ -1,5 +1,8 @@
 """Slides: a title card, pages of key points per section and an outro, drawn with Pillow from
-the layout in `assets/templates/slides.toml`, timed by `timeline.json`; plus the thumbnail.
+the layout in `assets/templates/slides.toml`, timed by `timeline.json`; plus the thumbnail,
+and the video's slide pieces (media/slideshow.py). Those depend on the pictures and times
+alone, so they are encoded here, while master makes the sound, rather than by the video
+stage, which waits for the sound and the captions and then only joins them.
 
 Every text box is filled by `fit_text`: wrap, shrink towards the minimum size, and only then
 cut with an ellipsis, so text never leaves its box. Bullet lists are paged instead of shrunk.
@@ -34,6 +37,8 @@ from pipeline.formats import (
     Slides,
     Timeline,
 )
+from pipeline.media import slideshow
+from pipeline.media.pieces import Count, Pieces
 from pipeline.media.textfit import (
     Box,
     EmojiFont,
@@ -49,6 +54,7 @@ from pipeline.media.textfit import (
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
 from pipeline.util.platforms import YOUTUBE_THUMBNAIL_MAX
+from pipeline.util.progress import task
 from pipeline.util.text import shorten
 
 BASE_WIDTH = 1920
@@ -627,19 +633,40 @@ def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slide
         for n, s in enumerate(slides, 1)])
 
 
+def encode_video(episode: Episode, manifest: Slides, duration: float) -> Count | None:
+    """The video's slide pieces, each from build/video-cache/ where it is, and nothing else
+    left there; None when the captions are burned into the picture, which the video stage
+    encodes whole."""
+    video = episode.settings.video
+    if video.burn_captions:
+        return None
+    enc = slideshow.Encoding.from_settings(video)
+    cuts = slideshow.frame_cuts(manifest.slides, duration, episode.build, enc)
+    cache = Pieces(episode.build / slideshow.CACHE)
+    with task("slides: video GOPs", len(cuts), unit="slides") as bar:
+        shown = slideshow.encode(cuts, enc, cache, lambda done: bar.update(done * len(cuts)))
+    cache.prune()
+    return shown.gops
+
+
 @dataclass(frozen=True)
 class SlidesResult:
     manifest: Slides
     build: Path
+    gops: Count | None = None  # the video's GOPs this run encoded, of all; None: not made
 
     def summary(self) -> str:
         pages = sum(1 for s in self.manifest.slides if s.kind == "section")
+        video = ("; the video's GOPs are left to the video stage (captions burned in)"
+                 if self.gops is None else
+                 f", and {self.gops} GOPs of the video encoded, the rest kept")
         return (f"slides: {len(self.manifest.slides)} slides ({pages} section pages), "
-                f"thumbnail.jpg, slides.json in {self.build}")
+                f"thumbnail.jpg, slides.json in {self.build}{video}")
 
 
 def run(episode: Episode) -> SlidesResult:
-    """Write build/slides/NNN.png, build/slides.json and build/thumbnail.jpg."""
+    """Write build/slides/NNN.png, build/slides.json, build/thumbnail.jpg and the video's
+    slide pieces in build/video-cache/."""
     build = episode.build
     script = Script.read(build)
     timeline = Timeline.read(build)
@@ -652,12 +679,14 @@ def run(episode: Episode) -> SlidesResult:
     thumb, _ = render_thumbnail(thumb_theme, script.episode, episode.settings.show.title)
     replace_dir(images, build / "slides")
     manifest = slides_manifest(slides, theme, timeline.duration)
+    gops = encode_video(episode, manifest, timeline.duration)  # a failure leaves slides.json
     manifest.write(build)
     fsutil.write_bytes(build / "thumbnail.jpg", jpeg_bytes(thumb))
-    return SlidesResult(manifest, build)
+    return SlidesResult(manifest, build, gops)
 
 
 @stage_command("slides")
 def command(episode: Episode) -> SlidesResult:
-    """Draw the slides, slides.json and the thumbnail from script.json and timeline.json."""
+    """Draw the slides, slides.json and the thumbnail from script.json and timeline.json,
+    and encode the video's slide pieces."""
     return run(episode)
