@@ -8,9 +8,10 @@ module's size and time), hands it its arguments, working folder, environment, um
 its own stdin, stdout and stderr, and waits: the warm process forks, the fork runs the
 command as the process would have, and its exit status comes back as the command's.
 Ctrl-C, SIGTERM and SIGHUP are passed on to the fork; a client that dies takes its fork
-with it. When there is none, the command runs in its own process as ever, and the last
-stage of a build starts one in the background, which imports the stages, listens, stops
-the warm processes of other code, and exits after IDLE seconds without work. Nothing is
+with it. When there is none, the command runs in its own process as ever, and the stages
+that end a build start one in the background (the first to come; a second leaves before
+importing anything), which imports the stages, listens, stops the warm processes of other
+code, and exits after IDLE seconds without work. Nothing is
 kept in the warm process between commands: each fork starts from the same imported
 modules.
 """
@@ -39,10 +40,11 @@ DIR_ENV = "PIPELINE_WARM_DIR"  # where the sockets are (tests); a folder under /
 FORK_ENV = "PIPELINE_WARM_FORK"  # set in a fork running a command: it never asks again
 SERVE = "--serve-warm"  # `python -m pipeline --serve-warm <socket>` is the warm process
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
-# The stage that ends a build starts the warm process for the builds after it, so that a
-# cold build's stages never share the cores with its imports (13% of a cold build's time)
-STARTER = "review"
-PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "faster_whisper")
+# The stages that end a build start the warm process for the builds after it, so that a
+# cold build's busy stages never share the cores with its imports (13% of a cold build's
+# time); the video stage's mux leaves a core to them, and they are done by the build's end
+STARTERS = ("video", "review")
+PRELOAD = (*(f"pipeline.stages.{stage}" for stage in STAGES), "pipeline.cli", "faster_whisper")
 # modules whose warm() loads more, fork-safe
 WARM_UPS = ("pipeline.speech.voices.hibari", "pipeline.publish.shownotes")
 IDLE = 900  # seconds without a command before the warm process exits
@@ -88,7 +90,7 @@ def run(argv: list[str]) -> int | None:
         conn.connect(str(path))
     except OSError:
         conn.close()
-        if argv[0] == STARTER:
+        if argv[0] in STARTERS:
             start(path)
         return None
     with conn:
@@ -161,10 +163,8 @@ def finish(code: int) -> None:
 
 # -- the warm process -----------------------------------------------------------------------
 
-def serve(path: Path, main: Callable[[list[str]], None]) -> None:
-    """Import the stages, then serve commands on `path`, each run by `main(argv)` in a
-    fork, until IDLE seconds pass without one; a second warm process for the same path
-    leaves at once."""
+def preload() -> None:
+    """Import the stages and load what forks can share."""
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
@@ -175,6 +175,12 @@ def serve(path: Path, main: Callable[[list[str]], None]) -> None:
     # the dictionaries above included, and made a cold build 13% slower) and their pages
     gc.collect()
     gc.freeze()
+
+
+def serve(path: Path, main: Callable[[list[str]], None]) -> None:
+    """Import the stages, then serve commands on `path`, each run by `main(argv)` in a
+    fork, until IDLE seconds pass without one; a second warm process for the same path
+    leaves at once, before importing anything."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not _ours(path.parent):
         return
@@ -197,9 +203,14 @@ def serve(path: Path, main: Callable[[list[str]], None]) -> None:
 
 @contextlib.contextmanager
 def _bound(path: Path) -> Iterator[socket.socket | None]:
-    """A listening socket at `path`, unless a live warm process has it."""
+    """A listening socket at `path`, the stages imported first; None when a live warm
+    process has it or another is starting (it holds the lock meanwhile)."""
     with open(path.with_suffix(".lock"), "a+") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(str(path))
@@ -208,6 +219,7 @@ def _bound(path: Path) -> Iterator[socket.socket | None]:
             return
         except OSError:
             probe.close()
+        preload()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

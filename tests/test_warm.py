@@ -5,7 +5,9 @@ processes, a warm process of their own in a temporary folder, stopped at the end
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,13 +54,43 @@ def warmed(env: dict[str, str], episode: Path) -> str:
     assert ran_in(episode) == first.pid
     folder = Path(env["PIPELINE_WARM_DIR"])
     assert not serving(folder / f"{warm.code_hash()}.sock")
-    last = stage(env, warm.STARTER, str(episode.parent / "2023-01-01-nowhere"))
-    assert last.wait(timeout=300) == 1  # no such episode: it fails, and starts one all the same
+    started(env, warm.STARTERS[-1], episode)
+    return out
+
+
+def started(env: dict[str, str], starter: str, episode: Path) -> None:
+    """Run a stage that ends a build on an episode that is not there; it fails, and starts
+    a warm process all the same: wait until it listens."""
+    folder = Path(env["PIPELINE_WARM_DIR"])
+    last = stage(env, starter, str(episode.parent / "2023-01-01-nowhere"))
+    assert last.wait(timeout=300) == 1
     for _ in range(600):
         if (folder / f"{warm.code_hash()}.sock").exists():
-            return out
+            return
         time.sleep(0.1)
-    raise AssertionError("no warm process started")
+    raise AssertionError(f"{starter} started no warm process")
+
+
+def test_the_video_stage_starts_one_too(tmp_path, env):
+    """The video stage's mux leaves a core free: a warm process started then is ready
+    when the build ends."""
+    assert warm.STARTERS == ("video", "review")
+    started(env, "video", make_episode(tmp_path))
+    assert serving(Path(env["PIPELINE_WARM_DIR"]) / f"{warm.code_hash()}.sock")
+
+
+def test_a_second_warm_process_leaves_before_importing_while_one_starts(tmp_path, env):
+    """The one starting holds the lock while it imports; another leaves at once."""
+    folder = Path(env["PIPELINE_WARM_DIR"])
+    folder.mkdir(mode=0o700, parents=True)
+    sock = folder / "x.sock"
+    with open(sock.with_suffix(".lock"), "a+") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        second = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipeline",
+                                 warm.SERVE, str(sock)], env=env, capture_output=True,
+                                text=True, timeout=60)
+    assert second.returncode == 0 and not sock.exists()
+    assert "pipeline.warm" in second.stderr and "pipeline.stages" not in second.stderr
 
 
 def serving(sock: Path) -> list[int]:
@@ -82,6 +114,7 @@ def test_a_stage_runs_in_a_fork_of_the_warm_process_as_it_would_alone(tmp_path, 
     episode = make_episode(tmp_path)
     cold = warmed(env, episode)
     made = Slides.read(episode / "build")
+    shutil.rmtree(episode / "build" / "video-cache")  # the same work again, the same words
     again = stage(env, "slides", str(episode))
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
