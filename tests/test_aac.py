@@ -34,6 +34,17 @@ def test_cuts_are_segment_starts_on_the_grid_after_a_long_enough_segment() -> No
     assert moved[:2] == found[:2] and moved[2] - found[2] == round(2 * SLOT * RATE)
 
 
+def test_a_long_pause_within_a_segment_starts_a_piece_that_moves_with_it() -> None:
+    """The pause between the chunks of a long paragraph is an anchor; a short one is not."""
+    step, s = aac.grid(RATE), RATE
+    pauses = [(10 * s, 10 * s + s // 4), (25 * s, 25 * s + s // 10)]
+    found = aac.cuts([0.0, 40.0], RATE, pauses)
+    assert found == [0, step * (pauses[0][1] // step), step * (40 * s // step)]
+    shift = round(3 * SLOT * RATE)
+    moved = aac.cuts([0.0, 40.0 + 3 * SLOT], RATE, [(a + shift, b + shift) for a, b in pauses])
+    assert [m - f for m, f in zip(moved, found, strict=True)] == [0, shift, shift]
+
+
 def test_pieces_keep_whole_frames_with_their_rolls() -> None:
     found = [0, 14112 * 20, 14112 * 40]
     total = 14112 * 50 + 77

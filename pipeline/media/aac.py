@@ -8,10 +8,11 @@ the encoder settle, to five frames after its end, so that its last kept frame ov
 audio rather than the silence after an ending; only the frames of the piece itself are kept.
 Joined, the pieces measure as close to the source as one whole encode does, at every seam.
 
-The pieces start where the narration's segments start, on a grid of whole frames that is
-also whole microseconds (ffconcat's unit) and whole samples at the source's rate (0.32 s at
-44.1 kHz), and each is resampled to 48 kHz on its own. narrate starts every segment on that
-grid, so an edit that makes one paragraph longer moves the later pieces by whole steps of
+The pieces start where the narration's segments start, or after a pause within one (the
+chunks a long paragraph is spoken in), on a grid of whole frames that is also whole
+microseconds (ffconcat's unit) and whole samples at the source's rate (0.32 s at 44.1 kHz),
+and each is resampled to 48 kHz on its own. narrate starts every segment and every chunk on
+that grid, so an edit that makes one chunk longer moves the later pieces by whole steps of
 it, and their samples, and so their keys in the piece cache (media/pieces.py), stay what
 they were: only the pieces around the edit are encoded again.
 
@@ -23,6 +24,7 @@ audio still lines up with the slides.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -40,7 +42,8 @@ FRAME = 1024  # samples in one AAC frame
 PRIMING = 1024  # samples the encoder puts before the audio
 PRE_ROLL = FRAME * 75  # 1.6 s encoded before a piece and dropped
 POST_ROLL = FRAME * 5  # encoded after a piece and dropped
-MIN_PIECE = 8.0  # seconds: a segment that starts sooner after the one before starts no piece
+MIN_PIECE = 8.0  # seconds: an anchor sooner after the one before starts no piece
+MIN_PAUSE = 0.2  # seconds of digital silence whose end is an anchor too
 QUIET = ("-v", "error")
 # moov first; no edit lists: the priming is in the place of the samples trimmed
 M4A_FLAGS = {"movflags": "+faststart", "use_editlist": 0}
@@ -64,15 +67,22 @@ def grid(rate: int) -> int:
     return rate * FRAME * frames // RATE
 
 
-def cuts(starts: list[float], rate: int) -> list[int]:
-    """Where pieces start, in samples at `rate`: 0, then the start of each segment (on the
-    grid, at or before it) that starts MIN_PIECE or more after the segment before it. The
-    rule looks at two neighbours only, so an edit changes the cuts next to it alone."""
-    step, found, before = grid(rate), [0], 0.0
-    for start in starts:
-        if start - before >= MIN_PIECE:
-            found.append(step * (round(start * rate) // step))
-        before = start
+def cuts(starts: list[float], rate: int,
+         pauses: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Where pieces start, in samples at `rate`: 0, then each anchor MIN_PIECE or more
+    after the anchor before it. The anchors are the segments' starts and the ends of the
+    pauses (runs of digital silence of MIN_PAUSE or more, as between the chunks a long
+    paragraph is spoken in), each on the grid at or before it. Anchors move with what they
+    mark, and the rule looks at two neighbours only, so an edit changes the cuts next to it
+    alone."""
+    step = grid(rate)
+    anchors = {step * (round(start * rate) // step) for start in starts}
+    anchors |= {step * (b // step) for a, b in pauses if b - a >= MIN_PAUSE * rate}
+    found, before = [0], 0
+    for at in sorted(anchors):
+        if at - before >= MIN_PIECE * rate:
+            found.append(at)
+        before = at
     return found
 
 
@@ -165,7 +175,8 @@ def _piece(sound: Sound, n: int, span: Span, folder: Path, cache: Pieces) -> Pie
 def encode(sound: Sound, out: Path, cache: Pieces, folder: Path) -> Count:
     """`out` (an M4A) from the pieces, each from the cache where it can be; the piece
     files are written in `folder`."""
-    found = spans(cuts(sound.starts, sound.rate), sound.rate, len(sound.samples))
+    samples = as_samples(sound.samples)
+    found = spans(cuts(sound.starts, sound.rate, samples.silences()), sound.rate, len(samples))
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         made = list(pool.map(lambda job: _piece(sound, *job, folder, cache), enumerate(found)))
     listing = folder / "audio.ffconcat"

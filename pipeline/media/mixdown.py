@@ -154,6 +154,7 @@ class Mixed:
         self.fine = fine_block(rate)
         self._parts: dict[int, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._silences: list[tuple[int, int]] | None = None
 
     def __len__(self) -> int:
         return self.total
@@ -203,6 +204,11 @@ class Mixed:
         return out
 
     def silences(self) -> list[tuple[int, int]]:
+        if self._silences is None:
+            self._silences = self._gaps()
+        return self._silences
+
+    def _gaps(self) -> list[tuple[int, int]]:
         runs = sorted((int(a), int(min(b, self.total))) for n in range(len(self.pieces))
                       for a, b in self._runs(n) if a < self.total)
         merged: list[tuple[int, int]] = []

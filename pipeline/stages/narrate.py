@@ -41,11 +41,11 @@ from pipeline.util import fsutil
 from pipeline.util.progress import Task, task
 
 MAX_CHARS = 400  # longer spoken text is cut at sentence ends into chunks of about this
-CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment
-# Segments start on a grid of SLOT seconds. An edit that makes one paragraph longer then
-# moves every later one by whole SLOTs, which are whole fine blocks of master's loudness
-# figures and whole AAC frames at 48 kHz: their mastered samples and their pieces of the
-# video's sound are found again by content.
+CHUNK_PAUSE = 0.25  # seconds between the chunks of one segment, at least
+# Segments and their chunks start on a grid of SLOT seconds. An edit that makes one chunk
+# longer then moves every later one by whole SLOTs, which are whole fine blocks of master's
+# loudness figures and whole AAC frames at 48 kHz: their mastered samples and their pieces
+# of the video's sound are found again by content.
 SLOT = 0.32
 # Sections start on a coarser grid, of whole MP3 frames too (media/mp3.py), so an edit
 # leaves the MP3's pieces of every later section as they were; at most SECTION_SLOTS SLOTs.
@@ -213,7 +213,7 @@ def _segment_audio(keys: list[str], cache: VoiceCache, voice_rate: int,
         if audio is None:
             raise PipelineError(f"voice cache entry {key[:12]} vanished during the build",
                                 cache.path(key), "run narrate again")
-        track.pause(CHUNK_PAUSE)
+        track.slot_pause(CHUNK_PAUSE)  # on the grid too: an edit moves the rest by whole slots
         track.add(resample(trim(audio, voice_rate), voice_rate, rate))
     return track.audio()
 
