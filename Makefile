@@ -160,8 +160,8 @@ episodes/%/build/slides.json episodes/%/build/thumbnail.jpg: episodes/%/build/sc
 	$(PIPELINE) slides episodes/$*
 
 episodes/%/build/video.mp4 episodes/%/build/youtube-title.txt \
-episodes/%/build/youtube-description.txt: episodes/%/build/slides.json \
-    episodes/%/build/episode.m4a episodes/%/build/captions.vtt $(SHOW) \
+episodes/%/build/youtube-description.txt: episodes/%/build/captions.vtt \
+    episodes/%/build/episode.m4a episodes/%/build/slides.json $(SHOW) \
     assets/templates/youtube-title.txt.j2 assets/templates/youtube-description.txt.j2
 	$(PIPELINE) video episodes/$*
 
