@@ -12,6 +12,7 @@ from pipeline.speech.align import (
     edit_distance,
     heard_tokens,
     item_starts,
+    kept_alignment,
     spoken_owners,
     tokens,
     wer,
@@ -262,3 +263,14 @@ def test_items_not_found_in_the_display_give_no_item_boundaries():
     assert item_starts(display.split(), ["a b", "x"]) is None
     result = run_list(heard("Interpretability a b c d"), ["a b", "x"], display="a b c d")
     assert {w.item for w in result.words} == {None}
+
+
+def test_a_long_alignment_is_kept_and_read_back_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path))
+    ref = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "near", "the", "river", "bank"] * 3
+    hyp = ["the", "quick", "brown", "focks", "jumps", "over", "a", "lazy", "dog", "near", "the", "river", "bank", "today"] * 3
+    found = kept_alignment(ref, hyp)
+    assert found == align_tokens(ref, hyp)
+    assert list((tmp_path / "align").rglob("*.json"))
+    monkeypatch.setattr("pipeline.speech.align.align_tokens", lambda *_: pytest.fail("aligned"))
+    assert kept_alignment(ref, hyp) == found  # from the cache

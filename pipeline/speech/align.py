@@ -13,7 +13,10 @@ counted, except a run of several (an ad lib), which is kept and flagged.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import difflib
+import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from functools import lru_cache
 
 from num2words import num2words
 
+from pipeline.config import cache_dir
 from pipeline.formats import (
     Dropped,
     HeardDifferently,
@@ -32,6 +36,7 @@ from pipeline.formats import (
     Timeline,
 )
 from pipeline.speech.asr import Word
+from pipeline.util import fsutil
 
 Normaliser = Callable[[str], str]  # display text -> spoken text
 ADLIB_MIN_WORDS = 4  # this many consecutive unmatched recognised words make an ad lib
@@ -118,6 +123,27 @@ def align_tokens(ref: Sequence[str], hyp: Sequence[str]) -> list[tuple[int | Non
     return _backtrace(cost, ref, hyp)
 
 
+ALIGN_VERSION = "1"  # part of every kept alignment's key: bump when align_tokens changes
+KEEP_CELLS = 400  # alignments of at least this many table cells are kept on disk
+
+
+def kept_alignment(ref: Sequence[str], hyp: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """align_tokens, kept in the cache by the two token lists: after an edit, the segments
+    whose words did not change are not aligned again."""
+    if len(ref) * len(hyp) < KEEP_CELLS:
+        return align_tokens(ref, hyp)
+    blob = json.dumps([ALIGN_VERSION, list(ref), list(hyp)]).encode()
+    digest = hashlib.sha256(blob).hexdigest()
+    path = cache_dir() / "align" / digest[:2] / f"{digest}.json"
+    try:
+        return [(a, b) for a, b in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        pairs = align_tokens(ref, hyp)
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        fsutil.write_text(path, json.dumps(pairs))
+    return pairs
+
+
 def _backtrace(cost: list[list[float]], ref: Sequence[str],
                hyp: Sequence[str]) -> list[tuple[int | None, int | None]]:
     pairs: list[tuple[int | None, int | None]] = []
@@ -183,7 +209,7 @@ def spoken_owners(display_words: list[str], spoken: str,
     spoken_tokens = [t for part in spoken.split() for t in heard_tokens(part)]
     owners: list[int] = []
     pending = 0  # spoken tokens said before any display word was matched
-    for own, sp in align_tokens(own_tokens, spoken_tokens):
+    for own, sp in kept_alignment(own_tokens, spoken_tokens):
         if sp is None:
             continue
         if own is not None:
@@ -298,7 +324,7 @@ class _Matches:
 
 def _match(spoken: list[str], owners: list[int], heard: _Heard) -> _Matches:
     matches = _Matches({}, set(), [None] * len(heard.words), [None] * len(heard.words))
-    for s, h in align_tokens(spoken, heard.tokens):
+    for s, h in kept_alignment(spoken, heard.tokens):
         if s is None:
             continue
         if h is None:
