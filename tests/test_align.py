@@ -267,8 +267,8 @@ def test_items_not_found_in_the_display_give_no_item_boundaries():
 
 def test_a_long_alignment_is_kept_and_read_back_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setenv("PIPELINE_CACHE_DIR", str(tmp_path))
-    ref = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "near", "the", "river", "bank"] * 3
-    hyp = ["the", "quick", "brown", "focks", "jumps", "over", "a", "lazy", "dog", "near", "the", "river", "bank", "today"] * 3
+    ref = tokens("the quick brown fox jumps over the lazy dog near the river bank") * 3
+    hyp = tokens("the quick brown focks jumps over a lazy dog near the river bank now") * 3
     found = kept_alignment(ref, hyp)
     assert found == align_tokens(ref, hyp)
     assert list((tmp_path / "align").rglob("*.json"))
