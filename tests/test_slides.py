@@ -185,6 +185,42 @@ def test_rebuild_replaces_stale_slides(episode) -> None:
     assert not stale.exists()
 
 
+def test_a_slide_drawn_before_is_not_drawn_again_and_a_changed_one_is(
+        episode, monkeypatch: pytest.MonkeyPatch) -> None:
+    slides.run(episode)
+    pictures = {p.name: p.read_bytes() for p in (episode.build / "slides").iterdir()}
+    drawn: list[str] = []
+    draw = slides.render_section
+    monkeypatch.setattr(slides, "render_section",
+                        lambda theme, slide, show: drawn.append(slide.heading) or draw(
+                            theme, slide, show))
+    slides.run(episode)
+    assert drawn == []
+    assert {p.name: p.read_bytes() for p in (episode.build / "slides").iterdir()} == pictures
+    first = next(s.title for s in Slides.read(episode.build).slides if s.kind == "section")
+    key = slides.drawing_key
+    monkeypatch.setattr(slides, "drawing_key", lambda theme, slide, show: key(
+        theme, slide, show) + ("new" if (slide.heading, slide.page) == (first, 1) else ""))
+    slides.run(episode)
+    assert drawn == [first]  # its key is new, the others' as they were
+    cache = episode.build / slides.PNG_CACHE
+    for index in (cache / slides.DRAWN).iterdir():
+        assert (cache / index.read_text()).is_file()
+
+
+def test_the_drawing_key_changes_with_what_a_section_slide_draws(
+        theme: slides.Theme) -> None:
+    slide = slides.Slide("section", "news", "News", [], start=1.0, end=2.0)
+    key = slides.drawing_key(theme, slide, "Show")
+    assert slides.drawing_key(theme, slides.Slide("section", "news", "News", [], start=5.0,
+                                                  end=9.0), "Show") == key  # times: no
+    assert slides.drawing_key(theme, slide, "Other show") != key
+    assert slides.drawing_key(theme, slides.Slide("section", "news", "Views", []),
+                              "Show") != key
+    assert slides.drawing_key(theme, slides.Slide("section", "news", "News", [], page=2,
+                                                  pages=2), "Show") != key
+
+
 def test_missing_font_names_the_file(tmp_path: Path) -> None:
     folder = make_episode(tmp_path)
     issue = folder / "issue.md"

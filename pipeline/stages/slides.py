@@ -12,10 +12,14 @@ than the layout's minimum: `Pager` says how the two are weighed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
+import json
 import math
+import os
 import re
 import shutil
 from dataclasses import dataclass, field, replace
@@ -37,7 +41,7 @@ from pipeline.formats import (
     Slides,
     Timeline,
 )
-from pipeline.media import slideshow
+from pipeline.media import slideshow, textfit
 from pipeline.media.pieces import Count, Pieces
 from pipeline.media.textfit import (
     Box,
@@ -63,6 +67,7 @@ KEY_POINT_CHARS = 150
 LAYOUT = "slides.toml"
 PNG_LEVEL = 6  # zlib level of the slides' PNGs
 PNG_CACHE = "slides-cache"  # in build/: the last build's PNGs by their pixels
+DRAWN = "drawn"  # in it: which PNG each drawing (by what it draws) made
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“'(\[A-Z0-9])")
 
 
@@ -577,8 +582,39 @@ def load_artwork(episode: Episode) -> Image.Image:
                             "make it: make artwork") from None
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """A slide's picture, or the kept PNG of the same drawing (`key` names what it draws)."""
+
+    image: Image.Image | None
+    kept: Path | None = None
+    key: str | None = None
+
+
+@functools.cache
+def _code() -> str:
+    """What draws a section slide: this module, the text fitting and Pillow."""
+    digest = hashlib.sha256(Image.__version__.encode())
+    for module in (__file__, textfit.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def drawing_key(theme: Theme, slide: Slide, show: str) -> str:
+    """Everything render_section reads, fonts by their files' identity."""
+    fonts = [theme.emoji.path] if theme.emoji else []
+    files = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in
+             [*sorted(theme.fonts.values()), *fonts]]
+    return hashlib.sha256(json.dumps([
+        _code(), theme.layout, theme.fonts, files, theme.scale, theme.width, theme.height,
+        show, slide.heading, [(b.header, b.bullets) for b in slide.blocks], slide.sites,
+        slide.page, slide.pages], default=str).encode()).hexdigest()
+
+
 def render_slides(slides: list[Slide], theme: Theme, script: Script,
-                  episode: Episode) -> list[Image.Image]:
+                  episode: Episode, kept: Path | None = None) -> list[Drawn]:
+    """Each slide drawn; a section slide drawn before with what it draws now (its PNG in
+    `kept`, the folder of kept PNGs) is not drawn again."""
     show = episode.settings.show
     images = []
     for slide in slides:
@@ -587,15 +623,34 @@ def render_slides(slides: list[Slide], theme: Theme, script: Script,
         elif slide.kind == "outro":
             image, _ = render_outro(theme, show.listen_on, show.website)
         else:
+            key = drawing_key(theme, slide, show.title)
+            if kept and (found := _drawn(kept, key)):
+                images.append(Drawn(None, found, key))
+                continue
             image, _ = render_section(theme, slide, show.title)
-        images.append(image)
+            images.append(Drawn(image, None, key))
+            continue
+        images.append(Drawn(image))
     return images
 
 
-def _png(image: Image.Image, dst: Path, kept: Path) -> Path:
-    """`image` as a PNG at `dst`, copied from `kept` (a folder of PNGs named by their pixels'
-    hash) when the same pixels were drawn before: an edit redraws every slide, and encoding
-    the PNGs was half of the stage's time."""
+def _drawn(kept: Path, key: str) -> Path | None:
+    """The kept PNG of the drawing `key` names, if both are still there."""
+    with contextlib.suppress(OSError):
+        found = kept / (kept / DRAWN / key).read_text(encoding="utf-8").strip()
+        return found if found.is_file() else None
+    return None
+
+
+def _png(drawn: Drawn, dst: Path, kept: Path) -> Path:
+    """A slide as a PNG at `dst`, copied from `kept` (a folder of PNGs named by their
+    pixels' hash) when the same pixels, or the same drawing, were made before: encoding
+    the PNGs was half of the stage's time, and drawing most of the rest."""
+    if drawn.kept is not None:
+        shutil.copyfile(drawn.kept, dst)
+        return drawn.kept
+    image = drawn.image
+    assert image is not None
     digest = hashlib.sha256(f"{image.mode}|{image.size}|{PNG_LEVEL}|".encode())
     digest.update(image.tobytes())
     entry = kept / f"{digest.hexdigest()}.png"
@@ -604,10 +659,12 @@ def _png(image: Image.Image, dst: Path, kept: Path) -> Path:
     else:
         image.save(dst, compress_level=PNG_LEVEL)
         fsutil.write_bytes(entry, dst.read_bytes())
+    if drawn.key:
+        fsutil.write_text(kept / DRAWN / drawn.key, entry.name)
     return entry
 
 
-def replace_dir(images: list[Image.Image], target: Path) -> None:
+def replace_dir(images: list[Drawn], target: Path) -> None:
     """Write the PNGs into a scratch folder of a unique name beside `target`, then swap it
     in, so a failure keeps the old. Scratch left by a run that died is removed first: the
     build lock (stage_command) keeps any other run of this episode out meanwhile. The
@@ -623,6 +680,10 @@ def replace_dir(images: list[Image.Image], target: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     for stale in set(kept.glob("*.png")) - used:
         stale.unlink(missing_ok=True)
+    for index in (kept / DRAWN).glob("*"):
+        with contextlib.suppress(OSError):
+            if kept / index.read_text(encoding="utf-8").strip() not in used:
+                index.unlink()
 
 
 def slides_manifest(slides: list[Slide], theme: Theme, duration: float) -> Slides:
@@ -674,7 +735,7 @@ def run(episode: Episode) -> SlidesResult:
     video = episode.settings.video
     theme = load_theme(episode, video.width, video.height)
     slides = plan_slides(script, timeline, theme)
-    images = render_slides(slides, theme, script, episode)
+    images = render_slides(slides, theme, script, episode, build / PNG_CACHE)
     thumb_theme = load_theme(episode, *THUMB_SIZE, base_width=THUMB_SIZE[0])
     thumb, _ = render_thumbnail(thumb_theme, script.episode, episode.settings.show.title)
     replace_dir(images, build / "slides")
