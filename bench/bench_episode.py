@@ -2,8 +2,9 @@
 process) and wall time per second of episode audio, cold (empty caches but the converted
 Whisper model, which a machine makes once) and after a one-paragraph edit, side by side in
 one run; then what master and captions did again after the edit; then the same two
-builds as the producer runs them,
-`make -j2 episode`, where captions and slides run beside master. Not a timed test.
+builds as the producer runs them, `make -j2 episode` (master beside captions, then the
+slides), the first with no warm process yet and the edit with the one it started. Not a
+timed test.
 
     python bench/bench_episode.py [--episode episodes/<slug>]
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.config import cache_dir  # noqa: E402
 from pipeline.formats import Timeline  # noqa: E402
+from pipeline.warm import stop_all  # noqa: E402
 
 STAGES = ("script", "narrate", "master", "captions", "slides", "video", "review")
 
@@ -46,7 +48,8 @@ SAID: dict[str, str] = {}  # what each stage printed last, by stage
 def run_stage(root: Path, stage: str, slug: str) -> tuple[float, float]:
     """Run one stage as the Makefile does; (wall seconds, CPU seconds)."""
     pipeline = Path(sys.executable).parent / "pipeline"
-    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+    # its own process: its CPU time is the stage's (a warm process's forks are not ours)
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"), PIPELINE_WARM="0")
     cpu0, wall0 = child_cpu(), time.perf_counter()
     done = subprocess.run([str(pipeline), stage, f"episodes/{slug}"], cwd=root, env=env,
                           check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -67,8 +70,10 @@ def sound_line() -> str:
 
 
 def make_episode(root: Path, slug: str, jobs: int = 2) -> float:
-    """`make -j2 episode EP=<slug>` in `root`; wall seconds."""
-    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"))
+    """`make -j2 episode EP=<slug>` in `root`, with the warm processes of `root` alone (the
+    first build finds none, as on a machine that has built nothing yet); wall seconds."""
+    env = dict(os.environ, PIPELINE_CACHE_DIR=str(root / "cache"), PIPELINE_WARM="1",
+               PIPELINE_WARM_DIR=str(root / "warm"))
     env.pop("MAKEFLAGS", None)
     start = time.perf_counter()
     subprocess.run(["make", "--no-print-directory", "-f", str(REPO / "Makefile"), *KEEP_SETUP,
@@ -93,9 +98,12 @@ def with_make(issue: Path, slug: str) -> tuple[float, float]:
     """Wall seconds of `make -j2 episode`, cold and after the edit."""
     with tempfile.TemporaryDirectory(prefix="bench-make-") as tmp:
         copy = project(Path(tmp), issue, slug)
-        cold = make_episode(Path(tmp), slug)
-        edit_one_paragraph(copy)
-        return cold, make_episode(Path(tmp), slug)
+        try:
+            cold = make_episode(Path(tmp), slug)
+            edit_one_paragraph(copy)
+            return cold, make_episode(Path(tmp), slug)
+        finally:
+            stop_all(Path(tmp) / "warm")
 
 
 def edit_one_paragraph(issue: Path) -> None:

@@ -256,6 +256,17 @@ def _stop_others(path: Path) -> None:
                 os.kill(pid, signal.SIGTERM)
 
 
+def stop_all(folder: Path) -> int:
+    """Stop the warm processes of the sockets in `folder` (a bench's, done with them); how
+    many."""
+    found = [pid for guard in folder.glob("*.lock")
+             if (pid := _serving(guard, guard.with_suffix(".sock"))) is not None]
+    for pid in found:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    return len(found)
+
+
 def _serving(guard: Path, sock: Path) -> int | None:
     """The pid of the warm process for `sock` that its lock file names, if it still runs."""
     try:

@@ -76,7 +76,15 @@ def test_the_video_stage_starts_one_too(tmp_path, env):
     when the build ends."""
     assert warm.STARTERS == ("video", "review")
     started(env, "video", make_episode(tmp_path))
-    assert serving(Path(env["PIPELINE_WARM_DIR"]) / f"{warm.code_hash()}.sock")
+    folder = Path(env["PIPELINE_WARM_DIR"])
+    sock = folder / f"{warm.code_hash()}.sock"
+    assert serving(sock)
+    assert warm.stop_all(folder) == 1  # as a bench stops the one its builds started
+    for _ in range(100):
+        if not serving(sock):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the warm process did not stop")
 
 
 def test_a_second_warm_process_leaves_before_importing_while_one_starts(tmp_path, env):
