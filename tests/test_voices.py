@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import struct
 import sys
 import threading
@@ -91,6 +93,32 @@ def test_hibari_is_seeded_and_follows_speed():
     assert voice.sample_rate == 24000 and a.dtype == np.float32
     assert np.array_equal(a, b)
     assert len(fast) < 0.85 * len(a)
+
+
+@pytest.mark.slow
+def test_a_fork_speaks_with_the_synthesiser_its_parent_loaded():
+    """The warm process loads hibari's synthesiser; its forks use it as their own: the same
+    samples, and no hang (the ONNX session has no threads to lose in a fork)."""
+    from hibari.voices import DEFAULT
+
+    from pipeline.speech.voices import hibari
+
+    hibari.warm()
+    voice, settings = get_voice("hibari"), VoiceSettings()
+    assert hibari._TTS.get(DEFAULT) is not None and voice.name == DEFAULT
+    here = voice.synthesize("A fork speaks the same words.", settings)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child writes what it said and leaves at once
+        os.close(read)
+        said = voice.synthesize("A fork speaks the same words.", settings)
+        os.write(write, b"same" if np.array_equal(said, here) else b"different")
+        os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 60)
+    assert ready, "the fork did not answer within a minute"
+    assert os.read(read, 16) == b"same"
+    assert os.waitpid(pid, 0)[1] == 0
 
 
 def test_split_text_cuts_long_text_at_sentence_ends():

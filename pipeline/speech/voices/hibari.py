@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pipeline.config import VoiceSettings
@@ -10,6 +12,7 @@ from pipeline.speech.voices import missing_engine
 
 INSTALL = "pip install hibari-tts"
 _G2P: dict[bool, object] = {}  # hibari's spelling-to-sound, British or not: 0.3 s to load
+_TTS: dict[str, Any] = {}  # hibari's synthesiser by voice, loaded once a process
 
 
 def g2p(british: bool) -> object:
@@ -21,15 +24,29 @@ def g2p(british: bool) -> object:
     return _G2P[british]
 
 
+def synthesiser(voice: str) -> Any:
+    """hibari's synthesiser for `voice`, loaded once a process (0.1 to 0.4 s): its ONNX
+    session runs on the calling thread alone, with no pool of threads."""
+    if voice not in _TTS:
+        from hibari import Hibari
+        from hibari.voices import VOICES
+
+        _TTS[voice] = Hibari(voice=voice, threads=1,
+                             g2p=g2p(bool(VOICES[voice].get("british"))))
+    return _TTS[voice]
+
+
 def warm() -> None:
     """What the warm process (pipeline/warm.py) loads for its forks: both G2Ps, plain
-    Python data. Not the ONNX session: its threads would not survive a fork."""
+    Python data, and the bundled voice's synthesiser, whose one-thread ONNX session a fork
+    runs as its own (tests/test_voices.py forks one)."""
     try:
-        import hibari  # noqa: F401 - the import is the work
+        from hibari.voices import DEFAULT
     except ImportError:
         return
     for british in (False, True):
         g2p(british)
+    synthesiser(DEFAULT)
 
 
 def installed_voices() -> list[str]:
@@ -65,14 +82,8 @@ class HibariVoice:
             )
         self.sample_rate = hibari.SAMPLE_RATE
         self.version = f"hibari-tts {hibari.__version__} {self.name}"
-        self._tts = None
 
     def synthesize(self, text: str, settings: VoiceSettings) -> np.ndarray:
-        if self._tts is None:
-            from hibari import Hibari
-            from hibari.voices import VOICES
-
-            self._tts = Hibari(voice=self.name, threads=1,
-                               g2p=g2p(bool(VOICES[self.name].get("british"))))
-        audio = self._tts(text, speed=settings.speed, seed=settings.seed)
+        tts = synthesiser(self.name)
+        audio = tts(text, speed=settings.speed, seed=settings.seed)
         return np.asarray(audio, dtype=np.float32)
