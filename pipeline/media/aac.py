@@ -156,10 +156,10 @@ class Sound:
     bitrate: str
 
 
-def _piece(sound: Sound, n: int, span: Span, folder: Path, cache: Pieces) -> Piece:
-    """One piece of the video's sound from the cache, or encoded now; its samples are
-    keyed where they are and written out only to be encoded."""
-    samples = as_samples(sound.samples)
+def _piece(sound: Sound, samples: Samples, n: int, span: Span, folder: Path,
+           cache: Pieces) -> Piece:
+    """One piece of the video's sound (`samples`, read by range) from the cache, or encoded
+    now; its samples are keyed where they are and written out only to be encoded."""
     first, last = source_range(span, sound.rate, len(samples))
     raw = folder / f"aac-{n:03d}.f32"
     argv_for = partial(encode_args, raw, sound.rate, samples.channels, bitrate=sound.bitrate,
@@ -178,7 +178,8 @@ def encode(sound: Sound, out: Path, cache: Pieces, folder: Path) -> Count:
     samples = as_samples(sound.samples)
     found = spans(cuts(sound.starts, sound.rate, samples.silences()), sound.rate, len(samples))
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        made = list(pool.map(lambda job: _piece(sound, *job, folder, cache), enumerate(found)))
+        made = list(pool.map(lambda job: _piece(sound, samples, *job, folder, cache),
+                             enumerate(found)))
     listing = folder / "audio.ffconcat"
     listing.write_text(concat_list([(str(p.path), span) for p, span
                                     in zip(made, found, strict=True)]), encoding="utf-8")

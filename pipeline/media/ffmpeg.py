@@ -13,7 +13,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from ffmpeg.nodes import OutputStream
 from pipeline.config import cache_dir
 from pipeline.errors import PipelineError
 from pipeline.util.fsutil import write_text
+from pipeline.util.hashing import file_identity
 
 INSTALL = "install Debian's ffmpeg: `make setup` or `apt-get install ffmpeg`"
 BASE_ARGS = ("-nostdin", "-hide_banner")
@@ -172,8 +172,7 @@ def _kept(name: str, argv: list[str], what: str) -> str:
     found = shutil.which("ffmpeg")
     kept = None
     if found:
-        stat = os.stat(found)
-        key = hashlib.sha256(f"{found}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+        key = hashlib.sha256(file_identity(found).encode()).hexdigest()
         kept = cache_dir() / "ffmpeg" / f"{name}-{key[:32]}.txt"
         with contextlib.suppress(OSError):
             return kept.read_text(encoding="utf-8")
@@ -201,19 +200,12 @@ def probe_with_chapters(path: Path | str, fix: str | None = None) -> ProbeInfo:
     return json.loads(run(argv, "ffprobe cannot read the file", path, fix).stdout)
 
 
-def _identity(path: Path | str) -> str:
-    """A file as its path, inode, size and time name it: a rewrite, atomic or in place,
-    names another."""
-    stat = os.stat(path)
-    return f"{Path(path).resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}"
-
-
 def _probe_entry(path: Path | str) -> Path | None:
     """Where a probe of `path` is kept; None without ffprobe or the file (probing says so)."""
     if (tool := shutil.which("ffprobe")) is None:
         return None
     try:
-        key = f"{PROBE_VERSION}|{_identity(tool)}|{_identity(path)}"
+        key = f"{PROBE_VERSION}|{file_identity(tool)}|{file_identity(path)}"
     except OSError:
         return None
     digest = hashlib.sha256(key.encode()).hexdigest()

@@ -216,3 +216,25 @@ def encode(cuts: list[Cut], enc: Encoding, cache: Pieces,
             on_done(len(done) / len(jobs))
     return Encoded([e for d in done for e in d.entries],
                    Count(sum(d.gops.made for d in done), sum(d.gops.total for d in done)))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An episode's slides as pieces to encode into its build's cache."""
+
+    enc: Encoding
+    cuts: list[Cut]
+    cache: Pieces
+
+    def encode(self, on_done: Callable[[float], None] = lambda fraction: None) -> Encoded:
+        """The pieces (encode), each from the cache where it is; the cache then keeps this
+        build's pieces and nothing else."""
+        shown = encode(self.cuts, self.enc, self.cache, on_done)
+        self.cache.prune()
+        return shown
+
+
+def plan(build: Path, video: VideoSettings, slides: list[SlideEntry], duration: float) -> Plan:
+    """The pieces of the slides of the build folder `build`, kept in its CACHE."""
+    enc = Encoding.from_settings(video)
+    return Plan(enc, frame_cuts(slides, duration, build, enc), Pieces(build / CACHE))

@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 import shutil
 from dataclasses import dataclass, field, replace
@@ -42,7 +41,7 @@ from pipeline.formats import (
     Timeline,
 )
 from pipeline.media import slideshow, textfit
-from pipeline.media.pieces import Count, Pieces
+from pipeline.media.pieces import Count
 from pipeline.media.textfit import (
     Box,
     EmojiFont,
@@ -57,6 +56,7 @@ from pipeline.media.textfit import (
 )
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
+from pipeline.util.hashing import file_identity
 from pipeline.util.platforms import YOUTUBE_THUMBNAIL_MAX
 from pipeline.util.progress import task
 from pipeline.util.text import shorten
@@ -603,8 +603,7 @@ def _code() -> str:
 def drawing_key(theme: Theme, slide: Slide, show: str) -> str:
     """Everything render_section reads, fonts by their files' identity."""
     fonts = [theme.emoji.path] if theme.emoji else []
-    files = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in
-             [*sorted(theme.fonts.values()), *fonts]]
+    files = [file_identity(f) for f in [*sorted(theme.fonts.values()), *fonts]]
     return hashlib.sha256(json.dumps([
         _code(), theme.layout, theme.fonts, files, theme.scale, theme.width, theme.height,
         show, slide.heading, [(b.header, b.bullets) for b in slide.blocks], slide.sites,
@@ -701,13 +700,9 @@ def encode_video(episode: Episode, manifest: Slides, duration: float) -> Count |
     video = episode.settings.video
     if video.burn_captions:
         return None
-    enc = slideshow.Encoding.from_settings(video)
-    cuts = slideshow.frame_cuts(manifest.slides, duration, episode.build, enc)
-    cache = Pieces(episode.build / slideshow.CACHE)
-    with task("slides: video GOPs", len(cuts), unit="slides") as bar:
-        shown = slideshow.encode(cuts, enc, cache, lambda done: bar.update(done * len(cuts)))
-    cache.prune()
-    return shown.gops
+    shown = slideshow.plan(episode.build, video, manifest.slides, duration)
+    with task("slides: video GOPs", len(shown.cuts), unit="slides") as bar:
+        return shown.encode(lambda done: bar.update(done * len(shown.cuts))).gops
 
 
 @dataclass(frozen=True)

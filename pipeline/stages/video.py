@@ -29,12 +29,12 @@ from pipeline.formats import Script, Slides, Timeline, require
 from pipeline.media import aac, slideshow
 from pipeline.media.ffmpeg import ffmetadata, quiet_argv, require_encoders
 from pipeline.media.ffmpeg import run as run_ffmpeg
-from pipeline.media.pieces import Count, Pieces
-from pipeline.media.slideshow import CACHE, Cut, Encoding, concat_list, frame_cuts, x264
+from pipeline.media.pieces import Count
+from pipeline.media.slideshow import Cut, Encoding, concat_list, x264
 from pipeline.publish.youtube.describe import youtube_texts
 from pipeline.stages import stage_command
 from pipeline.util import fsutil
-from pipeline.util.progress import Parts, note, parts
+from pipeline.util.progress import note, parts
 
 NEEDED_ENCODERS = {"libx264": "H.264 video encoder libx264",
                    "mov_text": "MP4 subtitle encoder mov_text"}
@@ -163,33 +163,22 @@ class Work:
         return self.folder / "chapters.txt"
 
 
-def encode_slides(cuts: list[Cut], folder: Path, enc: Encoding, cache: Pieces,
-                  progress: Parts) -> Work:
-    """The slides' GOPs, each from the cache where it can be, and the list that joins them
-    written into `folder`."""
-    shown = slideshow.encode(cuts, enc, cache, lambda done: progress.update("slides", done))
-    work = Work(folder, cuts, shown.gops)
-    work.concat.write_text(concat_list(shown.entries), encoding="utf-8")
-    return work
-
-
 def encode_video(episode: Episode, inputs: Inputs, target: Path) -> Work:
-    """The pieces, then one stream-copy mux into `target` with the captions and chapters;
-    the cache keeps what this build used and nothing else."""
-    enc = Encoding.from_settings(episode.settings.video)
+    """The pieces, then one stream-copy mux into `target` with the captions and chapters."""
     duration = inputs.timeline.duration
-    cuts = frame_cuts(inputs.slides.slides, duration, episode.build, enc)
-    cache = Pieces(episode.build / CACHE)
+    shown = slideshow.plan(episode.build, episode.settings.video, inputs.slides.slides,
+                           duration)
     with (parts("video", {"slides": 4, "mux": 1}) as progress,
           tempfile.TemporaryDirectory(dir=episode.build, prefix=".video-") as tmp):
-        work = encode_slides(cuts, Path(tmp), enc, cache, progress)
+        encoded = shown.encode(lambda done: progress.update("slides", done))
+        work = Work(Path(tmp), shown.cuts, encoded.gops)
+        work.concat.write_text(concat_list(encoded.entries), encoding="utf-8")
         work.chapters.write_text(ffmetadata([(s.start, s.end, s.title)
                                              for s in inputs.timeline.sections]),
                                  encoding="utf-8")
-        mux(final_args(episode, inputs, work, target, enc), target,
+        mux(final_args(episode, inputs, work, target, shown.enc), target,
             lambda s: progress.update("mux", s / duration), work.folder)
         progress.update("mux", 1.0)
-    cache.prune()
     return work
 
 
